@@ -1,0 +1,165 @@
+#include "autograd/engine.h"
+
+#include <atomic>
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace sg {
+
+static std::atomic<int64_t> g_live_nodes{0};
+Node::Node() { ++g_live_nodes; }
+Node::~Node() { --g_live_nodes; }
+int64_t live_node_count() { return g_live_nodes.load(); }
+
+static thread_local bool t_grad_enabled = true;
+bool grad_enabled() { return t_grad_enabled; }
+NoGradGuard::NoGradGuard() : prev_(t_grad_enabled) { t_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { t_grad_enabled = prev_; }
+
+bool needs_record(std::initializer_list<const Tensor*> inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor* t : inputs)
+    if (t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool needs_record(const std::vector<Tensor>& inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn) {
+  if (!needs_record(inputs)) return out;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->edges.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    Edge e;
+    if (t.defined() && t.requires_grad()) {
+      if (t.grad_fn())
+        e.fn = t.grad_fn();
+      else
+        e.leaf = t.impl_ptr();
+      e.shape = t.shape();
+      e.dtype = t.dtype();
+    }
+    node->edges.push_back(std::move(e));
+  }
+  node->backward = std::move(fn);
+  node->out_shape = out.shape();
+  node->out_dtype = out.dtype();
+  out.impl()->requires_grad = true;
+  out.impl()->grad_fn = std::move(node);
+  return out;
+}
+
+// a += b for contiguous a (owned by the engine) and any-strided b of the same shape.
+static void add_into(const Tensor& a, const Tensor& b) {
+  Tensor bc = b.contiguous_data();
+  dispatch(a.dtype(), [&](auto z) {
+    using T = decltype(z);
+    T* pa = a.data<T>();
+    const T* pb = bc.data<T>();
+    for (int64_t i = 0, n = a.numel(); i < n; ++i) pa[i] += pb[i];
+  });
+}
+
+static void check_grad(const std::string& op, size_t input, const Shape& shape, DType dtype,
+                       const Tensor& g) {
+  if (!g.defined())
+    throw std::logic_error("op '" + op + "': backward returned no gradient for input " +
+                           std::to_string(input));
+  if (g.shape() != shape || g.dtype() != dtype)
+    throw std::logic_error("op '" + op + "': gradient for input " + std::to_string(input) +
+                           " has shape " + shape_str(g.shape()) + " " + dtype_name(g.dtype()) +
+                           ", the input has " + shape_str(shape) + " " + dtype_name(dtype));
+}
+
+static void accumulate_leaf(TensorImpl* leaf, const Tensor& g) {
+  if (!leaf->grad) {
+    leaf->grad = g.clone().impl_ptr();
+  } else {
+    add_into(Tensor(leaf->grad), g);
+  }
+}
+
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+  if (!root.requires_grad())
+    throw std::invalid_argument("backward(): the tensor does not require grad and has no graph");
+  check_grad("backward", 0, root.shape(), root.dtype(), grad);
+  NoGradGuard no_grad;
+  if (!root.grad_fn()) {
+    accumulate_leaf(root.impl(), grad);
+    return;
+  }
+
+  // Reverse topological order by an iterative depth-first post-order.
+  std::vector<Node*> order;
+  std::unordered_set<Node*> seen;
+  std::vector<std::pair<Node*, size_t>> stack{{root.grad_fn().get(), 0}};
+  seen.insert(root.grad_fn().get());
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->edges.size()) {
+      Node* child = node->edges[next++].fn.get();
+      if (child && seen.insert(child).second) stack.push_back({child, 0});
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+
+  std::unordered_map<Node*, Tensor> grads;
+  grads[root.grad_fn().get()] = grad;
+  // Keep every node alive while we walk, even if a parent releases its edges.
+  std::vector<std::shared_ptr<Node>> keep;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = *it;
+    for (auto& e : node->edges)
+      if (e.fn) keep.push_back(e.fn);
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    Node* node = *it;
+    auto git = grads.find(node);
+    if (git == grads.end()) continue;  // no gradient reached this node
+    if (node->freed)
+      throw std::runtime_error("backward through op '" + node->name +
+                               "' a second time: its graph was freed (pass retain_graph=true)");
+    Tensor gout = std::move(git->second);
+    grads.erase(git);
+    check_grad(node->name + "' output", 0, node->out_shape, node->out_dtype, gout);
+    std::vector<bool> needs(node->edges.size());
+    for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->edges[i].active();
+    std::vector<Tensor> gin = node->backward(gout, needs);
+    if (gin.size() != node->edges.size())
+      throw std::logic_error("op '" + node->name + "': backward returned " +
+                             std::to_string(gin.size()) + " gradients for " +
+                             std::to_string(node->edges.size()) + " inputs");
+    for (size_t i = 0; i < gin.size(); ++i) {
+      const Edge& e = node->edges[i];
+      if (!e.active()) continue;
+      check_grad(node->name, i, e.shape, e.dtype, gin[i]);
+      if (e.leaf) {
+        accumulate_leaf(e.leaf.get(), gin[i]);
+      } else {
+        auto [slot, fresh] = grads.try_emplace(e.fn.get(), gin[i]);
+        if (!fresh) {
+          // Out of place: the first gradient may alias another node's buffer.
+          Tensor sum = slot->second.clone();
+          add_into(sum, gin[i]);
+          slot->second = sum;
+        }
+      }
+    }
+    if (!retain_graph) {
+      node->backward = nullptr;
+      node->edges.clear();
+      node->freed = true;
+    }
+  }
+}
+
+}  // namespace sg

@@ -1,0 +1,71 @@
+// Reverse-mode engine: every differentiable op records one Node whose backward closure maps the
+// gradient of the op's output to gradients of its inputs. backward() walks the nodes in reverse
+// topological order, checks each gradient's shape and dtype against its input, accumulates into
+// leaves, and frees the graph (closures and the tensors they saved) unless asked to retain it.
+#pragma once
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace sg {
+
+// Where an input's gradient goes: into the node that produced it, or into a leaf's .grad.
+struct Edge {
+  std::shared_ptr<Node> fn;
+  std::shared_ptr<TensorImpl> leaf;
+  Shape shape;
+  DType dtype = DType::f32;
+  bool active() const { return fn != nullptr || leaf != nullptr; }
+};
+
+// grads[i] for input i, computed only where needs[i]; others may stay undefined.
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out,
+                                                     const std::vector<bool>& needs)>;
+
+struct Node {
+  Node();
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  std::string name;  // the op's name, used in error messages
+  std::vector<Edge> edges;
+  BackwardFn backward;
+  Shape out_shape;
+  DType out_dtype = DType::f32;
+  bool freed = false;
+};
+
+bool grad_enabled();
+
+// RAII scope in which no op records history (like torch.no_grad()).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// True if grad mode is on and any input requires grad: the op should build its closure.
+bool needs_record(std::initializer_list<const Tensor*> inputs);
+bool needs_record(const std::vector<Tensor>& inputs);
+
+// Attaches a node named `name` to `out`, with one edge per input (in order), if needs_record.
+// Returns `out` for chaining.
+Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn);
+
+// Runs reverse mode from `root` with upstream gradient `grad` (same shape and dtype as root).
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);
+
+// Number of live Nodes (for tests that check the graph is freed).
+int64_t live_node_count();
+
+}  // namespace sg

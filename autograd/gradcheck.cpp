@@ -1,0 +1,104 @@
+#include "autograd/gradcheck.h"
+
+#include <cmath>
+#include <exception>
+
+#include "autograd/engine.h"
+
+namespace sg {
+
+Tensor grad_input(const Shape& shape, Generator& g, double lo, double hi) {
+  Tensor t = Tensor::uniform(shape, g, lo, hi, DType::f64);
+  t.set_requires_grad(true);
+  return t;
+}
+
+IntTensor random_ids(const Shape& shape, int64_t n, Generator& g) {
+  IntTensor t = IntTensor::zeros(shape);
+  for (auto& v : t.data) v = static_cast<int64_t>(g.below(static_cast<uint64_t>(n)));
+  return t;
+}
+
+// <f(x), g> in float64.
+static double dot_with(const Tensor& y, const Tensor& g) {
+  const std::vector<double> a = y.to_vector(), b = g.to_vector();
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+static GradResult run_check(const GradCase& c, uint64_t seed, const GradTolerance& tol) {
+  GradResult r;
+  r.name = c.name;
+  r.kind = c.kind;
+  Generator gen(seed);
+  GradProblem p = c.make(gen);
+  for (size_t k = 0; k < p.inputs.size(); ++k) {
+    const Tensor& x = p.inputs[k];
+    if (x.dtype() != DType::f64 || !x.is_leaf() || !x.requires_grad() || !x.is_contiguous())
+      throw std::logic_error("input " + std::to_string(k) +
+                             " is not a contiguous float64 leaf that requires grad");
+  }
+  Tensor y = p.fn();
+  if (y.dtype() != DType::f64) throw std::logic_error("the case's output is not float64");
+  Tensor upstream = Tensor::randn(y.shape(), gen, DType::f64);
+  for (Tensor& x : p.inputs) x.zero_grad();
+  y.backward(upstream);
+
+  NoGradGuard no_grad;
+  bool ok = true;
+  for (Tensor& x : p.inputs) {
+    const Tensor ga = x.grad();
+    const std::vector<double> analytic =
+        ga.defined() ? ga.to_vector() : std::vector<double>(x.numel(), 0.0);
+    double* v = x.data<double>();
+    for (int64_t j = 0; j < x.numel(); ++j) {
+      const double orig = v[j];
+      v[j] = orig + tol.eps;
+      const double fp = dot_with(p.fn(), upstream);
+      v[j] = orig - tol.eps;
+      const double fm = dot_with(p.fn(), upstream);
+      v[j] = orig;
+      const double numeric = (fp - fm) / (2 * tol.eps);
+      const double abs_err = std::fabs(analytic[j] - numeric);
+      if (!std::isfinite(numeric) || !std::isfinite(analytic[j])) {
+        r.error = "non-finite gradient";
+        ok = false;
+        continue;
+      }
+      r.max_abs_err = std::max(r.max_abs_err, abs_err);
+      if (std::fabs(numeric) > tol.atol)
+        r.max_rel_err = std::max(r.max_rel_err, abs_err / std::fabs(numeric));
+      if (abs_err > tol.atol + tol.rtol * std::fabs(numeric)) ok = false;
+    }
+  }
+  r.passed = ok;
+  return r;
+}
+
+GradResult check_gradients(const GradCase& c, uint64_t seed, const GradTolerance& tol) {
+  try {
+    return run_check(c, seed, tol);
+  } catch (const std::exception& e) {
+    GradResult r;
+  r.name = c.name;
+  r.kind = c.kind;
+    r.error = e.what();
+    return r;
+  }
+}
+
+const std::vector<GradCase>& gradcheck_cases() {
+  static const std::vector<GradCase> all = [] {
+    std::vector<GradCase> v;
+    for (auto group : {elementwise_grad_cases, reduce_grad_cases, shape_grad_cases,
+                       matmul_grad_cases, nn_grad_cases, layer_grad_cases}) {
+      auto cases = group();
+      v.insert(v.end(), cases.begin(), cases.end());
+    }
+    return v;
+  }();
+  return all;
+}
+
+}  // namespace sg

@@ -1,0 +1,56 @@
+// Float64 central-difference gradient checks, PyTorch's defaults (eps 1e-6, atol 1e-5, rtol 1e-3).
+// A case builds float64 leaf inputs and a function of them; the check draws a random upstream
+// gradient g, compares the engine's gradient of <f(x), g> with (f(x+eps) - f(x-eps)) / 2eps . g for
+// every element of every input, and passes when |analytic - numeric| <= atol + rtol * |numeric|.
+// The same table of cases drives `seqgrad gradcheck` and the GoogleTest gradient tests.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autograd/random.h"
+#include "autograd/tensor.h"
+
+namespace sg {
+
+struct GradProblem {
+  std::vector<Tensor> inputs;  // float64 leaves requiring grad; each is perturbed in place
+  std::function<Tensor()> fn;  // recomputes the output from the inputs' current values
+};
+
+struct GradCase {
+  std::string name;  // starts with the op's or layer's name, e.g. "matmul_batched_broadcast"
+  std::string kind;  // "op" or "layer"
+  std::function<GradProblem(Generator&)> make;
+};
+
+struct GradTolerance {
+  double eps = 1e-6, atol = 1e-5, rtol = 1e-3;
+};
+
+struct GradResult {
+  std::string name, kind;
+  double max_abs_err = 0, max_rel_err = 0;
+  bool passed = false;
+  std::string error;  // set when the case threw, or produced a non-finite value
+};
+
+GradResult check_gradients(const GradCase& c, uint64_t seed = 0, const GradTolerance& tol = {});
+
+// The whole table, in a fixed order: op cases first, then layer cases.
+const std::vector<GradCase>& gradcheck_cases();
+
+// The groups that make up the table (one per gradcheck_cases_*.cpp).
+std::vector<GradCase> elementwise_grad_cases();
+std::vector<GradCase> reduce_grad_cases();
+std::vector<GradCase> shape_grad_cases();
+std::vector<GradCase> matmul_grad_cases();
+std::vector<GradCase> nn_grad_cases();
+std::vector<GradCase> layer_grad_cases();
+
+// Helpers for writing cases: a float64 leaf requiring grad, and a random ids/mask tensor.
+Tensor grad_input(const Shape& shape, Generator& g, double lo = -1.0, double hi = 1.0);
+IntTensor random_ids(const Shape& shape, int64_t n, Generator& g);
+
+}  // namespace sg

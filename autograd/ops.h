@@ -1,0 +1,86 @@
+// Every differentiable op, declared once. Each is defined in one place, in the ops_*.cpp named
+// beside its group, with its backward directly below its forward, and has a row in the gradcheck
+// table (gradcheck_cases_*.cpp). Ops accept any strides; outputs are contiguous unless the op is a
+// view (broadcast_to, transpose, permute, slice, and reshape of a contiguous input).
+#pragma once
+
+#include <vector>
+
+#include "autograd/tensor.h"
+
+namespace sg {
+
+class Generator;
+
+// ---- elementwise (ops_elementwise.cpp)
+// Binary ops broadcast NumPy-style, explicitly: each input whose shape differs from the result is
+// first passed through broadcast_to, so its gradient comes back through sum_to.
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, double s);  // a + s
+Tensor mul(const Tensor& a, double s);  // a * s
+Tensor neg(const Tensor& x);
+Tensor pow(const Tensor& x, double p);  // x^p, scalar exponent
+Tensor exp(const Tensor& x);
+Tensor log(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+Tensor tanh(const Tensor& x);
+Tensor sigmoid(const Tensor& x);
+Tensor relu(const Tensor& x);
+Tensor gelu(const Tensor& x);  // exact: x * Phi(x), as torch.nn.functional.gelu
+
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator+(const Tensor& a, double s) { return add(a, s); }
+inline Tensor operator-(const Tensor& a, double s) { return add(a, -s); }
+inline Tensor operator*(const Tensor& a, double s) { return mul(a, s); }
+inline Tensor operator*(double s, const Tensor& a) { return mul(a, s); }
+inline Tensor operator/(const Tensor& a, double s) { return mul(a, 1.0 / s); }
+inline Tensor operator-(const Tensor& x) { return neg(x); }
+
+// ---- broadcasting and reductions (ops_reduce.cpp)
+Shape broadcast_shapes(const Shape& a, const Shape& b);  // throws if incompatible
+Tensor broadcast_to(const Tensor& x, const Shape& shape);  // stride-0 view; backward: sum_to
+Tensor sum_to(const Tensor& x, const Shape& shape);        // sums broadcast dims; backward: broadcast_to
+Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim = false);
+Tensor sum(const Tensor& x);  // all elements, shape {}
+Tensor mean(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor max(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim = false);
+
+// ---- shape (ops_shape.cpp)
+Tensor reshape(const Tensor& x, const Shape& shape);  // one dim may be -1
+Tensor transpose(const Tensor& x, int64_t d0, int64_t d1);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
+Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+Tensor concat(const std::vector<Tensor>& xs, int64_t dim);
+Tensor contiguous(const Tensor& x);  // identity in value, contiguous layout
+
+// ---- matmul (ops_matmul.cpp)
+// a: (..., M, K), b: (..., K, N) -> (..., M, N); batch dims broadcast, 1-d b is not supported.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x: (..., K), w: (N, K), b: (N) or undefined -> (..., N) = x w^T + b, as torch's F.linear.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+
+// ---- neural-network ops (ops_nn.cpp)
+// Along dim. A row whose entries are all -inf (fully masked) gives zeros, never NaN.
+Tensor softmax(const Tensor& x, int64_t dim = -1);
+Tensor log_softmax(const Tensor& x, int64_t dim = -1);
+// Normalizes over the last dim; w, b: (C) or undefined.
+Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps = 1e-5);
+// weight: (V, C), ids: any shape -> ids.shape + (C). Throws on an id outside [0, V).
+Tensor embedding(const Tensor& weight, const IntTensor& ids);
+// Where mask (broadcastable to x) is nonzero, the result is `value` and the gradient zero.
+Tensor masked_fill(const Tensor& x, const IntTensor& mask, double value);
+// In training, zeroes each element with probability p and scales the rest by 1/(1-p).
+Tensor dropout(const Tensor& x, double p, Generator& g, bool training = true);
+// logits: (N, C), targets: (N). Mean over targets != ignore_index, with PyTorch's
+// label_smoothing: loss_i = (1-s) * nll_i + s * mean_c(-log p_ic). Returns shape {}.
+Tensor cross_entropy(const Tensor& logits, const IntTensor& targets, int64_t ignore_index = -100,
+                     double label_smoothing = 0.0);
+
+}  // namespace sg

@@ -1,0 +1,34 @@
+// OpenMP helpers. Loops split their index range statically, so each output element is written by
+// one thread and results do not depend on timing; below `grain` elements they run serially,
+// because on 2 cores a parallel region around a tiny loop costs more than the loop.
+#pragma once
+
+#include <cstdint>
+
+namespace sg {
+
+constexpr int64_t kParallelGrain = 1 << 15;
+
+int num_threads();          // threads that parallel regions use
+void set_num_threads(int n);  // n >= 1
+int omp_threads_in_region();  // inside a parallel region: its size
+int omp_thread_id();          // inside a parallel region: this thread's index
+
+// f(begin, end) over a static partition of [0, n).
+template <class F>
+void parallel_for(int64_t n, int64_t grain, F&& f) {
+  if (n <= grain || num_threads() <= 1) {
+    if (n > 0) f(int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel
+  {
+    const int64_t nt = omp_threads_in_region();
+    const int64_t t = omp_thread_id();
+    const int64_t chunk = (n + nt - 1) / nt;
+    const int64_t b = t * chunk, e = b + chunk < n ? b + chunk : n;
+    if (b < e) f(b, e);
+  }
+}
+
+}  // namespace sg

@@ -1,0 +1,32 @@
+// Every row of the gradcheck table is one GoogleTest case: adding an op is adding one row.
+#include <gtest/gtest.h>
+
+#include "autograd/gradcheck.h"
+
+namespace sg {
+namespace {
+
+class GradcheckTable : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(GradcheckTable, MatchesCentralDifferences) {
+  const GradCase& c = gradcheck_cases()[GetParam()];
+  const GradResult r = check_gradients(c);
+  EXPECT_TRUE(r.error.empty()) << c.name << ": " << r.error;
+  EXPECT_TRUE(r.passed) << c.name << ": max abs err " << r.max_abs_err << ", max rel err "
+                        << r.max_rel_err;
+}
+
+std::string case_name(const ::testing::TestParamInfo<size_t>& info) {
+  return gradcheck_cases()[info.param].name;
+}
+
+std::vector<size_t> all_indices() {
+  std::vector<size_t> v(gradcheck_cases().size());
+  for (size_t i = 0; i < v.size(); ++i) v[i] = i;
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, GradcheckTable, ::testing::ValuesIn(all_indices()), case_name);
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,42 @@
+#include "train/cli.h"
+
+#include <iostream>
+
+namespace sg::cli {
+
+bool parse_options(const std::string& command, const std::vector<std::string>& args,
+                   const po::options_description& desc, po::variables_map& vm,
+                   const po::positional_options_description* pos) {
+  po::options_description all(desc);
+  all.add_options()("help,h", "show this help and exit");
+  // Unique-prefix guessing is on by default in Program_options; it silently reads --batch as
+  // any option that starts so. Only exact names are accepted here.
+  const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all).style(style);
+    if (pos)
+      parser.positional(*pos);
+    else
+      parser.positional(po::positional_options_description());
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: seqgrad " << command << " [options]\n\n" << all;
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return true;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> cmds = {
+      {"gradcheck", "finite-difference gradient checks of every op and layer, in float64",
+       cmd_gradcheck},
+  };
+  return cmds;
+}
+
+}  // namespace sg::cli

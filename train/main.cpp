@@ -1,0 +1,58 @@
+// seqgrad <command> [options]: dispatches to a command and turns every failure into one line on
+// stderr that begins "seqgrad: error:", with exit code 2 for usage errors and 1 otherwise.
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <new>
+
+#include "train/cli.h"
+
+namespace {
+
+void print_usage(std::ostream& os) {
+  os << "Usage: seqgrad <command> [options]\n\nCommands:\n";
+  for (const auto& c : sg::cli::commands()) {
+    os << "  " << c.name;
+    for (size_t i = std::strlen(c.name); i < 12; ++i) os << ' ';
+    os << c.summary << '\n';
+  }
+  os << "\nRun 'seqgrad <command> --help' for a command's options.\n";
+}
+
+int error(const std::string& msg, int code) {
+  std::string line = msg;
+  for (char& ch : line)
+    if (ch == '\n' || ch == '\r') ch = ' ';
+  std::cerr << "seqgrad: error: " << line << std::endl;
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(std::cerr);
+    return error("no command given", 2);
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(std::cout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::cout << "seqgrad " << SEQGRAD_VERSION << '\n';
+    return 0;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    for (const auto& c : sg::cli::commands())
+      if (name == c.name) return c.run(args);
+    return error("unknown command '" + name + "' (see 'seqgrad --help')", 2);
+  } catch (const sg::cli::UsageError& e) {
+    return error(e.what(), 2);
+  } catch (const std::bad_alloc&) {
+    return error("out of memory", 1);
+  } catch (const std::exception& e) {
+    return error(e.what(), 1);
+  }
+}
