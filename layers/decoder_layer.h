@@ -1,0 +1,48 @@
+// One decoder layer, as torch.nn.TransformerDecoderLayer (relu, batch_first):
+//   post-LN: y = norm1(y + drop1(self_attn(y, y, causal+pad)))
+//            y = norm2(y + drop2(multihead_attn(y, memory, memory pad)))   (cross-attention)
+//            y = norm3(y + drop3(ff(y)))
+//   pre-LN:  the same blocks with y = y + block(norm_i(y)).
+// step() runs one position with cached keys and values: the self-attention keys/values of every
+// earlier position, and the cross-attention keys/values of the memory (computed once).
+#pragma once
+
+#include "layers/encoder_layer.h"
+
+namespace sg {
+
+struct DecoderCache {
+  KeyValue self_kv;   // (B, H, t, Dh), grows by one position per step
+  KeyValue cross_kv;  // (B, H, S, Dh), projected from the memory once
+};
+
+// Per-head attention probabilities of one decoder layer (filled when requested).
+struct DecoderWeights {
+  Tensor self_attn;   // (B, H, T, T)
+  Tensor cross_attn;  // (B, H, T, S)
+};
+
+class DecoderLayer : public Module {
+ public:
+  DecoderLayer(const LayerConfig& cfg, Generator* dropout_gen, Generator& init,
+               DType dtype = DType::f32);
+  // y: (B, T, C), memory: (B, S, C); self_mask broadcastable to (B, H, T, T), mem_mask to
+  // (B, H, T, S).
+  Tensor forward(const Tensor& y, const Tensor& memory, const IntTensor* self_mask,
+                 const IntTensor* mem_mask, DecoderWeights* weights = nullptr) const;
+
+  void start_cache(DecoderCache& cache, const Tensor& memory) const;
+  // y_t: (B, 1, C), the input at the next position; appends its keys and values to the cache.
+  Tensor step(const Tensor& y_t, DecoderCache& cache, const IntTensor* mem_mask,
+              DecoderWeights* weights = nullptr) const;
+
+  MultiHeadAttention self_attn, multihead_attn;
+  FeedForward ff;
+  LayerNorm norm1, norm2, norm3;
+
+ private:
+  bool norm_first_;
+  Dropout drop1_, drop2_, drop3_;
+};
+
+}  // namespace sg

@@ -1,0 +1,20 @@
+// Sinusoidal positional encoding, as torch_ref.PositionalEncoding:
+// pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C)); a buffer, not a parameter.
+#pragma once
+
+#include "layers/module.h"
+
+namespace sg {
+
+class PositionalEncoding : public Module {
+ public:
+  PositionalEncoding(int64_t dim, DType dtype = DType::f32, int64_t max_len = 512);
+  // x: (B, T, C) -> x + pe[start : start + T], broadcast over B.
+  Tensor forward(const Tensor& x, int64_t start = 0) const;
+  int64_t max_len() const { return pe_.shape()[0]; }
+
+ private:
+  Tensor pe_;  // (max_len, C)
+};
+
+}  // namespace sg

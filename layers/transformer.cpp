@@ -1,0 +1,128 @@
+#include "layers/transformer.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "autograd/engine.h"
+#include "autograd/ops.h"
+
+namespace sg {
+
+static ModelConfig checked(const ModelConfig& c) {
+  auto positive = [](int64_t v, const char* what) {
+    if (v <= 0) throw std::invalid_argument(std::string(what) + " must be positive");
+  };
+  positive(c.src_vocab, "source vocabulary size");
+  positive(c.tgt_vocab, "target vocabulary size");
+  positive(c.d_model, "d_model");
+  positive(c.heads, "heads");
+  positive(c.d_ff, "ff");
+  positive(c.max_len, "max_len");
+  if (c.enc_layers < 0 || c.dec_layers < 0) throw std::invalid_argument("layer counts must be >= 0");
+  if (c.d_model % c.heads != 0)
+    throw std::invalid_argument("heads (" + std::to_string(c.heads) + ") must divide d_model (" +
+                                std::to_string(c.d_model) + ")");
+  return c;
+}
+
+Seq2SeqTransformer::Seq2SeqTransformer(const ModelConfig& cfg, uint64_t seed, DType dtype)
+    : cfg_(checked(cfg)),
+      dtype_(dtype),
+      init_gen_(seed),
+      dropout_gen_(seed ^ 0x5DEECE66DULL),
+      src_embed_(cfg.src_vocab, cfg.d_model, init_gen_, std::pow(cfg.d_model, -0.5), dtype),
+      tgt_embed_(cfg.tgt_vocab, cfg.d_model, init_gen_, std::pow(cfg.d_model, -0.5), dtype),
+      pos_(cfg.d_model, dtype, cfg.max_len),
+      drop_(cfg.dropout, &dropout_gen_),
+      enc_norm_(cfg.d_model, dtype),
+      dec_norm_(cfg.d_model, dtype),
+      generator_(cfg.d_model, cfg.tgt_vocab, init_gen_, dtype) {
+  const LayerConfig lc{cfg.d_model, cfg.heads, cfg.d_ff, cfg.dropout, cfg.norm_first};
+  register_module("src_embed", src_embed_);
+  register_module("tgt_embed", tgt_embed_);
+  register_module("", drop_);
+  for (int64_t i = 0; i < cfg.enc_layers; ++i) {
+    enc_layers_.push_back(std::make_unique<EncoderLayer>(lc, &dropout_gen_, init_gen_, dtype));
+    register_module("transformer.encoder.layers." + std::to_string(i), *enc_layers_.back());
+  }
+  register_module("transformer.encoder.norm", enc_norm_);
+  for (int64_t i = 0; i < cfg.dec_layers; ++i) {
+    dec_layers_.push_back(std::make_unique<DecoderLayer>(lc, &dropout_gen_, init_gen_, dtype));
+    register_module("transformer.decoder.layers." + std::to_string(i), *dec_layers_.back());
+  }
+  register_module("transformer.decoder.norm", dec_norm_);
+  register_module("generator", generator_);
+  // nn.Transformer re-applies xavier-uniform to every matrix inside it, in_proj included.
+  for (auto& [name, p] : named_parameters())
+    if (name.rfind("transformer.", 0) == 0 && p.dim() > 1) init_xavier_uniform(p, init_gen_);
+}
+
+// Embedding * sqrt(C) + positions [start, start + T), then dropout: (B, T) -> (B, T, C).
+Tensor Seq2SeqTransformer::embed(const Embedding& e, const IntTensor& ids, int64_t start) const {
+  if (ids.shape.size() != 2) throw std::invalid_argument("token ids must be (B, T)");
+  const Tensor x = mul(e.forward(ids), std::sqrt(static_cast<double>(cfg_.d_model)));
+  return drop_.forward(pos_.forward(x, start));
+}
+
+Tensor Seq2SeqTransformer::encode(const IntTensor& src, std::vector<Tensor>* enc_weights) const {
+  const IntTensor mask = key_padding_mask(src, cfg_.pad_id);
+  Tensor x = embed(src_embed_, src, 0);
+  if (enc_weights) enc_weights->assign(enc_layers_.size(), Tensor());
+  for (size_t i = 0; i < enc_layers_.size(); ++i)
+    x = enc_layers_[i]->forward(x, &mask, enc_weights ? &(*enc_weights)[i] : nullptr);
+  return enc_norm_.forward(x);
+}
+
+Tensor Seq2SeqTransformer::decode(const Tensor& memory, const IntTensor& src,
+                                  const IntTensor& tgt_in,
+                                  std::vector<DecoderWeights>* dec_weights) const {
+  const int64_t T = tgt_in.shape.at(1);
+  const IntTensor self_mask = combine_masks(causal_mask(T), key_padding_mask(tgt_in, cfg_.pad_id));
+  const IntTensor mem_mask = key_padding_mask(src, cfg_.pad_id);
+  Tensor y = embed(tgt_embed_, tgt_in, 0);
+  if (dec_weights) dec_weights->assign(dec_layers_.size(), DecoderWeights{});
+  for (size_t i = 0; i < dec_layers_.size(); ++i)
+    y = dec_layers_[i]->forward(y, memory, &self_mask, &mem_mask,
+                                dec_weights ? &(*dec_weights)[i] : nullptr);
+  return generator_.forward(dec_norm_.forward(y));
+}
+
+Tensor Seq2SeqTransformer::forward(const IntTensor& src, const IntTensor& tgt_in) const {
+  return decode(encode(src), src, tgt_in);
+}
+
+Tensor Seq2SeqTransformer::loss(const IntTensor& src, const IntTensor& tgt_in,
+                                const IntTensor& tgt_out, double label_smoothing) const {
+  if (tgt_in.shape != tgt_out.shape)
+    throw std::invalid_argument("decoder input " + shape_str(tgt_in.shape) + " and target " +
+                                shape_str(tgt_out.shape) + " differ in shape");
+  const Tensor logits = forward(src, tgt_in);
+  const IntTensor flat({tgt_out.numel()}, tgt_out.data);
+  return cross_entropy(reshape(logits, {-1, cfg_.tgt_vocab}), flat, cfg_.pad_id, label_smoothing);
+}
+
+DecodeState Seq2SeqTransformer::start_decoding(const IntTensor& src) const {
+  DecodeState s;
+  s.memory = encode(src);
+  s.mem_mask = key_padding_mask(src, cfg_.pad_id);
+  s.caches.resize(dec_layers_.size());
+  for (size_t i = 0; i < dec_layers_.size(); ++i) dec_layers_[i]->start_cache(s.caches[i], s.memory);
+  return s;
+}
+
+Tensor Seq2SeqTransformer::decode_step(DecodeState& s, const std::vector<int64_t>& tokens,
+                                       std::vector<DecoderWeights>* dec_weights) const {
+  const int64_t B = s.memory.size(0);
+  if (static_cast<int64_t>(tokens.size()) != B)
+    throw std::invalid_argument("decode_step: " + std::to_string(tokens.size()) +
+                                " tokens for a batch of " + std::to_string(B));
+  Tensor y = embed(tgt_embed_, IntTensor({B, 1}, tokens), s.pos);  // (B, 1, C)
+  if (dec_weights) dec_weights->assign(dec_layers_.size(), DecoderWeights{});
+  for (size_t i = 0; i < dec_layers_.size(); ++i)
+    y = dec_layers_[i]->step(y, s.caches[i], &s.mem_mask,
+                             dec_weights ? &(*dec_weights)[i] : nullptr);
+  ++s.pos;
+  return reshape(generator_.forward(dec_norm_.forward(y)), {B, cfg_.tgt_vocab});
+}
+
+}  // namespace sg
