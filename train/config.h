@@ -1,0 +1,49 @@
+// The resolved configuration of a run: every SPEC option as a plain struct, parsed from the
+// command line and an optional `--config` INI file (the command line wins), validated, and
+// printable back as an INI that `--config` accepts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace sg {
+
+struct Config {
+  // data
+  std::string task = "copy";  // copy | reverse | sort | dates | tsv
+  std::string train_file, valid_file, data_file;
+  int64_t min_len = 1, max_len = 10, symbols = 10;
+  std::string tokenize = "word";  // word | char (TSV)
+  int64_t min_freq = 1;
+  int64_t valid_size = 1000;  // held-out examples of a synthetic task
+  // model
+  int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
+  double dropout = 0.1;
+  bool norm_first = false;
+  // optimization
+  std::string optim = "adam";  // adam | adamw | sgd
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.98, eps = 1e-9, weight_decay = 0.0, momentum = 0.0;
+  bool nesterov = false;
+  double clip_norm = 1.0;         // 0: no clipping
+  std::string schedule = "noam";  // constant | noam | cosine
+  int64_t warmup = 400;
+  double label_smoothing = 0.0;
+  int64_t batch = 64, steps = 3000, epochs = 0;
+  bool shuffle = true;
+  uint64_t seed = 0;
+  int threads = 0;  // 0: all cores
+  // run
+  std::string out;  // default runs/<task>
+  int64_t save_every = 500, keep = 3, eval_every = 250, patience = 0, log_every = 50;
+  std::string resume, checkpoint, input;
+  int64_t beam = 1, decode_max_len = 0;  // 0: source length * 2 + 10
+  bool json = false;
+
+  nlohmann::json to_json() const;
+  static Config from_json(const nlohmann::json& j);
+};
+
+}  // namespace sg
