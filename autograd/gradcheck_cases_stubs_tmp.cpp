@@ -2,6 +2,5 @@
 namespace sg {
 std::vector<GradCase> shape_grad_cases() { return {}; }
 std::vector<GradCase> matmul_grad_cases() { return {}; }
-std::vector<GradCase> nn_grad_cases() { return {}; }
 std::vector<GradCase> layer_grad_cases() { return {}; }
 }  // namespace sg
