@@ -2,5 +2,4 @@
 namespace sg {
 std::vector<GradCase> shape_grad_cases() { return {}; }
 std::vector<GradCase> matmul_grad_cases() { return {}; }
-std::vector<GradCase> nn_grad_cases() { return {}; }
 }  // namespace sg

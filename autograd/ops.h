@@ -67,7 +67,8 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
 
 // ---- neural-network ops (ops_nn.cpp)
-// Along dim. A row whose entries are all -inf (fully masked) gives zeros, never NaN.
+// Along dim. A row whose entries are all -inf (fully masked) gives zeros and a zero gradient,
+// never NaN; for log_softmax too (PyTorch gives NaN there).
 Tensor softmax(const Tensor& x, int64_t dim = -1);
 Tensor log_softmax(const Tensor& x, int64_t dim = -1);
 // Normalizes over the last dim; w, b: (C) or undefined.
@@ -76,10 +77,13 @@ Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps 
 Tensor embedding(const Tensor& weight, const IntTensor& ids);
 // Where mask (broadcastable to x) is nonzero, the result is `value` and the gradient zero.
 Tensor masked_fill(const Tensor& x, const IntTensor& mask, double value);
-// In training, zeroes each element with probability p and scales the rest by 1/(1-p).
+// In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
+// takes one g.uniform() per element in order. p in [0, 1] (else throws); p == 1 gives zeros.
+// In eval mode or with p == 0 it returns x itself.
 Tensor dropout(const Tensor& x, double p, Generator& g, bool training = true);
 // logits: (N, C), targets: (N). Mean over targets != ignore_index, with PyTorch's
-// label_smoothing: loss_i = (1-s) * nll_i + s * mean_c(-log p_ic). Returns shape {}.
+// label_smoothing: loss_i = (1-s) * nll_i + s * mean_c(-log p_ic). Returns shape {}. All targets
+// ignored gives 0 and a zero gradient (PyTorch gives NaN). Throws on a target outside [0, C).
 Tensor cross_entropy(const Tensor& logits, const IntTensor& targets, int64_t ignore_index = -100,
                      double label_smoothing = 0.0);
 

@@ -1,0 +1,607 @@
+// Neural-network ops: softmax, log_softmax, layer_norm, embedding, masked_fill, dropout and
+// cross_entropy. Each op is a fused forward kernel, its backward kernel directly below, and the
+// public function that runs the forward and records the backward. Kernels loop over rows; rows are
+// independent and run in parallel, while every reduction runs serially in a fixed order (summing in
+// double), so results are deterministic and do not depend on the number of threads.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <type_traits>
+
+#include "autograd/engine.h"
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+#include "autograd/random.h"
+
+namespace sg {
+
+namespace {
+
+using Unit = std::integral_constant<int64_t, 1>;
+
+// The rows of length n along one dim of a contiguous tensor of shape (outer, n, inner): row
+// r = (o, i) starts at o * n * inner + i and steps by inner. For the last dim inner == 1, and the
+// rows are contiguous.
+struct Rows {
+  int64_t outer = 1, n = 1, inner = 1;
+  int64_t count() const { return outer * inner; }
+  int64_t start(int64_t r) const { return (r / inner) * n * inner + r % inner; }
+};
+
+Rows rows_along(const Shape& s, int64_t dim) {
+  Rows r;
+  for (int64_t d = 0; d < static_cast<int64_t>(s.size()); ++d) {
+    if (d < dim) r.outer *= s[d];
+    if (d == dim) r.n = s[d];
+    if (d > dim) r.inner *= s[d];
+  }
+  return r;
+}
+
+// Rows per parallel chunk, so that a chunk holds about kParallelGrain elements.
+int64_t row_grain(int64_t n) {
+  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(n, 1));
+}
+
+// Calls f(r, start, stride) for every row, in parallel over rows. For contiguous rows the stride
+// is the compile-time constant 1, so the inner loops vectorize.
+template <class F>
+void for_rows(const Rows& rows, F f) {
+  parallel_for(rows.count(), row_grain(rows.n), [&](int64_t b, int64_t e) {
+    if (rows.inner == 1) {
+      for (int64_t r = b; r < e; ++r) f(r, r * rows.n, Unit{});
+    } else {
+      for (int64_t r = b; r < e; ++r) f(r, rows.start(r), rows.inner);
+    }
+  });
+}
+
+// The dim a softmax-like op reduces over; a 0-d tensor is one row of one element.
+Rows softmax_rows(const Tensor& x, int64_t dim, const char* op) {
+  if (x.dim() == 0) {
+    wrap_dim(dim, 1, op);
+    return Rows{};
+  }
+  return rows_along(x.shape(), wrap_dim(dim, x.dim(), op));
+}
+
+constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+
+void check_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  if (b.defined() && a.dtype() != b.dtype())
+    throw std::invalid_argument(std::string(op) + ": dtype mismatch, " + dtype_name(a.dtype()) +
+                                " and " + dtype_name(b.dtype()));
+}
+
+// ---- softmax. x, y: (..., n, ...) with rows of n along dim.
+// y_k = exp(x_k - m) / sum_j exp(x_j - m), m = max_j x_j. A row of all -inf gives y = 0.
+template <class T>
+void softmax_forward(const T* x, T* y, const Rows& rows) {
+  const int64_t n = rows.n;
+  for_rows(rows, [&](int64_t, int64_t o, auto s) {
+    const T* xr = x + o;
+    T* yr = y + o;
+    T m = static_cast<T>(kNegInf);
+    for (int64_t k = 0; k < n; ++k) m = std::max(m, xr[k * s]);
+    if (m == static_cast<T>(kNegInf)) {
+      for (int64_t k = 0; k < n; ++k) yr[k * s] = T(0);
+      return;
+    }
+    double sum = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      const T e = std::exp(xr[k * s] - m);
+      yr[k * s] = e;
+      sum += e;
+    }
+    const T inv = static_cast<T>(1.0 / sum);
+    for (int64_t k = 0; k < n; ++k) yr[k * s] *= inv;
+  });
+}
+
+// dL/dx_k = y_k (g_k - sum_j g_j y_j). A fully masked row has y = 0, so its gradient is 0.
+template <class T>
+void softmax_backward(const T* y, const T* g, T* gx, const Rows& rows) {
+  const int64_t n = rows.n;
+  for_rows(rows, [&](int64_t, int64_t o, auto s) {
+    const T *yr = y + o, *gr = g + o;
+    T* gxr = gx + o;
+    double dot = 0;
+    for (int64_t k = 0; k < n; ++k) dot += static_cast<double>(gr[k * s]) * yr[k * s];
+    const T d = static_cast<T>(dot);
+    for (int64_t k = 0; k < n; ++k) gxr[k * s] = yr[k * s] * (gr[k * s] - d);
+  });
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x_in, int64_t dim) {
+  const Rows rows = softmax_rows(x_in, dim, "softmax");
+  const Tensor x = x_in.contiguous_data();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    softmax_forward(x.data<T>(), y.data<T>(), rows);
+  });
+  if (!needs_record({&x_in})) return y;
+  const Tensor ys = y.detach();  // backward needs only the output
+  return record(y, "softmax", {x_in}, [ys, rows](const Tensor& g_in, const std::vector<bool>&) {
+    const Tensor g = g_in.contiguous_data();
+    Tensor gx = Tensor::empty(ys.shape(), ys.dtype());
+    dispatch(ys.dtype(), [&](auto z) {
+      using T = decltype(z);
+      softmax_backward(ys.data<T>(), g.data<T>(), gx.data<T>(), rows);
+    });
+    return std::vector<Tensor>{gx};
+  });
+}
+
+namespace {
+
+// ---- log_softmax. x, y: (..., n, ...) with rows of n along dim; masked: (rows), 1 per row.
+// y_k = x_k - m - log sum_j exp(x_j - m), m = max_j x_j. A row of all -inf (fully masked) gives
+// y = 0 and is flagged in `masked` so that its gradient is 0 too (PyTorch gives NaN there).
+template <class T>
+void log_softmax_forward(const T* x, T* y, uint8_t* masked, const Rows& rows) {
+  const int64_t n = rows.n;
+  for_rows(rows, [&](int64_t r, int64_t o, auto s) {
+    const T* xr = x + o;
+    T* yr = y + o;
+    T m = static_cast<T>(kNegInf);
+    for (int64_t k = 0; k < n; ++k) m = std::max(m, xr[k * s]);
+    masked[r] = m == static_cast<T>(kNegInf);
+    if (masked[r]) {
+      for (int64_t k = 0; k < n; ++k) yr[k * s] = T(0);
+      return;
+    }
+    double sum = 0;
+    for (int64_t k = 0; k < n; ++k) sum += std::exp(xr[k * s] - m);
+    const T shift = m + static_cast<T>(std::log(sum));
+    for (int64_t k = 0; k < n; ++k) yr[k * s] = xr[k * s] - shift;
+  });
+}
+
+// dL/dx_k = g_k - exp(y_k) sum_j g_j; 0 on a fully masked row.
+template <class T>
+void log_softmax_backward(const T* y, const T* g, const uint8_t* masked, T* gx, const Rows& rows) {
+  const int64_t n = rows.n;
+  for_rows(rows, [&](int64_t r, int64_t o, auto s) {
+    const T *yr = y + o, *gr = g + o;
+    T* gxr = gx + o;
+    if (masked[r]) {
+      for (int64_t k = 0; k < n; ++k) gxr[k * s] = T(0);
+      return;
+    }
+    double sum = 0;
+    for (int64_t k = 0; k < n; ++k) sum += gr[k * s];
+    const T gs = static_cast<T>(sum);
+    for (int64_t k = 0; k < n; ++k) gxr[k * s] = gr[k * s] - std::exp(yr[k * s]) * gs;
+  });
+}
+
+}  // namespace
+
+Tensor log_softmax(const Tensor& x_in, int64_t dim) {
+  const Rows rows = softmax_rows(x_in, dim, "log_softmax");
+  const Tensor x = x_in.contiguous_data();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  auto masked = std::make_shared<std::vector<uint8_t>>(rows.count());
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    log_softmax_forward(x.data<T>(), y.data<T>(), masked->data(), rows);
+  });
+  if (!needs_record({&x_in})) return y;
+  const Tensor ys = y.detach();
+  return record(
+      y, "log_softmax", {x_in}, [ys, masked, rows](const Tensor& g_in, const std::vector<bool>&) {
+        const Tensor g = g_in.contiguous_data();
+        Tensor gx = Tensor::empty(ys.shape(), ys.dtype());
+        dispatch(ys.dtype(), [&](auto z) {
+          using T = decltype(z);
+          log_softmax_backward(ys.data<T>(), g.data<T>(), masked->data(), gx.data<T>(), rows);
+        });
+        return std::vector<Tensor>{gx};
+      });
+}
+
+namespace {
+
+// ---- layer_norm over the last dim. x, y: (R, C) (all leading dims flattened into R rows);
+// w, b: (C) or null; mean, rstd: (R).
+// mean = sum_c x_c / C, var = sum_c (x_c - mean)^2 / C (biased), rstd = 1 / sqrt(var + eps),
+// y = (x - mean) * rstd * w + b.
+template <class T>
+void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int64_t R,
+                        int64_t C, double eps) {
+  parallel_for(R, row_grain(C), [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {
+      const T* xr = x + r * C;
+      T* yr = y + r * C;
+      double sum = 0;
+      for (int64_t c = 0; c < C; ++c) sum += xr[c];
+      const double mu = sum / static_cast<double>(C);
+      double sq = 0;
+      for (int64_t c = 0; c < C; ++c) sq += (xr[c] - mu) * (xr[c] - mu);
+      const T m = static_cast<T>(mu), rs = static_cast<T>(1.0 / std::sqrt(sq / C + eps));
+      mean[r] = m;
+      rstd[r] = rs;
+      for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs;
+      if (w)
+        for (int64_t c = 0; c < C; ++c) yr[c] *= w[c];
+      if (b)
+        for (int64_t c = 0; c < C; ++c) yr[c] += b[c];
+    }
+  });
+}
+
+// With xhat = (x - mean) * rstd and gh = g * w (g without w):
+//   gx = rstd * (gh - mean_c(gh) - xhat * mean_c(gh * xhat))
+//   gw = sum_rows g * xhat,  gb = sum_rows g
+// gx runs in parallel over rows. gw and gb run in parallel over columns, each column summed over
+// the rows in order, so no two threads write one element and the sum order is fixed.
+template <class T>
+void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, const T* g, T* gx,
+                         T* gw, T* gb, int64_t R, int64_t C) {
+  if (gx) {
+    parallel_for(R, row_grain(C), [&](int64_t rb, int64_t re) {
+      for (int64_t r = rb; r < re; ++r) {
+        const T *xr = x + r * C, *gr = g + r * C;
+        T* gxr = gx + r * C;
+        const T m = mean[r], rs = rstd[r];
+        double sum_gh = 0, sum_ghx = 0;
+        for (int64_t c = 0; c < C; ++c) {
+          const T gh = w ? gr[c] * w[c] : gr[c];
+          sum_gh += gh;
+          sum_ghx += static_cast<double>(gh) * ((xr[c] - m) * rs);
+        }
+        const T a = static_cast<T>(sum_gh / C), bb = static_cast<T>(sum_ghx / C);
+        for (int64_t c = 0; c < C; ++c) {
+          const T gh = w ? gr[c] * w[c] : gr[c];
+          gxr[c] = rs * (gh - a - (xr[c] - m) * rs * bb);
+        }
+      }
+    });
+  }
+  if (!gw && !gb) return;
+  parallel_for(C, row_grain(R), [&](int64_t cb, int64_t ce) {
+    std::vector<double> aw(gw ? ce - cb : 0, 0.0), ab(gb ? ce - cb : 0, 0.0);
+    for (int64_t r = 0; r < R; ++r) {
+      const T *xr = x + r * C, *gr = g + r * C;
+      const T m = mean[r], rs = rstd[r];
+      if (gw)
+        for (int64_t c = cb; c < ce; ++c)
+          aw[c - cb] += static_cast<double>(gr[c]) * ((xr[c] - m) * rs);
+      if (gb)
+        for (int64_t c = cb; c < ce; ++c) ab[c - cb] += gr[c];
+    }
+    for (int64_t c = cb; c < ce; ++c) {
+      if (gw) gw[c] = static_cast<T>(aw[c - cb]);
+      if (gb) gb[c] = static_cast<T>(ab[c - cb]);
+    }
+  });
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, double eps) {
+  if (x_in.dim() == 0) throw std::invalid_argument("layer_norm: x must have at least one dim");
+  const int64_t C = x_in.shape().back(), R = C == 0 ? 0 : x_in.numel() / C;
+  for (const Tensor* p : {&w_in, &b_in}) {
+    if (p->defined() && p->shape() != Shape{C})
+      throw std::invalid_argument("layer_norm: weight/bias shape " + shape_str(p->shape()) +
+                                  " does not match the normalized dim " + std::to_string(C));
+    check_dtype("layer_norm", x_in, *p);
+  }
+  const Tensor x = x_in.contiguous_data();
+  const Tensor w = w_in.defined() ? w_in.contiguous_data() : Tensor();
+  const Tensor b = b_in.defined() ? b_in.contiguous_data() : Tensor();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor mean = Tensor::empty({R}, x.dtype()), rstd = Tensor::empty({R}, x.dtype());
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    layer_norm_forward(x.data<T>(), w.defined() ? w.data<T>() : nullptr,
+                       b.defined() ? b.data<T>() : nullptr, y.data<T>(), mean.data<T>(),
+                       rstd.data<T>(), R, C, eps);
+  });
+  if (!needs_record({&x_in, &w_in, &b_in})) return y;
+  // Saves x (shared with the input), w, and the per-row mean and rstd; xhat is recomputed.
+  const Tensor xs = x.detach(), ws = w.defined() ? w.detach() : Tensor();
+  const bool has_b = b.defined();
+  return record(
+      y, "layer_norm", {x_in, w_in, b_in},
+      [xs, ws, has_b, mean, rstd, R, C](const Tensor& g_in, const std::vector<bool>& needs) {
+        const Tensor g = g_in.contiguous_data();
+        std::vector<Tensor> grads(3);
+        if (needs[0]) grads[0] = Tensor::empty(xs.shape(), xs.dtype());
+        if (needs[1] && ws.defined()) grads[1] = Tensor::empty({C}, xs.dtype());
+        if (needs[2] && has_b) grads[2] = Tensor::empty({C}, xs.dtype());
+        dispatch(xs.dtype(), [&](auto z) {
+          using T = decltype(z);
+          auto ptr = [](const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; };
+          layer_norm_backward(xs.data<T>(), ptr(ws), mean.data<T>(), rstd.data<T>(), g.data<T>(),
+                              ptr(grads[0]), ptr(grads[1]), ptr(grads[2]), R, C);
+        });
+        return grads;
+      });
+}
+
+namespace {
+
+// ---- embedding. weight: (V, C), ids: (N) (any shape, flattened), y: (N, C).
+// y_i = weight[ids_i].
+template <class T>
+void embedding_forward(const T* w, const int64_t* ids, T* y, int64_t N, int64_t C) {
+  parallel_for(N, row_grain(C), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) std::memcpy(y + i * C, w + ids[i] * C, C * sizeof(T));
+  });
+}
+
+// gw[v] = sum over i with ids_i == v of g_i. Parallel over columns, each column summed over the
+// ids in order: deterministic, and no two threads write one element.
+template <class T>
+void embedding_backward(const int64_t* ids, const T* g, T* gw, int64_t N, int64_t C) {
+  parallel_for(C, row_grain(N), [&](int64_t cb, int64_t ce) {
+    for (int64_t i = 0; i < N; ++i) {
+      const T* gr = g + i * C;
+      T* gwr = gw + ids[i] * C;
+      for (int64_t c = cb; c < ce; ++c) gwr[c] += gr[c];
+    }
+  });
+}
+
+}  // namespace
+
+Tensor embedding(const Tensor& weight_in, const IntTensor& ids) {
+  if (weight_in.dim() != 2)
+    throw std::invalid_argument("embedding: weight must be (V, C), got " +
+                                shape_str(weight_in.shape()));
+  const int64_t V = weight_in.size(0), C = weight_in.size(1), N = ids.numel();
+  for (int64_t id : ids.data)
+    if (id < 0 || id >= V)
+      throw std::invalid_argument("embedding: id " + std::to_string(id) + " out of range [0, " +
+                                  std::to_string(V) + ")");
+  const Tensor w = weight_in.contiguous_data();
+  Shape oshape = ids.shape;
+  oshape.push_back(C);
+  Tensor y = Tensor::empty(oshape, w.dtype());
+  dispatch(w.dtype(), [&](auto z) {
+    using T = decltype(z);
+    embedding_forward(w.data<T>(), ids.data.data(), y.data<T>(), N, C);
+  });
+  if (!needs_record({&weight_in})) return y;
+  auto saved_ids = std::make_shared<const std::vector<int64_t>>(ids.data);
+  const DType dt = w.dtype();
+  return record(y, "embedding", {weight_in},
+                [saved_ids, dt, V, C, N](const Tensor& g_in, const std::vector<bool>&) {
+                  const Tensor g = g_in.contiguous_data();
+                  Tensor gw = Tensor::zeros({V, C}, dt);
+                  dispatch(dt, [&](auto z) {
+                    using T = decltype(z);
+                    embedding_backward(saved_ids->data(), g.data<T>(), gw.data<T>(), N, C);
+                  });
+                  return std::vector<Tensor>{gw};
+                });
+}
+
+namespace {
+
+// ---- masked_fill. x, y: (..., L); mask: broadcastable to x (e.g. (B,1,1,Tk) onto (B,H,Tq,Tk)),
+// read through strides aligned to x's dims (0 on broadcast dims).
+// y = mask ? value : x. Backward is the same kernel with value 0: gx = mask ? 0 : g.
+template <class T>
+void masked_fill_kernel(const T* x, T* y, const Shape& shape, const Shape& mstrides,
+                        const int64_t* mask, T value) {
+  const int64_t nd = static_cast<int64_t>(shape.size());
+  const int64_t L = nd == 0 ? 1 : shape.back(), ms = nd == 0 ? 0 : mstrides.back();
+  const int64_t R = L == 0 ? 0 : shape_numel(shape) / L;
+  parallel_for(R, row_grain(L), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      int64_t mo = 0;  // the mask offset of row r
+      for (int64_t d = nd - 2, rem = r; d >= 0; --d) {
+        mo += (rem % shape[d]) * mstrides[d];
+        rem /= shape[d];
+      }
+      const T* xr = x + r * L;
+      T* yr = y + r * L;
+      const int64_t* mr = mask + mo;
+      for (int64_t k = 0; k < L; ++k) yr[k] = mr[k * ms] != 0 ? value : xr[k];
+    }
+  });
+}
+
+// Strides that read `mask` as if broadcast to `shape`; throws unless it broadcasts.
+Shape mask_strides(const IntTensor& mask, const Shape& shape) {
+  const int64_t nd = static_cast<int64_t>(shape.size());
+  const int64_t lead = nd - static_cast<int64_t>(mask.shape.size());
+  if (lead < 0 || broadcast_shapes(mask.shape, shape) != shape)
+    throw std::invalid_argument("masked_fill: mask " + shape_str(mask.shape) +
+                                " does not broadcast to " + shape_str(shape));
+  const Shape ms = contiguous_strides(mask.shape);
+  Shape st(nd, 0);
+  for (int64_t d = lead; d < nd; ++d)
+    if (mask.shape[d - lead] != 1) st[d] = ms[d - lead];
+  return st;
+}
+
+}  // namespace
+
+Tensor masked_fill(const Tensor& x_in, const IntTensor& mask, double value) {
+  const Shape mst = mask_strides(mask, x_in.shape());
+  const Tensor x = x_in.contiguous_data();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    masked_fill_kernel(x.data<T>(), y.data<T>(), x.shape(), mst, mask.data.data(),
+                       static_cast<T>(value));
+  });
+  if (!needs_record({&x_in})) return y;
+  auto saved = std::make_shared<const std::vector<int64_t>>(mask.data);
+  const Shape shape = x.shape();
+  return record(y, "masked_fill", {x_in},
+                [saved, mst, shape](const Tensor& g_in, const std::vector<bool>&) {
+                  const Tensor g = g_in.contiguous_data();
+                  Tensor gx = Tensor::empty(shape, g.dtype());
+                  dispatch(g.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    masked_fill_kernel(g.data<T>(), gx.data<T>(), shape, mst, saved->data(), T(0));
+                  });
+                  return std::vector<Tensor>{gx};
+                });
+}
+
+namespace {
+
+// ---- dropout. x, y: any shape, flattened to (n); keep: (n).
+// keep_i = (u_i >= p) with u_i ~ U[0,1) drawn from g in element order (always n draws, so the
+// generator advances the same way for every p), y_i = keep_i ? x_i * scale : 0, scale = 1/(1-p).
+// Serial: the draws are a sequence.
+template <class T>
+void dropout_forward(const T* x, T* y, uint8_t* keep, int64_t n, double p, T scale, Generator& g) {
+  for (int64_t i = 0; i < n; ++i) {
+    keep[i] = g.uniform() >= p;
+    y[i] = keep[i] ? x[i] * scale : T(0);
+  }
+}
+
+// gx_i = keep_i ? g_i * scale : 0.
+template <class T>
+void dropout_backward(const uint8_t* keep, const T* g, T* gx, int64_t n, T scale) {
+  parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) gx[i] = keep[i] ? g[i] * scale : T(0);
+  });
+}
+
+}  // namespace
+
+// p in [0, 1]; p == 1 (as in PyTorch) zeroes everything and gives a zero gradient.
+Tensor dropout(const Tensor& x_in, double p, Generator& g, bool training) {
+  if (!(p >= 0.0 && p <= 1.0))
+    throw std::invalid_argument("dropout: p must be in [0, 1], got " + std::to_string(p));
+  if (!training || p == 0.0) return x_in;
+  const Tensor x = x_in.contiguous_data();
+  const int64_t n = x.numel();
+  const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  auto keep = std::make_shared<std::vector<uint8_t>>(n);
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    dropout_forward(x.data<T>(), y.data<T>(), keep->data(), n, p, static_cast<T>(scale), g);
+  });
+  if (!needs_record({&x_in})) return y;
+  const Shape shape = x.shape();
+  return record(
+      y, "dropout", {x_in}, [keep, shape, n, scale](const Tensor& g_in, const std::vector<bool>&) {
+        const Tensor gy = g_in.contiguous_data();
+        Tensor gx = Tensor::empty(shape, gy.dtype());
+        dispatch(gy.dtype(), [&](auto z) {
+          using T = decltype(z);
+          dropout_backward(keep->data(), gy.data<T>(), gx.data<T>(), n, static_cast<T>(scale));
+        });
+        return std::vector<Tensor>{gx};
+      });
+}
+
+namespace {
+
+// ---- cross_entropy. x: (N, C) logits, t: (N) targets, lse: (N), row_loss: (N).
+// lse_i = log sum_c exp(x_ic), so -log p_ic = lse_i - x_ic, and for a row whose target is not
+// ignore_index: row_loss_i = (1-s) (lse_i - x_{i,t_i}) + s (lse_i - mean_c x_ic).
+// The loss is sum_i row_loss_i / n_valid, summed in row order.
+template <class T>
+void cross_entropy_forward(const T* x, const int64_t* t, double* lse, double* row_loss, int64_t N,
+                           int64_t C, int64_t ignore_index, double s) {
+  parallel_for(N, row_grain(C), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      row_loss[i] = 0;
+      if (t[i] == ignore_index) continue;
+      const T* xr = x + i * C;
+      T m = static_cast<T>(kNegInf);
+      for (int64_t c = 0; c < C; ++c) m = std::max(m, xr[c]);
+      double sum = 0, sum_x = 0;
+      for (int64_t c = 0; c < C; ++c) {
+        sum += std::exp(xr[c] - m);
+        sum_x += xr[c];
+      }
+      lse[i] = m + std::log(sum);
+      row_loss[i] = (1 - s) * (lse[i] - xr[t[i]]);
+      if (s != 0) row_loss[i] += s * (lse[i] - sum_x / C);
+    }
+  });
+}
+
+// With p_ic = exp(x_ic - lse_i) and k = g / n_valid:
+//   gx_ic = k (p_ic - (1-s) [c == t_i] - s/C) on a valid row, 0 on an ignored one.
+template <class T>
+void cross_entropy_backward(const T* x, const int64_t* t, const double* lse, T* gx, int64_t N,
+                            int64_t C, int64_t ignore_index, double s, double k) {
+  parallel_for(N, row_grain(C), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const T* xr = x + i * C;
+      T* gr = gx + i * C;
+      if (t[i] == ignore_index) {
+        for (int64_t c = 0; c < C; ++c) gr[c] = T(0);
+        continue;
+      }
+      const double off = s / C;
+      const T l = static_cast<T>(lse[i]);
+      for (int64_t c = 0; c < C; ++c) gr[c] = static_cast<T>(k * (std::exp(xr[c] - l) - off));
+      gr[t[i]] = static_cast<T>(k * (std::exp(xr[t[i]] - l) - (1 - s) - off));
+    }
+  });
+}
+
+}  // namespace
+
+// All targets ignored gives a loss of 0 and a zero gradient (PyTorch gives NaN).
+Tensor cross_entropy(const Tensor& logits_in, const IntTensor& targets, int64_t ignore_index,
+                     double label_smoothing) {
+  if (logits_in.dim() != 2)
+    throw std::invalid_argument("cross_entropy: logits must be (N, C), got " +
+                                shape_str(logits_in.shape()));
+  const int64_t N = logits_in.size(0), C = logits_in.size(1);
+  if (targets.shape != Shape{N})
+    throw std::invalid_argument("cross_entropy: targets " + shape_str(targets.shape) +
+                                " do not match logits " + shape_str(logits_in.shape()));
+  if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0))
+    throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " +
+                                std::to_string(label_smoothing));
+  int64_t n_valid = 0;
+  for (int64_t t : targets.data) {
+    if (t == ignore_index) continue;
+    if (t < 0 || t >= C)
+      throw std::invalid_argument("cross_entropy: target " + std::to_string(t) +
+                                  " out of range [0, " + std::to_string(C) + ")");
+    ++n_valid;
+  }
+  const Tensor x = logits_in.contiguous_data();
+  auto lse = std::make_shared<std::vector<double>>(N);
+  std::vector<double> row_loss(N);
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    cross_entropy_forward(x.data<T>(), targets.data.data(), lse->data(), row_loss.data(), N, C,
+                          ignore_index, label_smoothing);
+  });
+  double total = 0;
+  for (double l : row_loss) total += l;
+  Tensor y = Tensor::full({}, n_valid > 0 ? total / n_valid : 0.0, x.dtype());
+  if (!needs_record({&logits_in})) return y;
+  // Saves the logits (shared with the input) and lse; p is recomputed in backward.
+  auto t = std::make_shared<const std::vector<int64_t>>(targets.data);
+  const Tensor xs = x.detach();
+  return record(y, "cross_entropy", {logits_in},
+                [xs, t, lse, N, C, ignore_index, label_smoothing, n_valid](
+                    const Tensor& g_in, const std::vector<bool>&) {
+                  Tensor gx = Tensor::empty({N, C}, xs.dtype());
+                  const double k = n_valid > 0 ? g_in.item() / n_valid : 0.0;
+                  dispatch(xs.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    cross_entropy_backward(xs.data<T>(), t->data(), lse->data(), gx.data<T>(), N, C,
+                                           ignore_index, label_smoothing, k);
+                  });
+                  return std::vector<Tensor>{gx};
+                });
+}
+
+}  // namespace sg
