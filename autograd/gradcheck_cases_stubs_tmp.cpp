@@ -1,7 +1,5 @@
 #include "autograd/gradcheck.h"
 namespace sg {
-std::vector<GradCase> shape_grad_cases() { return {}; }
-std::vector<GradCase> matmul_grad_cases() { return {}; }
 std::vector<GradCase> nn_grad_cases() { return {}; }
 std::vector<GradCase> layer_grad_cases() { return {}; }
 }  // namespace sg
