@@ -1,0 +1,300 @@
+// Matrix products on CBLAS (OpenBLAS, which threads itself: never call GEMM inside an OpenMP
+// region). Operands are passed to GEMM in place whenever their last two dims are a row-major
+// matrix or the transpose of one (a transposed view becomes a CblasTrans flag, a sliced view a
+// larger leading dim); only other layouts are copied. Backward products are single GEMM calls
+// with flipped trans flags, so no transpose is ever materialized.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <type_traits>
+
+#include "autograd/engine.h"
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+
+namespace sg {
+
+namespace {
+
+// C (m, n) = op(A) op(B) + beta C, row-major, op(A): (m, k), op(B): (k, n).
+template <class T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+          int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (beta == T(0))
+      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    return;
+  }
+  const CBLAS_TRANSPOSE fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
+  const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
+  const auto LA = static_cast<blasint>(lda), LB = static_cast<blasint>(ldb),
+             LC = static_cast<blasint>(ldc);
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, fa, fb, M, N, K, 1.0f, a, LA, b, LB, beta, c, LC);
+  else
+    cblas_dgemm(CblasRowMajor, fa, fb, M, N, K, 1.0, a, LA, b, LB, beta, c, LC);
+}
+
+// How a (R, C) matrix with strides (sr, sc) sits in memory for GEMM: row-major with leading dim
+// ld (strides (ld, 1)), or `trans`: the transpose of a row-major (C, R) matrix (strides (1, ld)).
+struct Layout {
+  bool trans = false;
+  int64_t ld = 1;
+};
+
+std::optional<Layout> gemm_layout(int64_t R, int64_t C, int64_t sr, int64_t sc) {
+  if (R == 0 || C == 0) return Layout{false, std::max<int64_t>(C, 1)};  // never read
+  if ((C == 1 || sc == 1) && (R == 1 || sr >= C)) return Layout{false, R == 1 ? C : sr};
+  if ((R == 1 || sr == 1) && (C == 1 || sc >= R)) return Layout{true, C == 1 ? R : sc};
+  return std::nullopt;
+}
+
+// A stack of (rows, cols) matrices x (..., rows, cols) as GEMM operands over a batch shape that
+// x's batch dims broadcast to: one layout for all, per-batch offsets from bstrides (0 where
+// broadcast). `t` is x itself (detached) or, when x's layout does not fit, a contiguous copy.
+struct Operand {
+  Tensor t;
+  Layout lay;
+  Shape bstrides;
+  template <class T>
+  const T* ptr() const {
+    return t.data<T>();
+  }
+};
+
+Operand make_operand(const Tensor& x, const Shape& batch) {
+  const int64_t nd = x.dim(), R = x.shape()[nd - 2], C = x.shape()[nd - 1];
+  Operand o;
+  std::optional<Layout> lay = gemm_layout(R, C, x.strides()[nd - 2], x.strides()[nd - 1]);
+  o.t = lay ? x.detach() : x.contiguous_data().detach();
+  if (!lay) lay = gemm_layout(R, C, o.t.strides()[nd - 2], o.t.strides()[nd - 1]);
+  o.lay = *lay;
+  const int64_t nb = static_cast<int64_t>(batch.size()), xb = nd - 2;
+  o.bstrides.assign(nb, 0);
+  for (int64_t i = 0; i < xb; ++i)
+    if (x.shape()[i] != 1) o.bstrides[nb - xb + i] = o.t.strides()[i];
+  return o;
+}
+
+// x (..., C) as one (rows, C) matrix view when its leading dims merge into one strided dim
+// (always true for a contiguous x); undefined otherwise.
+Tensor collapse_rows(const Tensor& x) {
+  const int64_t nd = x.dim(), C = x.shape()[nd - 1];
+  int64_t rows = 1, rstride = -1, expect = 0;
+  for (int64_t d = nd - 2; d >= 0; --d) {
+    const int64_t s = x.shape()[d];
+    if (s == 1) continue;
+    if (rstride < 0)
+      rstride = x.strides()[d];
+    else if (x.strides()[d] != expect)
+      return Tensor();
+    expect = x.strides()[d] * s;
+    rows *= s;
+  }
+  if (rstride < 0) rstride = std::max<int64_t>(C, 1);
+  return Tensor::view_of(x, {rows, C}, {rstride, x.strides()[nd - 1]}, x.offset());
+}
+
+// x (..., C) as a (rows, C) GEMM operand, copying only if its leading dims do not merge.
+Operand row_operand(const Tensor& x) {
+  Tensor x2 = collapse_rows(x);
+  if (!x2.defined()) x2 = collapse_rows(x.contiguous_data());
+  return make_operand(x2, {});
+}
+
+int64_t operand_rows(const Operand& o) {
+  return o.t.shape()[0];
+}
+
+// out[i] (m, n) = op(X[i]) op(Y[i]) for every index i of `batch`, out contiguous (batch..., m, n).
+// fx / fy use X^T / Y^T instead (a flipped trans flag).
+template <class T>
+void gemm_batched(const Shape& batch, const Operand& x, bool fx, const Operand& y, bool fy,
+                  int64_t m, int64_t n, int64_t k, T* out) {
+  const int64_t nb = static_cast<int64_t>(batch.size()), count = shape_numel(batch);
+  const T *px = x.ptr<T>(), *py = y.ptr<T>();
+  std::vector<int64_t> idx(nb, 0);
+  int64_t ox = 0, oy = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    gemm<T>(x.lay.trans != fx, y.lay.trans != fy, m, n, k, px + ox, x.lay.ld, py + oy, y.lay.ld,
+            T(0), out + i * m * n, n);
+    for (int64_t d = nb - 1; d >= 0; --d) {
+      ox += x.bstrides[d];
+      oy += y.bstrides[d];
+      if (++idx[d] < batch[d]) break;
+      ox -= x.bstrides[d] * batch[d];
+      oy -= y.bstrides[d] * batch[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+[[noreturn]] void mismatch(const char* op, const char* what, const Tensor& a, const Tensor& b,
+                           const std::string& why) {
+  throw std::invalid_argument(std::string(op) + ": " + what + " " + shape_str(a.shape()) + " " +
+                              dtype_name(a.dtype()) + " and " + shape_str(b.shape()) + " " +
+                              dtype_name(b.dtype()) + ": " + why);
+}
+
+Shape with_last2(Shape batch, int64_t r, int64_t c) {
+  batch.push_back(r);
+  batch.push_back(c);
+  return batch;
+}
+
+// ---- matmul, 2-D b: a (..., M, K) with leading dims that merge into rows = prod(...) * M, so the
+// whole product is one GEMM. y (rows, N) = A (rows, K) B (K, N).
+// Backward: dA = dY B^T (rows, K), dB = A^T dY (K, N), one GEMM each.
+Tensor matmul_rows(const Tensor& a, const Tensor& a2, const Tensor& b) {
+  const int64_t rows = a2.shape()[0], K = b.shape()[0], N = b.shape()[1];
+  const Operand A = make_operand(a2, {}), B = make_operand(b, {});
+  Shape oshape = a.shape();
+  oshape.back() = N;
+  Tensor y = Tensor::empty(oshape, a.dtype());
+  dispatch(a.dtype(), [&](auto z) {
+    using T = decltype(z);
+    gemm_batched<T>({}, A, false, B, false, rows, N, K, y.data<T>());
+  });
+  if (!needs_record({&a, &b})) return y;
+  const Shape ashape = a.shape();
+  return record(y, "matmul", {a, b},
+                [A, B, ashape, rows, K, N](const Tensor& g, const std::vector<bool>& needs) {
+                  const Operand G = row_operand(g);
+                  std::vector<Tensor> d(2);
+                  dispatch(g.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    if (needs[0]) {
+                      d[0] = Tensor::empty(ashape, g.dtype());
+                      gemm_batched<T>({}, G, false, B, true, rows, K, N, d[0].data<T>());
+                    }
+                    if (needs[1]) {
+                      d[1] = Tensor::empty({K, N}, g.dtype());
+                      gemm_batched<T>({}, A, true, G, false, K, N, rows, d[1].data<T>());
+                    }
+                  });
+                  return d;
+                });
+}
+
+}  // namespace
+
+// ---- matmul: a (..., M, K) @ b (..., K, N) -> (..., M, N), batch dims broadcast.
+// Per batch index i: C[i] = A[i] B[i]. Backward: dA[i] = dC[i] B[i]^T, dB[i] = A[i]^T dC[i];
+// broadcast batch dims go through broadcast_to, so their gradients are summed by sum_to.
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  if (a.dim() < 2 || b.dim() < 2) mismatch("matmul", "shapes", a, b, "both need at least 2 dims");
+  if (a.dtype() != b.dtype()) mismatch("matmul", "shapes", a, b, "dtypes differ");
+  const int64_t M = a.shape()[a.dim() - 2], K = a.shape()[a.dim() - 1];
+  const int64_t N = b.shape()[b.dim() - 1];
+  if (b.shape()[b.dim() - 2] != K)
+    mismatch("matmul", "shapes", a, b, "a's columns do not match b's rows");
+  if (b.dim() == 2) {
+    const Tensor a2 = collapse_rows(a);
+    if (a2.defined()) return matmul_rows(a, a2, b);
+  }
+  const Shape abatch(a.shape().begin(), a.shape().end() - 2);
+  const Shape bbatch(b.shape().begin(), b.shape().end() - 2);
+  Shape batch;
+  try {
+    batch = broadcast_shapes(abatch, bbatch);
+  } catch (const std::invalid_argument&) {
+    mismatch("matmul", "shapes", a, b, "batch dims do not broadcast");
+  }
+  const Operand A = make_operand(a, batch), B = make_operand(b, batch);
+  Tensor y = Tensor::empty(with_last2(batch, M, N), a.dtype());
+  dispatch(a.dtype(), [&](auto z) {
+    using T = decltype(z);
+    gemm_batched<T>(batch, A, false, B, false, M, N, K, y.data<T>());
+  });
+  if (!needs_record({&a, &b})) return y;
+  const Tensor ae = broadcast_to(a, with_last2(batch, M, K));
+  const Tensor be = broadcast_to(b, with_last2(batch, K, N));
+  return record(y, "matmul", {ae, be},
+                [A, B, batch, M, N, K](const Tensor& g, const std::vector<bool>& needs) {
+                  const Operand G = make_operand(g, batch);
+                  std::vector<Tensor> d(2);
+                  dispatch(g.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    if (needs[0]) {
+                      d[0] = Tensor::empty(with_last2(batch, M, K), g.dtype());
+                      gemm_batched<T>(batch, G, false, B, true, M, K, N, d[0].data<T>());
+                    }
+                    if (needs[1]) {
+                      d[1] = Tensor::empty(with_last2(batch, K, N), g.dtype());
+                      gemm_batched<T>(batch, A, true, G, false, K, N, M, d[1].data<T>());
+                    }
+                  });
+                  return d;
+                });
+}
+
+// ---- linear: x (..., K), w (N, K), b (N) or undefined -> y (..., N) = x w^T + b.
+// x's leading dims merge into rows R: Y (R, N) = X (R, K) W^T + 1 b^T, one GEMM whose beta = 1
+// accumulates onto the bias rows. Backward: dX = dY W (R, K), dW = dY^T X (N, K), one GEMM each;
+// db = column sums of dY.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  if (x.dim() < 1 || w.dim() != 2 || x.shape().back() != w.shape()[1])
+    mismatch("linear", "input and weight", x, w, "need x (..., K) and w (N, K)");
+  if (x.dtype() != w.dtype()) mismatch("linear", "input and weight", x, w, "dtypes differ");
+  const int64_t K = w.shape()[1], N = w.shape()[0];
+  if (b.defined() && (b.dim() != 1 || b.shape()[0] != N || b.dtype() != w.dtype()))
+    mismatch("linear", "weight and bias", w, b, "need b (N) of w's dtype");
+  const Operand X = row_operand(x), W = make_operand(w, {});
+  const int64_t rows = operand_rows(X);
+  Shape oshape = x.shape();
+  oshape.back() = N;
+  Tensor y = Tensor::empty(oshape, x.dtype());
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    T* py = y.data<T>();
+    T beta = T(0);
+    if (b.defined()) {
+      const Tensor bc = b.contiguous_data();
+      for (int64_t r = 0; r < rows; ++r) std::memcpy(py + r * N, bc.data<T>(), N * sizeof(T));
+      beta = T(1);
+    }
+    gemm<T>(X.lay.trans, !W.lay.trans, rows, N, K, X.ptr<T>(), X.lay.ld, W.ptr<T>(), W.lay.ld, beta,
+            py, N);
+  });
+  if (!needs_record({&x, &w, &b})) return y;
+  const Shape xshape = x.shape();
+  return record(y, "linear", {x, w, b},
+                [X, W, xshape, rows, K, N](const Tensor& g, const std::vector<bool>& needs) {
+                  const Operand G = row_operand(g);
+                  std::vector<Tensor> d(3);
+                  dispatch(g.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    const T* pg = G.ptr<T>();
+                    if (needs[0]) {
+                      d[0] = Tensor::empty(xshape, g.dtype());
+                      gemm<T>(G.lay.trans, W.lay.trans, rows, K, N, pg, G.lay.ld, W.ptr<T>(),
+                              W.lay.ld, T(0), d[0].data<T>(), K);
+                    }
+                    if (needs[1]) {
+                      d[1] = Tensor::empty({N, K}, g.dtype());
+                      gemm<T>(!G.lay.trans, X.lay.trans, N, K, rows, pg, G.lay.ld, X.ptr<T>(),
+                              X.lay.ld, T(0), d[1].data<T>(), K);
+                    }
+                    if (needs[2]) {
+                      d[2] = Tensor::zeros({N}, g.dtype());
+                      T* db = d[2].data<T>();
+                      const int64_t sr = G.t.strides()[0], sc = G.t.strides()[1];
+                      // Each column summed over rows in order by one thread: deterministic.
+                      parallel_for(
+                          N, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(rows, 1)),
+                          [&](int64_t s, int64_t e) {
+                            for (int64_t r = 0; r < rows; ++r) {
+                              const T* row = pg + r * sr;
+                              for (int64_t n = s; n < e; ++n) db[n] += row[n * sc];
+                            }
+                          });
+                    }
+                  });
+                  return d;
+                });
+}
+
+}  // namespace sg

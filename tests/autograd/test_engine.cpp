@@ -1,0 +1,199 @@
+// Engine semantics: shared inputs, repeated backward, no-grad mode, the gradient shape check,
+// freeing the graph after backward, and a gradcheck that must reject a wrong backward.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "autograd/engine.h"
+#include "autograd/gradcheck.h"
+#include "autograd/ops.h"
+
+namespace sg {
+namespace {
+
+Tensor leaf(const std::vector<double>& v, const Shape& shape) {
+  Tensor t = Tensor::from_vector(v, shape, DType::f64);
+  t.set_requires_grad();
+  return t;
+}
+
+void expect_near(const std::vector<double>& got, const std::vector<double>& want,
+                 double tol = 1e-12) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "at " << i;
+}
+
+std::string message_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// sin as a test-only op through record(): backward is factor * cos(x) * g, right for factor 1.
+Tensor sin_op(const Tensor& x, double factor) {
+  std::vector<double> v = x.to_vector(), s(v.size()), c(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    s[i] = std::sin(v[i]);
+    c[i] = factor * std::cos(v[i]);
+  }
+  const Tensor y = Tensor::from_vector(s, x.shape(), x.dtype());
+  const Tensor dydx = Tensor::from_vector(c, x.shape(), x.dtype());
+  return record(y, "test_sin", {x}, [dydx](const Tensor& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{mul(g, dydx)};
+  });
+}
+
+TEST(Engine, DiamondGraphSumsBothPaths) {
+  // a = x^2, b = 3x, y = sum(a + b): dy/dx = 2x + 3.
+  Tensor x = leaf({1, -2, 0.5}, {3});
+  const Tensor a = mul(x, x), b = mul(x, 3.0);
+  sum(add(a, b)).backward();
+  expect_near(x.grad().to_vector(), {5, -1, 4});
+}
+
+TEST(Engine, DiamondThroughASharedIntermediate) {
+  // h = exp(x) feeds two branches: y = sum(h * h + h), dy/dx = (2h + 1) h.
+  Tensor x = leaf({0.3, -1.0}, {2});
+  const Tensor h = exp(x);
+  sum(add(mul(h, h), h)).backward();
+  std::vector<double> want;
+  for (double v : {0.3, -1.0}) want.push_back((2 * std::exp(v) + 1) * std::exp(v));
+  expect_near(x.grad().to_vector(), want);
+}
+
+TEST(Engine, BackwardTwiceWithRetainGraphAccumulates) {
+  Tensor x = leaf({1, 2, 3}, {3});
+  const Tensor y = sum(mul(x, x));
+  y.backward(Tensor(), true);
+  expect_near(x.grad().to_vector(), {2, 4, 6});
+  y.backward(Tensor(), true);
+  expect_near(x.grad().to_vector(), {4, 8, 12});
+  x.zero_grad();
+  EXPECT_FALSE(x.grad().defined());
+  y.backward(Tensor(), true);
+  expect_near(x.grad().to_vector(), {2, 4, 6});
+}
+
+TEST(Engine, BackwardTwiceWithoutRetainThrowsNamingTheOp) {
+  Tensor x = leaf({1, 2}, {2});
+  const Tensor y = sum(tanh(x));
+  y.backward();
+  const std::string m = message_of([&] { y.backward(); });
+  EXPECT_NE(m.find("'sum'"), std::string::npos) << m;
+  EXPECT_NE(m.find("retain_graph"), std::string::npos) << m;
+}
+
+TEST(Engine, NoGradGuardRecordsNothing) {
+  Tensor x = leaf({1, 2}, {2});
+  const int64_t nodes = live_node_count();
+  {
+    NoGradGuard guard;
+    EXPECT_FALSE(grad_enabled());
+    const Tensor y = mul(exp(x), x);
+    EXPECT_FALSE(y.grad_fn());
+    EXPECT_FALSE(y.requires_grad());
+    EXPECT_EQ(live_node_count(), nodes);
+    EXPECT_THROW(sum(y).backward(), std::invalid_argument);
+  }
+  EXPECT_TRUE(grad_enabled());
+  const Tensor z = mul(x, x);
+  ASSERT_TRUE(z.grad_fn());
+  EXPECT_EQ(z.grad_fn()->name, "mul");
+  EXPECT_TRUE(z.requires_grad());
+}
+
+TEST(Engine, WrongGradientShapeThrowsNamingTheOp) {
+  Tensor x = leaf({1, 2, 3}, {3});
+  const Tensor y =
+      record(x.detach().clone(), "bad_shape_op", {x}, [](const Tensor&, const std::vector<bool>&) {
+        return std::vector<Tensor>{Tensor::zeros({4}, DType::f64)};
+      });
+  const std::string m = message_of([&] { sum(y).backward(); });
+  EXPECT_NE(m.find("bad_shape_op"), std::string::npos) << m;
+  EXPECT_NE(m.find("{4}"), std::string::npos) << m;
+  EXPECT_FALSE(x.grad().defined());
+}
+
+TEST(Engine, WrongGradientDtypeThrowsNamingTheOp) {
+  Tensor x = leaf({1, 2}, {2});
+  const Tensor y = record(x.detach().clone(), "bad_dtype_op", {x},
+                          [](const Tensor& g, const std::vector<bool>&) {
+                            return std::vector<Tensor>{g.to(DType::f32)};
+                          });
+  const std::string m = message_of([&] { sum(y).backward(); });
+  EXPECT_NE(m.find("bad_dtype_op"), std::string::npos) << m;
+}
+
+TEST(Engine, UpstreamGradientMustMatchTheOutput) {
+  Tensor x = leaf({1, 2}, {2});
+  const Tensor y = mul(x, x);
+  EXPECT_THROW(y.backward(), std::invalid_argument);  // non-scalar without a gradient
+  EXPECT_THROW(y.backward(Tensor::zeros({3}, DType::f64)), std::logic_error);
+  y.backward(Tensor::full({2}, 1.0, DType::f64));
+  expect_near(x.grad().to_vector(), {2, 4});
+}
+
+TEST(Engine, GraphAndSavedTensorsAreFreedAfterBackward) {
+  Generator gen(3);
+  Tensor x = Tensor::randn({4, 3}, gen, DType::f64).set_requires_grad();
+  Tensor w = Tensor::randn({3, 2}, gen, DType::f64).set_requires_grad();
+  const int64_t start = live_node_count();
+  for (int i = 0; i < 1000; ++i) {
+    const Tensor y = sum(tanh(matmul(x, w)));
+    EXPECT_GT(live_node_count(), start);
+    y.backward();
+    if (::testing::Test::HasFailure()) break;
+  }
+  EXPECT_EQ(live_node_count(), start);
+
+  // The only owners of h's storage are the closures of exp (its output) and mul (its inputs).
+  std::weak_ptr<Storage> saved;
+  Tensor y;
+  {
+    const Tensor h = exp(x);
+    saved = h.impl()->storage;
+    y = sum(mul(h, h));
+  }
+  EXPECT_FALSE(saved.expired());
+  y.backward();
+  EXPECT_TRUE(saved.expired());
+  EXPECT_TRUE(y.grad_fn()->freed);
+}
+
+TEST(Engine, RetainedGraphKeepsSavedTensorsUntilDropped) {
+  Tensor x = leaf({0.5}, {1});
+  std::weak_ptr<Storage> saved;
+  {
+    Tensor y;
+    {
+      const Tensor h = exp(x);
+      saved = h.impl()->storage;
+      y = sum(mul(h, h));
+    }
+    y.backward(Tensor(), true);
+    EXPECT_FALSE(saved.expired());
+  }
+  EXPECT_TRUE(saved.expired());
+}
+
+TEST(Engine, GradcheckRejectsAWrongBackward) {
+  auto make_case = [](double factor) {
+    return GradCase{"test_sin", "op", [factor](Generator& g) {
+                      Tensor x = grad_input({3, 2}, g);
+                      return GradProblem{{x}, [x, factor] { return sin_op(x, factor); }};
+                    }};
+  };
+  const GradResult wrong = check_gradients(make_case(2.0));
+  EXPECT_FALSE(wrong.passed);
+  EXPECT_TRUE(wrong.error.empty()) << wrong.error;
+  EXPECT_GT(wrong.max_abs_err, 1e-2);
+  const GradResult right = check_gradients(make_case(1.0));
+  EXPECT_TRUE(right.passed) << right.max_abs_err << " " << right.error;
+  EXPECT_LT(right.max_abs_err, 1e-6);
+}
+
+}  // namespace
+}  // namespace sg
