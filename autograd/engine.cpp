@@ -8,14 +8,26 @@
 namespace sg {
 
 static std::atomic<int64_t> g_live_nodes{0};
-Node::Node() { ++g_live_nodes; }
-Node::~Node() { --g_live_nodes; }
-int64_t live_node_count() { return g_live_nodes.load(); }
+Node::Node() {
+  ++g_live_nodes;
+}
+Node::~Node() {
+  --g_live_nodes;
+}
+int64_t live_node_count() {
+  return g_live_nodes.load();
+}
 
 static thread_local bool t_grad_enabled = true;
-bool grad_enabled() { return t_grad_enabled; }
-NoGradGuard::NoGradGuard() : prev_(t_grad_enabled) { t_grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { t_grad_enabled = prev_; }
+bool grad_enabled() {
+  return t_grad_enabled;
+}
+NoGradGuard::NoGradGuard() : prev_(t_grad_enabled) {
+  t_grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  t_grad_enabled = prev_;
+}
 
 bool needs_record(std::initializer_list<const Tensor*> inputs) {
   if (!t_grad_enabled) return false;

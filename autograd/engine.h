@@ -24,8 +24,8 @@ struct Edge {
 };
 
 // grads[i] for input i, computed only where needs[i]; others may stay undefined.
-using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_out,
-                                                     const std::vector<bool>& needs)>;
+using BackwardFn =
+    std::function<std::vector<Tensor>(const Tensor& grad_out, const std::vector<bool>& needs)>;
 
 struct Node {
   Node();

@@ -81,8 +81,8 @@ GradResult check_gradients(const GradCase& c, uint64_t seed, const GradTolerance
     return run_check(c, seed, tol);
   } catch (const std::exception& e) {
     GradResult r;
-  r.name = c.name;
-  r.kind = c.kind;
+    r.name = c.name;
+    r.kind = c.kind;
     r.error = e.what();
     return r;
   }

@@ -24,10 +24,18 @@ GradCase binary_case(const std::string& name, Binary f, Shape sa, Shape sb, doub
           }};
 }
 
-Tensor add_fn(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor sub_fn(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor mul_fn(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor div_fn(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor add_fn(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor sub_fn(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor mul_fn(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor div_fn(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
 
 }  // namespace
 

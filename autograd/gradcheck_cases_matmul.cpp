@@ -75,7 +75,7 @@ std::vector<GradCase> matmul_grad_cases() {
          Tensor x = grad_input({3, 4}, g);
          return GradProblem{{x}, [=] { return matmul(x, transpose(x, 0, 1)); }};
        }},
-      linear_case("linear", {4, 3}, 5, true),
+      linear_case("linear_2d", {4, 3}, 5, true),
       linear_case("linear_no_bias", {4, 3}, 5, false),
       linear_case("linear_3d_input", {2, 3, 4}, 5, true),
       linear_case("linear_1d_input", {4}, 3, true),

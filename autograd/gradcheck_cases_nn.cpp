@@ -57,7 +57,7 @@ std::vector<GradCase> nn_grad_cases() {
          Tensor x = grad_input({2, 4, 3}, g, -2, 2);
          return GradProblem{{x}, [=] { return log_softmax(x, 1); }};
        }},
-      {"layer_norm", "op",
+      {"layer_norm_affine", "op",
        [](Generator& g) {
          Tensor x = grad_input({3, 6}, g, -2, 2), w = grad_input({6}, g, 0.5, 1.5),
                 b = grad_input({6}, g);
@@ -75,7 +75,7 @@ std::vector<GradCase> nn_grad_cases() {
          return GradProblem{{x, w, b}, [=] { return layer_norm(x, w, b, 1e-5); }};
        }},
       // Id 1 appears three times and id 4 twice, so their gradient rows accumulate.
-      {"embedding", "op",
+      {"embedding_repeated_ids", "op",
        [](Generator& g) {
          Tensor w = grad_input({5, 3}, g);
          const IntTensor ids({2, 3}, {1, 4, 1, 0, 4, 1});

@@ -143,7 +143,9 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& axes_in, bool keepdim) {
   });
 }
 
-Tensor sum(const Tensor& x) { return sum(x, {}, false); }
+Tensor sum(const Tensor& x) {
+  return sum(x, {}, false);
+}
 
 // ---- mean = sum / count, composed (its gradient follows from sum's and mul's).
 Tensor mean(const Tensor& x, const std::vector<int64_t>& axes_in, bool keepdim) {
@@ -153,7 +155,9 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& axes_in, bool keepdim) 
   return mul(sum(x, axes, keepdim), 1.0 / static_cast<double>(count));
 }
 
-Tensor mean(const Tensor& x) { return mean(x, {}, false); }
+Tensor mean(const Tensor& x) {
+  return mean(x, {}, false);
+}
 
 // ---- max over axes. Backward: g flows to the first position holding the maximum.
 Tensor max(const Tensor& x_in, const std::vector<int64_t>& axes_in, bool keepdim) {

@@ -9,7 +9,7 @@ namespace sg {
 
 constexpr int64_t kParallelGrain = 1 << 15;
 
-int num_threads();          // threads that parallel regions use
+int num_threads();            // threads that parallel regions use
 void set_num_threads(int n);  // n >= 1
 int omp_threads_in_region();  // inside a parallel region: its size
 int omp_thread_id();          // inside a parallel region: this thread's index

@@ -11,7 +11,9 @@ static uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 void Generator::seed_with(uint64_t seed) {
   uint64_t x = seed;
@@ -30,9 +32,13 @@ uint64_t Generator::next_u64() {
   return result;
 }
 
-double Generator::uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Generator::uniform() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
-double Generator::uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+double Generator::uniform(double lo, double hi) {
+  return lo + (hi - lo) * uniform();
+}
 
 double Generator::normal() {
   double u1 = uniform();

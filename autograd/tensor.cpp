@@ -9,8 +9,12 @@
 
 namespace sg {
 
-const char* dtype_name(DType d) { return d == DType::f32 ? "float32" : "float64"; }
-size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 8; }
+const char* dtype_name(DType d) {
+  return d == DType::f32 ? "float32" : "float64";
+}
+size_t dtype_size(DType d) {
+  return d == DType::f32 ? 4 : 8;
+}
 
 std::string shape_str(const Shape& s) {
   std::ostringstream o;
@@ -49,7 +53,9 @@ Storage::Storage(size_t n) : nbytes(n) {
   ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
   if (!ptr) throw std::bad_alloc();
 }
-Storage::~Storage() { std::free(ptr); }
+Storage::~Storage() {
+  std::free(ptr);
+}
 
 IntTensor::IntTensor(Shape s, std::vector<int64_t> d) : shape(std::move(s)), data(std::move(d)) {
   if (shape_numel(shape) != static_cast<int64_t>(data.size()))
@@ -86,8 +92,8 @@ Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
 
 Tensor Tensor::from_vector(const std::vector<double>& v, const Shape& shape, DType dtype) {
   if (static_cast<int64_t>(v.size()) != shape_numel(shape))
-    throw std::invalid_argument("from_vector: " + std::to_string(v.size()) +
-                                " values for shape " + shape_str(shape));
+    throw std::invalid_argument("from_vector: " + std::to_string(v.size()) + " values for shape " +
+                                shape_str(shape));
   Tensor t = empty(shape, dtype);
   dispatch(dtype, [&](auto z) {
     using T = decltype(z);
@@ -99,8 +105,8 @@ Tensor Tensor::from_vector(const std::vector<double>& v, const Shape& shape, DTy
 
 Tensor Tensor::from_floats(const std::vector<float>& v, const Shape& shape) {
   if (static_cast<int64_t>(v.size()) != shape_numel(shape))
-    throw std::invalid_argument("from_floats: " + std::to_string(v.size()) +
-                                " values for shape " + shape_str(shape));
+    throw std::invalid_argument("from_floats: " + std::to_string(v.size()) + " values for shape " +
+                                shape_str(shape));
   Tensor t = empty(shape, DType::f32);
   std::memcpy(t.raw_data(), v.data(), v.size() * sizeof(float));
   return t;
@@ -137,7 +143,9 @@ Tensor Tensor::view_of(const Tensor& base, const Shape& shape, const Shape& stri
   return Tensor(std::move(impl));
 }
 
-int64_t Tensor::size(int64_t d) const { return impl_->shape[wrap_dim(d, dim(), "size")]; }
+int64_t Tensor::size(int64_t d) const {
+  return impl_->shape[wrap_dim(d, dim(), "size")];
+}
 
 bool Tensor::is_contiguous() const {
   int64_t expect = 1;
@@ -263,9 +271,13 @@ Tensor& Tensor::set_requires_grad(bool on) {
   return *this;
 }
 
-Tensor Tensor::grad() const { return impl_->grad ? Tensor(impl_->grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  return impl_->grad ? Tensor(impl_->grad) : Tensor();
+}
 
-void Tensor::zero_grad() { impl_->grad.reset(); }
+void Tensor::zero_grad() {
+  impl_->grad.reset();
+}
 
 void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   Tensor g = grad;

@@ -106,9 +106,9 @@ class Tensor {
   // A contiguous tensor with the same values: *this if already contiguous, else a copy.
   // Not recorded: use sg::contiguous() inside differentiable code.
   Tensor contiguous_data() const;
-  Tensor detach() const;          // same storage, no history
-  Tensor clone() const;           // deep contiguous copy, no history
-  Tensor to(DType dtype) const;   // converted contiguous copy, no history
+  Tensor detach() const;              // same storage, no history
+  Tensor clone() const;               // deep contiguous copy, no history
+  Tensor to(DType dtype) const;       // converted contiguous copy, no history
   void copy_from(const Tensor& src);  // element-wise copy of same-shape data, in place
   double item() const;                // value of a one-element tensor
   std::vector<double> to_vector() const;
@@ -138,7 +138,9 @@ struct IntTensor {
   std::vector<int64_t> data;
   IntTensor() = default;
   IntTensor(Shape s, std::vector<int64_t> d);
-  static IntTensor zeros(const Shape& s) { return IntTensor(s, std::vector<int64_t>(shape_numel(s))); }
+  static IntTensor zeros(const Shape& s) {
+    return IntTensor(s, std::vector<int64_t>(shape_numel(s)));
+  }
   int64_t numel() const { return static_cast<int64_t>(data.size()); }
 };
 

@@ -31,9 +31,10 @@ Tensor MultiHeadAttention::split_heads(const Tensor& x) const {
 KeyValue MultiHeadAttention::project_kv(const Tensor& kv_src) const {
   const int64_t C = d_model;
   // k = src Wk^T + bk, v = src Wv^T + bv: (B, Tk, C) each, then split into heads.
-  const Tensor k = linear(kv_src, slice(in_proj_weight, 0, C, 2 * C), slice(in_proj_bias, 0, C, 2 * C));
-  const Tensor v = linear(kv_src, slice(in_proj_weight, 0, 2 * C, 3 * C),
-                          slice(in_proj_bias, 0, 2 * C, 3 * C));
+  const Tensor k =
+      linear(kv_src, slice(in_proj_weight, 0, C, 2 * C), slice(in_proj_bias, 0, C, 2 * C));
+  const Tensor v =
+      linear(kv_src, slice(in_proj_weight, 0, 2 * C, 3 * C), slice(in_proj_bias, 0, 2 * C, 3 * C));
   return {split_heads(k), split_heads(v)};
 }
 
@@ -42,9 +43,9 @@ Tensor MultiHeadAttention::attend(const Tensor& query, const KeyValue& kv, const
   const int64_t B = query.size(0), Tq = query.size(1), C = d_model;
   const double scale = 1.0 / std::sqrt(static_cast<double>(C / heads));
   // q: (B, H, Tq, Dh), scaled before the product as in PyTorch.
-  const Tensor q = mul(split_heads(linear(query, slice(in_proj_weight, 0, 0, C),
-                                          slice(in_proj_bias, 0, 0, C))),
-                       scale);
+  const Tensor q =
+      mul(split_heads(linear(query, slice(in_proj_weight, 0, 0, C), slice(in_proj_bias, 0, 0, C))),
+          scale);
   Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
   if (mask) scores = masked_fill(scores, *mask, -std::numeric_limits<double>::infinity());
   Tensor p = softmax(scores, -1);

@@ -62,10 +62,12 @@ Tensor DecoderLayer::step(const Tensor& y_t, DecoderCache& cache, const IntTenso
   // the causal mask is implicit.
   if (norm_first_) {
     Tensor h = add(y_t, drop1_.forward(self_attn.attend(sa_in, cache.self_kv, nullptr, ws)));
-    h = add(h, drop2_.forward(multihead_attn.attend(norm2.forward(h), cache.cross_kv, mem_mask, wc)));
+    h = add(h,
+            drop2_.forward(multihead_attn.attend(norm2.forward(h), cache.cross_kv, mem_mask, wc)));
     return add(h, drop3_.forward(ff.forward(norm3.forward(h))));
   }
-  Tensor h = norm1.forward(add(y_t, drop1_.forward(self_attn.attend(y_t, cache.self_kv, nullptr, ws))));
+  Tensor h =
+      norm1.forward(add(y_t, drop1_.forward(self_attn.attend(y_t, cache.self_kv, nullptr, ws))));
   h = norm2.forward(add(h, drop2_.forward(multihead_attn.attend(h, cache.cross_kv, mem_mask, wc))));
   return norm3.forward(add(h, drop3_.forward(ff.forward(h))));
 }

@@ -9,6 +9,8 @@ Embedding::Embedding(int64_t vocab, int64_t dim, Generator& g, double stddev, DT
   init_normal(weight, g, stddev);
 }
 
-Tensor Embedding::forward(const IntTensor& ids) const { return embedding(weight, ids); }
+Tensor Embedding::forward(const IntTensor& ids) const {
+  return embedding(weight, ids);
+}
 
 }  // namespace sg

@@ -6,7 +6,8 @@ namespace sg {
 
 FeedForward::FeedForward(int64_t d_model, int64_t d_ff, double dropout, Generator* dropout_gen,
                          Generator& init, DType dtype)
-    : linear1(d_model, d_ff, init, dtype), linear2(d_ff, d_model, init, dtype),
+    : linear1(d_model, d_ff, init, dtype),
+      linear2(d_ff, d_model, init, dtype),
       drop_(dropout, dropout_gen) {
   register_module("linear1", linear1);
   register_module("", drop_);

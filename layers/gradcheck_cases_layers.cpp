@@ -14,7 +14,8 @@ constexpr DType F64 = DType::f64;
 
 // Inputs = extra activations + every parameter of the module, which `fn` keeps alive.
 template <class M>
-GradProblem with_params(std::shared_ptr<M> m, std::vector<Tensor> acts, std::function<Tensor()> fn) {
+GradProblem with_params(std::shared_ptr<M> m, std::vector<Tensor> acts,
+                        std::function<Tensor()> fn) {
   for (auto& [name, p] : m->named_parameters()) acts.push_back(p);
   return GradProblem{acts, [m, fn] { return fn(); }};
 }
@@ -23,8 +24,8 @@ GradProblem with_params(std::shared_ptr<M> m, std::vector<Tensor> acts, std::fun
 void perturb(Module& m, Generator& g) {
   for (auto& [name, p] : m.named_parameters()) {
     if (p.dim() != 1) continue;
-    const bool norm_weight = name.find("norm") != std::string::npos &&
-                             name.compare(name.size() - 6, 6, "weight") == 0;
+    const bool norm_weight =
+        name.find("norm") != std::string::npos && name.compare(name.size() - 6, 6, "weight") == 0;
     const double center = norm_weight ? 1.0 : 0.0;
     p.copy_from(Tensor::uniform(p.shape(), g, center - 0.5, center + 0.5, F64));
   }
@@ -37,7 +38,9 @@ IntTensor padded_ids(const std::vector<std::vector<int64_t>>& rows, int64_t T) {
   return t;
 }
 
-LayerConfig small_layer(bool norm_first) { return LayerConfig{8, 2, 12, 0.0, norm_first}; }
+LayerConfig small_layer(bool norm_first) {
+  return LayerConfig{8, 2, 12, 0.0, norm_first};
+}
 
 GradCase encoder_case(const std::string& name, bool norm_first) {
   return {name, "layer", [norm_first](Generator& g) {
@@ -128,9 +131,8 @@ std::vector<GradCase> layer_grad_cases() {
          const IntTensor src = padded_ids({{4, 5, 6, 2}, {7, 2}}, 4);
          const IntTensor tgt_in = padded_ids({{1, 4, 5}, {1, 6}}, 3);
          const IntTensor tgt_out = padded_ids({{4, 5, 2}, {6, 2}}, 3);
-         return with_params(m, {}, [m, src, tgt_in, tgt_out] {
-           return m->loss(src, tgt_in, tgt_out, 0.1);
-         });
+         return with_params(
+             m, {}, [m, src, tgt_in, tgt_out] { return m->loss(src, tgt_in, tgt_out, 0.1); });
        }},
   };
 }

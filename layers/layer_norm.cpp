@@ -9,6 +9,8 @@ LayerNorm::LayerNorm(int64_t dim, DType dtype, double eps_) : eps(eps_) {
   bias = register_parameter("bias", Tensor::zeros({dim}, dtype));
 }
 
-Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
+Tensor LayerNorm::forward(const Tensor& x) const {
+  return layer_norm(x, weight, bias, eps);
+}
 
 }  // namespace sg

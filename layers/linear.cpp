@@ -16,6 +16,8 @@ Linear::Linear(int64_t in, int64_t out, Generator& g, DType dtype, bool with_bia
   }
 }
 
-Tensor Linear::forward(const Tensor& x) const { return linear(x, weight, bias); }
+Tensor Linear::forward(const Tensor& x) const {
+  return linear(x, weight, bias);
+}
 
 }  // namespace sg

@@ -67,10 +67,13 @@ void init_xavier_uniform(Tensor& t, Generator& g) {
   if (t.dim() < 2) throw std::invalid_argument("xavier_uniform: needs a matrix");
   int64_t receptive = 1;
   for (int64_t d = 2; d < t.dim(); ++d) receptive *= t.shape()[d];
-  const double fan_in = double(t.shape()[1]) * receptive, fan_out = double(t.shape()[0]) * receptive;
+  const double fan_in = double(t.shape()[1]) * receptive,
+               fan_out = double(t.shape()[0]) * receptive;
   init_uniform(t, g, std::sqrt(6.0 / (fan_in + fan_out)));
 }
 
-void init_constant(Tensor& t, double value) { t.copy_from(Tensor::full(t.shape(), value, t.dtype())); }
+void init_constant(Tensor& t, double value) {
+  t.copy_from(Tensor::full(t.shape(), value, t.dtype()));
+}
 
 }  // namespace sg

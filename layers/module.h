@@ -46,9 +46,9 @@ class Module {
 };
 
 // Initializers (PyTorch's formulas; values come from our Generator, not PyTorch's).
-void init_uniform(Tensor& t, Generator& g, double bound);   // U(-bound, bound)
-void init_normal(Tensor& t, Generator& g, double stddev);   // N(0, stddev)
-void init_xavier_uniform(Tensor& t, Generator& g);          // bound sqrt(6 / (fan_in + fan_out))
+void init_uniform(Tensor& t, Generator& g, double bound);  // U(-bound, bound)
+void init_normal(Tensor& t, Generator& g, double stddev);  // N(0, stddev)
+void init_xavier_uniform(Tensor& t, Generator& g);         // bound sqrt(6 / (fan_in + fan_out))
 void init_constant(Tensor& t, double value);
 
 }  // namespace sg

@@ -1,5 +1,6 @@
 // Sinusoidal positional encoding, as torch_ref.PositionalEncoding:
-// pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C)); a buffer, not a parameter.
+// pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C)); a buffer, not a
+// parameter.
 #pragma once
 
 #include "layers/module.h"

@@ -18,7 +18,8 @@ static ModelConfig checked(const ModelConfig& c) {
   positive(c.heads, "heads");
   positive(c.d_ff, "ff");
   positive(c.max_len, "max_len");
-  if (c.enc_layers < 0 || c.dec_layers < 0) throw std::invalid_argument("layer counts must be >= 0");
+  if (c.enc_layers < 0 || c.dec_layers < 0)
+    throw std::invalid_argument("layer counts must be >= 0");
   if (c.d_model % c.heads != 0)
     throw std::invalid_argument("heads (" + std::to_string(c.heads) + ") must divide d_model (" +
                                 std::to_string(c.d_model) + ")");
@@ -106,7 +107,8 @@ DecodeState Seq2SeqTransformer::start_decoding(const IntTensor& src) const {
   s.memory = encode(src);
   s.mem_mask = key_padding_mask(src, cfg_.pad_id);
   s.caches.resize(dec_layers_.size());
-  for (size_t i = 0; i < dec_layers_.size(); ++i) dec_layers_[i]->start_cache(s.caches[i], s.memory);
+  for (size_t i = 0; i < dec_layers_.size(); ++i)
+    dec_layers_[i]->start_cache(s.caches[i], s.memory);
   return s;
 }
 

@@ -9,8 +9,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     batch, steps, epochs, shuffle, seed, threads, out, save_every, keep, eval_every, patience,
     log_every, resume, checkpoint, input, beam, decode_max_len, json)
 
-nlohmann::json Config::to_json() const { return nlohmann::json(*this); }
+nlohmann::json Config::to_json() const {
+  return nlohmann::json(*this);
+}
 
-Config Config::from_json(const nlohmann::json& j) { return j.get<Config>(); }
+Config Config::from_json(const nlohmann::json& j) {
+  return j.get<Config>();
+}
 
 }  // namespace sg

@@ -75,8 +75,8 @@ std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
   return out;
 }
 
-std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model,
-                                              const IntTensor& src, const DecodeOptions& opt) {
+std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
+                                              const DecodeOptions& opt) {
   if (opt.beam < 1) throw std::invalid_argument("beam size must be at least 1");
   NoGradGuard ng;
   const int64_t B = src.shape.at(0), V = model.config().tgt_vocab, K = opt.beam;
@@ -86,7 +86,8 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model,
     // K copies of the source; only the first hypothesis is live at the start.
     const IntTensor one = source_row(src, b, model.config().pad_id);
     IntTensor rep({K, one.shape[1]}, {});
-    for (int64_t k = 0; k < K; ++k) rep.data.insert(rep.data.end(), one.data.begin(), one.data.end());
+    for (int64_t k = 0; k < K; ++k)
+      rep.data.insert(rep.data.end(), one.data.begin(), one.data.end());
     DecodeState st = model.start_decoding(rep);
     std::vector<std::vector<int64_t>> hyps(K);
     std::vector<double> score(K, neg_inf);

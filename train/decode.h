@@ -19,8 +19,8 @@ struct DecodeOptions {
 std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
                                                 const IntTensor& src, int64_t max_len);
 // One source row at a time, `beam` hypotheses each, length-normalized scores.
-std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model,
-                                              const IntTensor& src, const DecodeOptions& opt);
+std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
+                                              const DecodeOptions& opt);
 // Greedy for beam 1, else beam search.
 std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                          const DecodeOptions& opt);

@@ -8,84 +8,81 @@ namespace sg::cli {
 
 po::options_description data_options(Config& c) {
   po::options_description d("data");
-  d.add_options()
-      ("task", po::value(&c.task)->default_value(c.task), "copy | reverse | sort | dates | tsv")
-      ("train", po::value(&c.train_file), "training TSV file (task tsv)")
-      ("valid", po::value(&c.valid_file), "held-out TSV file (task tsv)")
-      ("data", po::value(&c.data_file), "TSV file to evaluate (eval)")
-      ("min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")
-      ("max-len", po::value(&c.max_len)->default_value(c.max_len),
-       "longest synthetic sequence; TSV lines with more tokens are an error")
-      ("symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")
-      ("tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")
-      ("min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
-       "least count for a token to enter the vocabulary (TSV)")
-      ("valid-size", po::value(&c.valid_size)->default_value(c.valid_size),
-       "held-out examples of a synthetic task");
+  d.add_options()("task", po::value(&c.task)->default_value(c.task),
+                  "copy | reverse | sort | dates | tsv")("train", po::value(&c.train_file),
+                                                         "training TSV file (task tsv)")(
+      "valid", po::value(&c.valid_file), "held-out TSV file (task tsv)")(
+      "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
+      "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
+      "max-len", po::value(&c.max_len)->default_value(c.max_len),
+      "longest synthetic sequence; TSV lines with more tokens are an error")(
+      "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
+      "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
+      "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
+      "least count for a token to enter the vocabulary (TSV)")(
+      "valid-size", po::value(&c.valid_size)->default_value(c.valid_size),
+      "held-out examples of a synthetic task");
   return d;
 }
 
 po::options_description model_options(Config& c) {
   po::options_description d("model");
-  d.add_options()
-      ("d-model", po::value(&c.d_model)->default_value(c.d_model), "model width")
-      ("heads", po::value(&c.heads)->default_value(c.heads), "attention heads (divide --d-model)")
-      ("enc-layers", po::value(&c.enc_layers)->default_value(c.enc_layers), "encoder layers")
-      ("dec-layers", po::value(&c.dec_layers)->default_value(c.dec_layers), "decoder layers")
-      ("ff", po::value(&c.ff)->default_value(c.ff), "feed-forward width")
-      ("dropout", po::value(&c.dropout)->default_value(c.dropout), "dropout probability")
-      ("norm-first", po::bool_switch(&c.norm_first), "pre-LN layers (default post-LN)");
+  d.add_options()("d-model", po::value(&c.d_model)->default_value(c.d_model), "model width")(
+      "heads", po::value(&c.heads)->default_value(c.heads), "attention heads (divide --d-model)")(
+      "enc-layers", po::value(&c.enc_layers)->default_value(c.enc_layers), "encoder layers")(
+      "dec-layers", po::value(&c.dec_layers)->default_value(c.dec_layers), "decoder layers")(
+      "ff", po::value(&c.ff)->default_value(c.ff), "feed-forward width")(
+      "dropout", po::value(&c.dropout)->default_value(c.dropout), "dropout probability")(
+      "norm-first", po::bool_switch(&c.norm_first), "pre-LN layers (default post-LN)");
   return d;
 }
 
 po::options_description optim_options(Config& c) {
   po::options_description d("optimization");
-  d.add_options()
-      ("optim", po::value(&c.optim)->default_value(c.optim), "adam | adamw | sgd")
-      ("lr", po::value(&c.lr)->default_value(c.lr), "peak learning rate")
-      ("beta1", po::value(&c.beta1)->default_value(c.beta1), "Adam beta1")
-      ("beta2", po::value(&c.beta2)->default_value(c.beta2), "Adam beta2")
-      ("eps", po::value(&c.eps)->default_value(c.eps), "Adam epsilon")
-      ("weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "weight decay")
-      ("momentum", po::value(&c.momentum)->default_value(c.momentum), "SGD momentum")
-      ("nesterov", po::bool_switch(&c.nesterov), "SGD Nesterov momentum")
-      ("clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm),
-       "clip gradients to this global norm (0: off)")
-      ("schedule", po::value(&c.schedule)->default_value(c.schedule), "constant | noam | cosine")
-      ("warmup", po::value(&c.warmup)->default_value(c.warmup), "warmup steps")
-      ("label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
-       "label smoothing of the loss")
-      ("batch", po::value(&c.batch)->default_value(c.batch), "sequences per batch")
-      ("steps", po::value(&c.steps)->default_value(c.steps), "training steps (total to reach)")
-      ("epochs", po::value(&c.epochs)->default_value(c.epochs),
-       "epochs over a TSV file (0: use --steps)")
-      ("shuffle", po::value(&c.shuffle)->default_value(c.shuffle)->implicit_value(true),
-       "shuffle the training data every epoch")
-      ("no-shuffle", po::bool_switch(), "keep file order (same as --shuffle false)")
-      ("seed", po::value(&c.seed)->default_value(c.seed), "random seed")
-      ("threads", po::value(&c.threads)->default_value(c.threads), "threads (0: all cores)");
+  d.add_options()("optim", po::value(&c.optim)->default_value(c.optim), "adam | adamw | sgd")(
+      "lr", po::value(&c.lr)->default_value(c.lr), "peak learning rate")(
+      "beta1", po::value(&c.beta1)->default_value(c.beta1), "Adam beta1")(
+      "beta2", po::value(&c.beta2)->default_value(c.beta2), "Adam beta2")(
+      "eps", po::value(&c.eps)->default_value(c.eps), "Adam epsilon")(
+      "weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "weight decay")(
+      "momentum", po::value(&c.momentum)->default_value(c.momentum), "SGD momentum")(
+      "nesterov", po::bool_switch(&c.nesterov), "SGD Nesterov momentum")(
+      "clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm),
+      "clip gradients to this global norm (0: off)")(
+      "schedule", po::value(&c.schedule)->default_value(c.schedule), "constant | noam | cosine")(
+      "warmup", po::value(&c.warmup)->default_value(c.warmup), "warmup steps")(
+      "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
+      "label smoothing of the loss")("batch", po::value(&c.batch)->default_value(c.batch),
+                                     "sequences per batch")(
+      "steps", po::value(&c.steps)->default_value(c.steps), "training steps (total to reach)")(
+      "epochs", po::value(&c.epochs)->default_value(c.epochs),
+      "epochs over a TSV file (0: use --steps)")(
+      "shuffle", po::value(&c.shuffle)->default_value(c.shuffle)->implicit_value(true),
+      "shuffle the training data every epoch")("no-shuffle", po::bool_switch(),
+                                               "keep file order (same as --shuffle false)")(
+      "seed", po::value(&c.seed)->default_value(c.seed), "random seed")(
+      "threads", po::value(&c.threads)->default_value(c.threads), "threads (0: all cores)");
   return d;
 }
 
 po::options_description run_options(Config& c) {
   po::options_description d("run");
-  d.add_options()
-      ("out", po::value(&c.out), "output folder (default runs/<task>)")
-      ("save-every", po::value(&c.save_every)->default_value(c.save_every),
-       "save a checkpoint every N steps (0: only at the end)")
-      ("keep", po::value(&c.keep)->default_value(c.keep), "checkpoints kept")
-      ("eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
-       "evaluate every N steps (0: only at the end)")
-      ("patience", po::value(&c.patience)->default_value(c.patience),
-       "stop after N evaluations without a better validation loss (0: never)")
-      ("log-every", po::value(&c.log_every)->default_value(c.log_every), "log every N steps")
-      ("resume", po::value(&c.resume), "checkpoint to resume from, or 'auto' (latest.h5 in --out)")
-      ("checkpoint", po::value(&c.checkpoint), "checkpoint to use")
-      ("input", po::value(&c.input), "source text (translate, attention)")
-      ("beam", po::value(&c.beam)->default_value(c.beam), "beam size (1: greedy)")
-      ("decode-max-len", po::value(&c.decode_max_len)->default_value(c.decode_max_len),
-       "most generated tokens (0: twice the source length + 10)")
-      ("json", po::bool_switch(&c.json), "print one JSON object per line");
+  d.add_options()("out", po::value(&c.out), "output folder (default runs/<task>)")(
+      "save-every", po::value(&c.save_every)->default_value(c.save_every),
+      "save a checkpoint every N steps (0: only at the end)")(
+      "keep", po::value(&c.keep)->default_value(c.keep), "checkpoints kept")(
+      "eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
+      "evaluate every N steps (0: only at the end)")(
+      "patience", po::value(&c.patience)->default_value(c.patience),
+      "stop after N evaluations without a better validation loss (0: never)")(
+      "log-every", po::value(&c.log_every)->default_value(c.log_every), "log every N steps")(
+      "resume", po::value(&c.resume), "checkpoint to resume from, or 'auto' (latest.h5 in --out)")(
+      "checkpoint", po::value(&c.checkpoint), "checkpoint to use")(
+      "input", po::value(&c.input), "source text (translate, attention)")(
+      "beam", po::value(&c.beam)->default_value(c.beam), "beam size (1: greedy)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(c.decode_max_len),
+      "most generated tokens (0: twice the source length + 10)")("json", po::bool_switch(&c.json),
+                                                                 "print one JSON object per line");
   return d;
 }
 
@@ -95,9 +92,12 @@ std::string value_string(const boost::any& v) {
   std::ostringstream o;
   if (auto p = boost::any_cast<std::string>(&v)) return *p;
   if (auto p = boost::any_cast<bool>(&v)) return *p ? "true" : "false";
-  if (auto p = boost::any_cast<int64_t>(&v)) o << *p;
-  else if (auto p = boost::any_cast<uint64_t>(&v)) o << *p;
-  else if (auto p = boost::any_cast<int>(&v)) o << *p;
+  if (auto p = boost::any_cast<int64_t>(&v))
+    o << *p;
+  else if (auto p = boost::any_cast<uint64_t>(&v))
+    o << *p;
+  else if (auto p = boost::any_cast<int>(&v))
+    o << *p;
   else if (auto p = boost::any_cast<double>(&v)) {
     o.precision(17);
     o << *p;
@@ -155,8 +155,8 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (given("enc-layers") && c.enc_layers < 1) bad("enc-layers", "must be at least 1");
   if (given("dec-layers") && c.dec_layers < 1) bad("dec-layers", "must be at least 1");
   if (given("heads") && given("d-model") && c.heads > 0 && c.d_model % c.heads != 0)
-    bad("heads", std::to_string(c.heads) + " does not divide --d-model " +
-                     std::to_string(c.d_model));
+    bad("heads",
+        std::to_string(c.heads) + " does not divide --d-model " + std::to_string(c.d_model));
   if (given("dropout") && !(c.dropout >= 0 && c.dropout < 1)) bad("dropout", "must be in [0, 1)");
   if (given("label-smoothing") && !(c.label_smoothing >= 0 && c.label_smoothing <= 1))
     bad("label-smoothing", "must be in [0, 1]");
@@ -174,7 +174,8 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (given("save-every") && c.save_every < 0) bad("save-every", "must not be negative");
   if (given("eval-every") && c.eval_every < 0) bad("eval-every", "must not be negative");
   if (given("patience") && c.patience < 0) bad("patience", "must not be negative");
-  if (given("decode-max-len") && c.decode_max_len < 0) bad("decode-max-len", "must not be negative");
+  if (given("decode-max-len") && c.decode_max_len < 0)
+    bad("decode-max-len", "must not be negative");
 }
 
 bool parse_config(const std::string& command, const std::vector<std::string>& args,

@@ -1,6 +1,8 @@
 // Every row of the gradcheck table is one GoogleTest case: adding an op is adding one row.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "autograd/gradcheck.h"
 
 namespace sg {
@@ -27,6 +29,21 @@ std::vector<size_t> all_indices() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GradcheckTable, ::testing::ValuesIn(all_indices()), case_name);
+
+}  // namespace
+}  // namespace sg
+
+namespace sg {
+namespace {
+
+// `--only NAME` and the test names rely on unique case names.
+TEST(GradcheckTableNames, AreUniqueAndStartWithAKnownKind) {
+  std::set<std::string> seen;
+  for (const auto& c : gradcheck_cases()) {
+    EXPECT_TRUE(seen.insert(c.name).second) << "duplicate case " << c.name;
+    EXPECT_TRUE(c.kind == "op" || c.kind == "layer") << c.name;
+  }
+}
 
 }  // namespace
 }  // namespace sg

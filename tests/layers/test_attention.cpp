@@ -26,7 +26,9 @@ TEST(Attention, SelfAttentionCausalWeightsAreZeroAboveDiagonal) {
       double row = 0;
       for (int64_t j = 0; j < 5; ++j) {
         const double v = p[(bh * 5 + i) * 5 + j];
-        if (j > i) EXPECT_EQ(v, 0.0);
+        if (j > i) {
+          EXPECT_EQ(v, 0.0);
+        }
         row += v;
       }
       EXPECT_NEAR(row, 1.0, 1e-6);
@@ -37,7 +39,8 @@ TEST(Attention, CrossAttentionTakesDifferentLengthsAndKeyPadding) {
   Generator g(2);
   MultiHeadAttention mha(8, 4, 0.0, nullptr, g);
   const Tensor q = Tensor::randn({2, 3, 8}, g), mem = Tensor::randn({2, 6, 8}, g);
-  const IntTensor mask = key_padding_mask(IntTensor({2, 6}, {5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0}), 0);
+  const IntTensor mask =
+      key_padding_mask(IntTensor({2, 6}, {5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0}), 0);
   Tensor w;
   const Tensor y = mha.forward(q, mem, &mask, &w);
   EXPECT_EQ(y.shape(), (Shape{2, 3, 8}));
@@ -71,7 +74,8 @@ TEST(Attention, RejectsMismatchedShapes) {
 }
 
 TEST(Attention, MasksCombineByBroadcastOr) {
-  const IntTensor m = combine_masks(causal_mask(3), key_padding_mask(IntTensor({2, 3}, {4, 4, 0, 4, 0, 0}), 0));
+  const IntTensor m =
+      combine_masks(causal_mask(3), key_padding_mask(IntTensor({2, 3}, {4, 4, 0, 4, 0, 0}), 0));
   ASSERT_EQ(m.shape, (Shape{2, 1, 3, 3}));
   const std::vector<int64_t> want = {0, 1, 1, 0, 0, 1, 0, 0, 1,  // batch 0: key 2 padded
                                      0, 1, 1, 0, 1, 1, 0, 1, 1};

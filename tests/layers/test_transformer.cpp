@@ -22,7 +22,7 @@ ModelConfig small_config(bool norm_first = false) {
 std::map<std::string, Shape> expected_shapes(const ModelConfig& c) {
   const int64_t d = c.d_model, f = c.d_ff;
   std::map<std::string, Shape> m = {
-      {"src_embed.weight", {c.src_vocab, d}}, {"tgt_embed.weight", {c.tgt_vocab, d}},
+      {"src_embed.weight", {c.src_vocab, d}},   {"tgt_embed.weight", {c.tgt_vocab, d}},
       {"transformer.encoder.norm.weight", {d}}, {"transformer.encoder.norm.bias", {d}},
       {"transformer.decoder.norm.weight", {d}}, {"transformer.decoder.norm.bias", {d}},
       {"generator.weight", {c.tgt_vocab, d}},   {"generator.bias", {c.tgt_vocab}}};
@@ -86,7 +86,8 @@ TEST(Seq2Seq, InitializationFollowsTheReference) {
   // Xavier-uniform on in_proj: bound sqrt(6 / (d + 3d)), and the bound is nearly reached.
   const double bound = std::sqrt(6.0 / (64 + 3 * 64));
   double mx = 0;
-  for (double v : model.parameter("transformer.encoder.layers.0.self_attn.in_proj_weight").to_vector())
+  for (double v :
+       model.parameter("transformer.encoder.layers.0.self_attn.in_proj_weight").to_vector())
     mx = std::max(mx, std::fabs(v));
   EXPECT_LE(mx, bound);
   EXPECT_GT(mx, 0.95 * bound);
@@ -104,14 +105,17 @@ TEST(Seq2Seq, InitializationFollowsTheReference) {
   for (double v : model.parameter("transformer.encoder.norm.weight").to_vector()) EXPECT_EQ(v, 1.0);
   for (double v : model.parameter("transformer.decoder.layers.0.norm3.bias").to_vector())
     EXPECT_EQ(v, 0.0);
-  for (double v : model.parameter("transformer.decoder.layers.0.multihead_attn.in_proj_bias").to_vector())
+  for (double v :
+       model.parameter("transformer.decoder.layers.0.multihead_attn.in_proj_bias").to_vector())
     EXPECT_EQ(v, 0.0);
 }
 
 TEST(Seq2Seq, SameSeedSameParameters) {
   Seq2SeqTransformer a(small_config(), 3), b(small_config(), 3), c(small_config(), 4);
-  EXPECT_EQ(a.parameter("generator.weight").to_vector(), b.parameter("generator.weight").to_vector());
-  EXPECT_NE(a.parameter("generator.weight").to_vector(), c.parameter("generator.weight").to_vector());
+  EXPECT_EQ(a.parameter("generator.weight").to_vector(),
+            b.parameter("generator.weight").to_vector());
+  EXPECT_NE(a.parameter("generator.weight").to_vector(),
+            c.parameter("generator.weight").to_vector());
 }
 
 const IntTensor kSrc({2, 5}, {4, 5, 6, 7, 2, 8, 9, 2, 0, 0});

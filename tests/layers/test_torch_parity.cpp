@@ -1,0 +1,125 @@
+// Attention layers and the whole Seq2Seq model against PyTorch 1.13 fixtures (written by
+// tests/reference/make_layer_fixtures.py): outputs and every gradient, float32, each tensor to
+// 1e-4 of its largest reference magnitude.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "autograd/ops.h"
+#include "autograd/random.h"
+#include "layers/transformer.h"
+#include "train/hdf5.h"
+
+namespace sg {
+namespace {
+
+std::string fixture(const std::string& name) {
+  return std::string(SEQGRAD_SOURCE_DIR) + "/tests/reference/" + name;
+}
+
+Tensor load(const H5File& f, const std::string& path) {
+  auto a = f.read_f32(path);
+  return Tensor::from_floats(a.data, a.shape);
+}
+
+IntTensor load_ids(const H5File& f, const std::string& path) {
+  auto a = f.read_i64(path);
+  return IntTensor(a.shape, a.data);
+}
+
+// max |ours - ref| <= 1e-4 * max |ref| (+ 1e-7 for all-zero references).
+void expect_close(const Tensor& ours, const Tensor& ref, const std::string& what) {
+  ASSERT_TRUE(ours.defined()) << what << ": no value";
+  ASSERT_EQ(ours.shape(), ref.shape()) << what;
+  const auto a = ours.to_vector(), b = ref.to_vector();
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(a[i])) << what << "[" << i << "]";
+    diff = std::max(diff, std::fabs(a[i] - b[i]));
+    scale = std::max(scale, std::fabs(b[i]));
+  }
+  EXPECT_LE(diff, 1e-4 * scale + 1e-7)
+      << what << ": max abs diff " << diff << ", max |ref| " << scale;
+}
+
+void load_params(const Module& m, const H5File& f, const std::string& group) {
+  for (auto& [name, p] : m.named_parameters()) p.copy_from(load(f, group + name));
+}
+
+void check_attention(const std::string& file, bool cross) {
+  const H5File f = H5File::open_read(fixture(file));
+  const int64_t d = f.attr_i64("/", "d_model"), h = f.attr_i64("/", "heads");
+  Generator g(0);
+  MultiHeadAttention mha(d, h, 0.0, nullptr, g);
+  load_params(mha, f, "params/");
+  Tensor q = load(f, cross ? "input/query" : "input/x").set_requires_grad(true);
+  Tensor kv = cross ? load(f, "input/memory").set_requires_grad(true) : q;
+  IntTensor mask;
+  if (cross) {
+    mask = load_ids(f, "input/key_padding_mask");
+    mask.shape = {mask.shape[0], 1, 1, mask.shape[1]};
+  } else {
+    mask = load_ids(f, "input/causal");
+    mask.shape = {1, 1, mask.shape[0], mask.shape[1]};
+  }
+  Tensor w;
+  Tensor out = mha.forward(q, kv, &mask, &w);
+  expect_close(out, load(f, "output/out"), "out");
+  expect_close(w, load(f, "output/attn_weights"), "attn_weights");
+  out.backward(load(f, "upstream"));
+  if (cross) {
+    expect_close(q.grad(), load(f, "grad/input/query"), "grad query");
+    expect_close(kv.grad(), load(f, "grad/input/memory"), "grad memory");
+  } else {
+    expect_close(q.grad(), load(f, "grad/input/x"), "grad x");
+  }
+  for (auto& [name, p] : mha.named_parameters())
+    expect_close(p.grad(), load(f, "grad/params/" + name), "grad " + name);
+}
+
+TEST(TorchParity, SelfAttentionCausal) {
+  check_attention("self_attention_causal.h5", false);
+}
+TEST(TorchParity, CrossAttentionKeyPaddingDifferentLengths) {
+  check_attention("cross_attention_padded.h5", true);
+}
+
+void check_seq2seq(const std::string& file) {
+  const H5File f = H5File::open_read(fixture(file));
+  ModelConfig c;
+  c.d_model = f.attr_i64("/", "d_model");
+  c.heads = f.attr_i64("/", "heads");
+  c.enc_layers = f.attr_i64("/", "enc_layers");
+  c.dec_layers = f.attr_i64("/", "dec_layers");
+  c.d_ff = f.attr_i64("/", "ff");
+  c.src_vocab = f.attr_i64("/", "src_vocab");
+  c.tgt_vocab = f.attr_i64("/", "tgt_vocab");
+  c.norm_first = f.attr_i64("/", "norm_first") != 0;
+  c.pad_id = f.attr_i64("/", "pad_id");
+  c.dropout = 0.0;
+  Seq2SeqTransformer model(c, 0);
+  // Every fixture parameter exists in the model and vice versa.
+  const auto names = f.list("params");
+  ASSERT_EQ(names.size(), model.named_parameters().size());
+  load_params(model, f, "params/");
+  const IntTensor src = load_ids(f, "input/src"), tgt_in = load_ids(f, "input/tgt_in"),
+                  tgt_out = load_ids(f, "input/tgt_out");
+  expect_close(model.forward(src, tgt_in), load(f, "output/logits"), "logits");
+  expect_close(model.loss(src, tgt_in, tgt_out, 0.1), load(f, "output/loss_smoothed"),
+               "loss_smoothed");
+  Tensor loss = model.loss(src, tgt_in, tgt_out);
+  expect_close(loss, load(f, "output/loss"), "loss");
+  loss.backward();
+  for (auto& [name, p] : model.named_parameters())
+    expect_close(p.grad(), load(f, "grad/" + name), "grad " + name);
+}
+
+TEST(TorchParity, Seq2SeqPostLN) {
+  check_seq2seq("seq2seq_post_ln.h5");
+}
+TEST(TorchParity, Seq2SeqPreLN) {
+  check_seq2seq("seq2seq_pre_ln.h5");
+}
+
+}  // namespace
+}  // namespace sg
