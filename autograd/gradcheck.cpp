@@ -19,6 +19,22 @@ IntTensor random_ids(const Shape& shape, int64_t n, Generator& g) {
   return t;
 }
 
+GradCase unary_case(const std::string& name, const Shape& shape,
+                    std::function<Tensor(const Tensor&)> f, double lo, double hi) {
+  return {name, "op", [=](Generator& g) {
+            Tensor x = grad_input(shape, g, lo, hi);
+            return GradProblem{{x}, [=] { return f(x); }};
+          }};
+}
+
+GradCase binary_case(const std::string& name, const Shape& sa, const Shape& sb,
+                     std::function<Tensor(const Tensor&, const Tensor&)> f, double lo, double hi) {
+  return {name, "op", [=](Generator& g) {
+            Tensor a = grad_input(sa, g, lo, hi), b = grad_input(sb, g, lo, hi);
+            return GradProblem{{a, b}, [=] { return f(a, b); }};
+          }};
+}
+
 // <f(x), g> in float64.
 static double dot_with(const Tensor& y, const Tensor& g) {
   const std::vector<double> a = y.to_vector(), b = g.to_vector();

@@ -53,4 +53,12 @@ std::vector<GradCase> layer_grad_cases();
 Tensor grad_input(const Shape& shape, Generator& g, double lo = -1.0, double hi = 1.0);
 IntTensor random_ids(const Shape& shape, int64_t n, Generator& g);
 
+// An "op" case of f(x), x of `shape` uniform in [lo, hi].
+GradCase unary_case(const std::string& name, const Shape& shape,
+                    std::function<Tensor(const Tensor&)> f, double lo = -1.0, double hi = 1.0);
+// An "op" case of f(a, b), a and b uniform in [lo, hi].
+GradCase binary_case(const std::string& name, const Shape& sa, const Shape& sb,
+                     std::function<Tensor(const Tensor&, const Tensor&)> f, double lo = -1.0,
+                     double hi = 1.0);
+
 }  // namespace sg

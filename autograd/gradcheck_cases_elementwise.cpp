@@ -6,24 +6,6 @@ namespace sg {
 
 namespace {
 
-using Unary = Tensor (*)(const Tensor&);
-using Binary = Tensor (*)(const Tensor&, const Tensor&);
-
-GradCase unary_case(const std::string& name, Unary f, Shape shape, double lo = -1, double hi = 1) {
-  return {name, "op", [=](Generator& g) {
-            Tensor x = grad_input(shape, g, lo, hi);
-            return GradProblem{{x}, [=] { return f(x); }};
-          }};
-}
-
-GradCase binary_case(const std::string& name, Binary f, Shape sa, Shape sb, double lo = -1,
-                     double hi = 1) {
-  return {name, "op", [=](Generator& g) {
-            Tensor a = grad_input(sa, g, lo, hi), b = grad_input(sb, g, lo, hi);
-            return GradProblem{{a, b}, [=] { return f(a, b); }};
-          }};
-}
-
 Tensor add_fn(const Tensor& a, const Tensor& b) {
   return add(a, b);
 }
@@ -41,17 +23,17 @@ Tensor div_fn(const Tensor& a, const Tensor& b) {
 
 std::vector<GradCase> elementwise_grad_cases() {
   std::vector<GradCase> v = {
-      binary_case("add", add_fn, {4, 5}, {4, 5}),
-      binary_case("add_broadcast_col", add_fn, {4, 5}, {4, 1}),
-      binary_case("add_broadcast_row", add_fn, {4, 5}, {5}),
-      binary_case("add_broadcast_both", add_fn, {1}, {3, 1, 2}),
-      binary_case("sub_broadcast", sub_fn, {3, 1, 2}, {4, 1}),
-      binary_case("mul", mul_fn, {4, 5}, {4, 5}),
-      binary_case("mul_broadcast", mul_fn, {4, 5}, {4, 1}),
-      binary_case("mul_size1_dims", mul_fn, {1, 3, 1}, {2, 1, 4}),
-      binary_case("div", div_fn, {3, 4}, {3, 4}, 0.5, 2.0),
-      binary_case("div_broadcast", div_fn, {2, 3, 4}, {4}, 0.5, 2.0),
-      unary_case("neg", neg, {3, 4}),
+      binary_case("add", {4, 5}, {4, 5}, add_fn),
+      binary_case("add_broadcast_col", {4, 5}, {4, 1}, add_fn),
+      binary_case("add_broadcast_row", {4, 5}, {5}, add_fn),
+      binary_case("add_broadcast_both", {1}, {3, 1, 2}, add_fn),
+      binary_case("sub_broadcast", {3, 1, 2}, {4, 1}, sub_fn),
+      binary_case("mul", {4, 5}, {4, 5}, mul_fn),
+      binary_case("mul_broadcast", {4, 5}, {4, 1}, mul_fn),
+      binary_case("mul_size1_dims", {1, 3, 1}, {2, 1, 4}, mul_fn),
+      binary_case("div", {3, 4}, {3, 4}, div_fn, 0.5, 2.0),
+      binary_case("div_broadcast", {2, 3, 4}, {4}, div_fn, 0.5, 2.0),
+      unary_case("neg", {3, 4}, [](const Tensor& x) { return neg(x); }),
       {"add_scalar", "op",
        [](Generator& g) {
          Tensor x = grad_input({3, 4}, g);
@@ -72,13 +54,18 @@ std::vector<GradCase> elementwise_grad_cases() {
          Tensor x = grad_input({2, 3}, g, 0.5, 2.0);
          return GradProblem{{x}, [=] { return pow(x, -0.5); }};
        }},
-      unary_case("exp", exp, {3, 4}),
-      unary_case("log", log, {3, 4}, 0.5, 2.0),
-      unary_case("sqrt", sqrt, {3, 4}, 0.5, 2.0),
-      unary_case("tanh", tanh, {3, 4}, -2, 2),
-      unary_case("sigmoid", sigmoid, {3, 4}, -4, 4),
-      unary_case("relu", relu, {3, 4}),
-      unary_case("gelu", gelu, {3, 4}, -3, 3),
+      unary_case("exp", {3, 4}, [](const Tensor& x) { return exp(x); }),
+      unary_case(
+          "log", {3, 4}, [](const Tensor& x) { return log(x); }, 0.5, 2.0),
+      unary_case(
+          "sqrt", {3, 4}, [](const Tensor& x) { return sqrt(x); }, 0.5, 2.0),
+      unary_case(
+          "tanh", {3, 4}, [](const Tensor& x) { return tanh(x); }, -2, 2),
+      unary_case(
+          "sigmoid", {3, 4}, [](const Tensor& x) { return sigmoid(x); }, -4, 4),
+      unary_case("relu", {3, 4}, [](const Tensor& x) { return relu(x); }),
+      unary_case(
+          "gelu", {3, 4}, [](const Tensor& x) { return gelu(x); }, -3, 3),
       // x used on two paths of one op, and f(x) + g(x) sharing x.
       {"mul_reused_x_times_x", "op",
        [](Generator& g) {

@@ -8,13 +8,6 @@ namespace sg {
 namespace {
 
 // Two leaves of shapes sa and sb; the case computes f(a, b).
-GradCase two_inputs(const std::string& name, Shape sa, Shape sb,
-                    std::function<Tensor(const Tensor&, const Tensor&)> f) {
-  return {name, "op", [=](Generator& g) {
-            Tensor a = grad_input(sa, g), b = grad_input(sb, g);
-            return GradProblem{{a, b}, [=] { return f(a, b); }};
-          }};
-}
 
 Tensor mm(const Tensor& a, const Tensor& b) {
   return matmul(a, b);
@@ -35,36 +28,36 @@ GradCase linear_case(const std::string& name, Shape x_shape, int64_t N, bool bia
 
 std::vector<GradCase> matmul_grad_cases() {
   return {
-      two_inputs("matmul", {3, 4}, {4, 5}, mm),
-      two_inputs("matmul_batched", {2, 3, 4}, {2, 4, 5}, mm),
-      two_inputs("matmul_batched_broadcast", {2, 1, 3, 4}, {3, 4, 5}, mm),
+      binary_case("matmul", {3, 4}, {4, 5}, mm),
+      binary_case("matmul_batched", {2, 3, 4}, {2, 4, 5}, mm),
+      binary_case("matmul_batched_broadcast", {2, 1, 3, 4}, {3, 4, 5}, mm),
       // 3-D a by 2-D b: one GEMM over the merged rows.
-      two_inputs("matmul_3d_by_2d", {2, 3, 4}, {4, 5}, mm),
+      binary_case("matmul_3d_by_2d", {2, 3, 4}, {4, 5}, mm),
       // a's leading dims do not merge (a permuted view): the batched path with b broadcast.
-      two_inputs("matmul_3d_permuted_by_2d", {3, 2, 4}, {4, 5},
-                 [](const Tensor& a, const Tensor& b) {
-                   return matmul(permute(a, {1, 0, 2}), b);
-                 }),
-      two_inputs("matmul_2d_by_3d", {3, 4}, {2, 4, 5}, mm),
+      binary_case("matmul_3d_permuted_by_2d", {3, 2, 4}, {4, 5},
+                  [](const Tensor& a, const Tensor& b) {
+                    return matmul(permute(a, {1, 0, 2}), b);
+                  }),
+      binary_case("matmul_2d_by_3d", {3, 4}, {2, 4, 5}, mm),
       // a = A^T, b = B^T of leaves: both operands reach GEMM as CblasTrans.
-      two_inputs("matmul_transposed_views", {4, 3}, {5, 4},
-                 [](const Tensor& a, const Tensor& b) {
-                   return matmul(transpose(a, 0, 1), transpose(b, 0, 1));
-                 }),
-      two_inputs("matmul_transposed_views_batched", {2, 4, 3}, {2, 5, 4},
-                 [](const Tensor& a, const Tensor& b) {
-                   return matmul(transpose(a, 1, 2), transpose(b, -1, -2));
-                 }),
+      binary_case("matmul_transposed_views", {4, 3}, {5, 4},
+                  [](const Tensor& a, const Tensor& b) {
+                    return matmul(transpose(a, 0, 1), transpose(b, 0, 1));
+                  }),
+      binary_case("matmul_transposed_views_batched", {2, 4, 3}, {2, 5, 4},
+                  [](const Tensor& a, const Tensor& b) {
+                    return matmul(transpose(a, 1, 2), transpose(b, -1, -2));
+                  }),
       // Column slices: a leading dim larger than the row length.
-      two_inputs("matmul_sliced_views", {3, 6}, {4, 7},
-                 [](const Tensor& a, const Tensor& b) {
-                   return matmul(slice(a, 1, 1, 5), slice(b, 1, 2, 7));
-                 }),
+      binary_case("matmul_sliced_views", {3, 6}, {4, 7},
+                  [](const Tensor& a, const Tensor& b) {
+                    return matmul(slice(a, 1, 1, 5), slice(b, 1, 2, 7));
+                  }),
       // A step-2 slice fits neither layout: copied.
-      two_inputs("matmul_strided_copy", {3, 8}, {4, 5},
-                 [](const Tensor& a, const Tensor& b) { return matmul(slice(a, 1, 0, 8, 2), b); }),
-      two_inputs("matmul_size1_dims", {2, 1, 4}, {2, 4, 1}, mm),
-      two_inputs("matmul_size1_dims_2d", {1, 4}, {4, 1}, mm),
+      binary_case("matmul_strided_copy", {3, 8}, {4, 5},
+                  [](const Tensor& a, const Tensor& b) { return matmul(slice(a, 1, 0, 8, 2), b); }),
+      binary_case("matmul_size1_dims", {2, 1, 4}, {2, 4, 1}, mm),
+      binary_case("matmul_size1_dims_2d", {1, 4}, {4, 1}, mm),
       {"matmul_reused", "op",
        [](Generator& g) {
          Tensor x = grad_input({4, 4}, g);

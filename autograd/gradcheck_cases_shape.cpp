@@ -5,37 +5,26 @@
 
 namespace sg {
 
-namespace {
-
-GradCase one_input(const std::string& name, Shape shape, std::function<Tensor(const Tensor&)> f) {
-  return {name, "op", [=](Generator& g) {
-            Tensor x = grad_input(shape, g);
-            return GradProblem{{x}, [=] { return f(x); }};
-          }};
-}
-
-}  // namespace
-
 std::vector<GradCase> shape_grad_cases() {
   return {
-      one_input("reshape", {3, 4},
-                [](const Tensor& x) {
-                  return reshape(x, {2, -1, 3});
-                }),
-      one_input("reshape_noncontiguous", {3, 4},
-                [](const Tensor& x) {
-                  return reshape(transpose(x, 0, 1), {6, 2});
-                }),
-      one_input("transpose", {2, 3, 4}, [](const Tensor& x) { return transpose(x, 0, 2); }),
-      one_input("permute", {2, 3, 4},
-                [](const Tensor& x) {
-                  return permute(x, {2, 0, 1});
-                }),
-      one_input("slice", {5, 7}, [](const Tensor& x) { return slice(x, 1, 1, 100, 2); }),
-      one_input("slice_negative", {5, 7},
-                [](const Tensor& x) { return slice(slice(x, -1, -5, -1), 0, -3, 5); }),
-      one_input("slice_of_transposed", {4, 6},
-                [](const Tensor& x) { return slice(transpose(x, 0, 1), 0, 1, 5, 3); }),
+      unary_case("reshape", {3, 4},
+                 [](const Tensor& x) {
+                   return reshape(x, {2, -1, 3});
+                 }),
+      unary_case("reshape_noncontiguous", {3, 4},
+                 [](const Tensor& x) {
+                   return reshape(transpose(x, 0, 1), {6, 2});
+                 }),
+      unary_case("transpose", {2, 3, 4}, [](const Tensor& x) { return transpose(x, 0, 2); }),
+      unary_case("permute", {2, 3, 4},
+                 [](const Tensor& x) {
+                   return permute(x, {2, 0, 1});
+                 }),
+      unary_case("slice", {5, 7}, [](const Tensor& x) { return slice(x, 1, 1, 100, 2); }),
+      unary_case("slice_negative", {5, 7},
+                 [](const Tensor& x) { return slice(slice(x, -1, -5, -1), 0, -3, 5); }),
+      unary_case("slice_of_transposed", {4, 6},
+                 [](const Tensor& x) { return slice(transpose(x, 0, 1), 0, 1, 5, 3); }),
       {"concat", "op",
        [](Generator& g) {
          Tensor a = grad_input({2, 1, 3}, g), b = grad_input({2, 2, 3}, g),
@@ -47,8 +36,8 @@ std::vector<GradCase> shape_grad_cases() {
          Tensor a = grad_input({3, 3}, g);
          return GradProblem{{a}, [=] { return concat({transpose(a, 0, 1), a * a}, -1); }};
        }},
-      one_input("contiguous_of_transposed", {3, 4},
-                [](const Tensor& x) { return contiguous(transpose(x, 0, 1)); }),
+      unary_case("contiguous_of_transposed", {3, 4},
+                 [](const Tensor& x) { return contiguous(transpose(x, 0, 1)); }),
   };
 }
 
