@@ -33,6 +33,12 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> cmds = {
+      {"train", "trains a model (default: the copy task, checkpoints under runs/copy/)",
+       cmd_train},
+      {"eval", "loss and accuracy of a checkpoint on a task or a TSV file", cmd_eval},
+      {"translate", "decodes source lines (stdin, or --input TEXT) with a checkpoint",
+       cmd_translate},
+      {"inspect", "describes a checkpoint: config, step, parameters, optimizer", cmd_inspect},
       {"gradcheck", "finite-difference gradient checks of every op and layer, in float64",
        cmd_gradcheck},
   };

@@ -36,5 +36,9 @@ struct Command {
 const std::vector<Command>& commands();
 
 int cmd_gradcheck(const std::vector<std::string>& args);
+int cmd_train(const std::vector<std::string>& args);
+int cmd_eval(const std::vector<std::string>& args);
+int cmd_translate(const std::vector<std::string>& args);
+int cmd_inspect(const std::vector<std::string>& args);
 
 }  // namespace sg::cli

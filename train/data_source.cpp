@@ -1,0 +1,84 @@
+#include "train/data_source.h"
+
+#include <stdexcept>
+
+#include "datasets/tsv.h"
+#include "train/cli.h"
+
+namespace sg {
+
+DataSource::DataSource(const Config& c, const std::vector<std::vector<std::string>>* vocabs) {
+  if (c.task == "tsv") {
+    if (c.train_file.empty()) throw cli::UsageError("--train: the tsv task needs a training file");
+    mode_ = Tokenizer::parse_mode(c.tokenize);
+    TsvReader reader(TsvOptions{mode_, c.max_len});
+    std::vector<Example> train;
+    if (vocabs) {
+      src_vocab_ = Vocab((*vocabs)[0]);
+      tgt_vocab_ = Vocab((*vocabs)[1]);
+      train = TsvReader::encode(reader.read(c.train_file), src_vocab_, tgt_vocab_);
+      if (!c.valid_file.empty())
+        valid_ = TsvReader::encode(reader.read(c.valid_file), src_vocab_, tgt_vocab_);
+    } else {
+      TsvCorpus corpus = reader.load(c.train_file, c.valid_file, c.min_freq);
+      src_vocab_ = corpus.src_vocab;
+      tgt_vocab_ = corpus.tgt_vocab;
+      train = std::move(corpus.train);
+      valid_ = std::move(corpus.valid);
+    }
+    FileBatcherOptions o;
+    o.batch_size = c.batch;
+    o.shuffle = c.shuffle;
+    o.seed = c.seed;
+    files_ = std::make_unique<FileBatcher>(std::move(train), o);
+    return;
+  }
+  TaskOptions to;
+  to.symbols = c.symbols;
+  to.min_len = c.min_len;
+  to.max_len = c.max_len;
+  auto task = make_task(c.task, to);
+  mode_ = task->tokenize_mode();
+  src_vocab_ = task->src_vocab();
+  tgt_vocab_ = task->tgt_vocab();
+  stream_ = std::make_unique<TaskStream>(task, c.valid_size, c.seed);
+  stream_batches_ = std::make_unique<StreamBatcher>(*stream_, c.batch);
+  valid_ = stream_->held_out();
+}
+
+Batch DataSource::next() { return stream_ ? stream_batches_->next() : files_->next(); }
+
+void DataSource::save(TrainState& st) const {
+  if (stream_) {
+    st.rngs["data"] = stream_->generator().state();
+    return;
+  }
+  const BatcherPosition p = files_->position();
+  st.data["epoch"] = p.epoch;
+  st.data["batch"] = p.batch;
+  st.rngs["data"] = p.epoch_rng;
+}
+
+void DataSource::restore(const TrainState& st) {
+  auto rng = st.rngs.find("data");
+  if (rng == st.rngs.end()) throw std::runtime_error("checkpoint has no data position (/rng/data)");
+  if (stream_) {
+    stream_->generator().set_state(rng->second);
+    return;
+  }
+  BatcherPosition p;
+  p.epoch = st.data.count("epoch") ? st.data.at("epoch") : 0;
+  p.batch = st.data.count("batch") ? st.data.at("batch") : 0;
+  p.epoch_rng = rng->second;
+  files_->restore(p);
+}
+
+std::vector<int64_t> encode_source(const std::string& text, const Vocab& vocab, TokenizeMode mode) {
+  return vocab.encode(Tokenizer(mode).tokenize(text));
+}
+
+std::string decode_target(const std::vector<int64_t>& ids, const Vocab& vocab, TokenizeMode mode) {
+  return Tokenizer(mode).detokenize(vocab.decode(ids));
+}
+
+}  // namespace sg

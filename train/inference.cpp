@@ -1,0 +1,27 @@
+#include "train/inference.h"
+
+#include "train/trainer.h"
+
+namespace sg {
+
+TokenizeMode tokenize_mode_of(const Config& c) {
+  if (c.task == "dates") return TokenizeMode::character;
+  if (c.task == "tsv") return Tokenizer::parse_mode(c.tokenize);
+  return TokenizeMode::word;
+}
+
+LoadedModel load_for_inference(const std::string& path) {
+  LoadedModel m;
+  m.contents = read_checkpoint(path);
+  m.src_vocab = Vocab(m.contents.src_vocab);
+  m.tgt_vocab = Vocab(m.contents.tgt_vocab);
+  m.mode = tokenize_mode_of(m.contents.config);
+  m.model = std::make_unique<Seq2SeqTransformer>(
+      model_config(m.contents.config, m.src_vocab.size(), m.tgt_vocab.size()),
+      m.contents.config.seed);
+  load_model(path, *m.model);
+  m.model->eval();
+  return m;
+}
+
+}  // namespace sg
