@@ -1,0 +1,15 @@
+// One training pair as token ids of real tokens (ids >= 3: <unk> allowed), without <bos> or
+// <eos>; batching adds those (SPEC section 3).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace sg {
+
+struct Example {
+  std::vector<int64_t> src, tgt;
+  bool operator==(const Example&) const = default;
+};
+
+}  // namespace sg
