@@ -1,0 +1,134 @@
+// Schedules: the same double expressions, in the same order, as the lambdas given to torch's
+// LambdaLR in tests/reference/make_optim_fixtures.py (pow and cos from the same libm).
+#include "optim/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+#include "train/hdf5.h"
+
+namespace sg {
+
+namespace {
+
+void check_step(int64_t step, const char* who) {
+  if (step < 1)
+    throw std::invalid_argument(std::string(who) +
+                                ": step must be >= 1 (the 1-based update index), got " +
+                                std::to_string(step));
+}
+
+}  // namespace
+
+double constant_lr(double base_lr, int64_t step) {
+  check_step(step, "constant schedule");
+  return base_lr * 1.0;
+}
+
+double noam_lr(double base_lr, int64_t d_model, int64_t warmup, int64_t step) {
+  check_step(step, "noam schedule");
+  if (d_model < 1 || warmup < 1)
+    throw std::invalid_argument("noam schedule: d_model and warmup must be >= 1");
+  const double s = static_cast<double>(step);
+  const double factor =
+      std::pow(static_cast<double>(d_model), -0.5) *
+      std::min(std::pow(s, -0.5), s * std::pow(static_cast<double>(warmup), -1.5));
+  return base_lr * factor;
+}
+
+double cosine_lr(double base_lr, int64_t warmup, int64_t total_steps, int64_t step) {
+  check_step(step, "cosine schedule");
+  if (warmup < 0 || total_steps <= warmup)
+    throw std::invalid_argument("cosine schedule: need 0 <= warmup < total steps");
+  double factor;
+  if (step <= warmup) {
+    factor = static_cast<double>(step) / static_cast<double>(warmup);
+  } else {
+    const double progress = std::min(
+        1.0, static_cast<double>(step - warmup) / static_cast<double>(total_steps - warmup));
+    factor = 0.5 * (1.0 + std::cos(std::numbers::pi * progress));
+  }
+  return base_lr * factor;
+}
+
+void validate_schedule(const Schedule& s) {
+  if (!std::isfinite(s.base_lr) || s.base_lr < 0)
+    throw std::invalid_argument("schedule: invalid base learning rate " +
+                                std::to_string(s.base_lr));
+  switch (s.kind) {
+    case ScheduleKind::constant:
+      return;
+    case ScheduleKind::noam:
+      if (s.d_model < 1) throw std::invalid_argument("noam schedule: d_model must be >= 1");
+      if (s.warmup < 1) throw std::invalid_argument("noam schedule: warmup must be >= 1");
+      return;
+    case ScheduleKind::cosine:
+      if (s.warmup < 0) throw std::invalid_argument("cosine schedule: warmup must be >= 0");
+      if (s.total_steps <= s.warmup)
+        throw std::invalid_argument("cosine schedule: total steps (" +
+                                    std::to_string(s.total_steps) + ") must exceed warmup (" +
+                                    std::to_string(s.warmup) + ")");
+      return;
+  }
+}
+
+double schedule_lr(const Schedule& s, int64_t step) {
+  validate_schedule(s);
+  switch (s.kind) {
+    case ScheduleKind::constant:
+      return constant_lr(s.base_lr, step);
+    case ScheduleKind::noam:
+      return noam_lr(s.base_lr, s.d_model, s.warmup, step);
+    case ScheduleKind::cosine:
+      return cosine_lr(s.base_lr, s.warmup, s.total_steps, step);
+  }
+  throw std::invalid_argument("schedule: unknown kind");
+}
+
+ScheduleKind parse_schedule_kind(const std::string& name) {
+  if (name == "constant") return ScheduleKind::constant;
+  if (name == "noam") return ScheduleKind::noam;
+  if (name == "cosine") return ScheduleKind::cosine;
+  throw std::invalid_argument("unknown schedule '" + name +
+                              "' (expected constant, noam or cosine)");
+}
+
+const char* schedule_kind_name(ScheduleKind k) {
+  switch (k) {
+    case ScheduleKind::constant:
+      return "constant";
+    case ScheduleKind::noam:
+      return "noam";
+    case ScheduleKind::cosine:
+      return "cosine";
+  }
+  return "?";
+}
+
+void save_schedule(H5File& file, const std::string& group, const Schedule& s) {
+  file.create_group(group);
+  file.set_attr_str(group, "kind", schedule_kind_name(s.kind));
+  file.set_attr_f64(group, "base_lr", s.base_lr);
+  file.set_attr_i64(group, "warmup", s.warmup);
+  file.set_attr_i64(group, "d_model", s.d_model);
+  file.set_attr_i64(group, "total_steps", s.total_steps);
+}
+
+Schedule load_schedule(const H5File& file, const std::string& group) {
+  Schedule s;
+  try {
+    s.kind = parse_schedule_kind(file.attr_str(group, "kind"));
+    s.base_lr = file.attr_f64(group, "base_lr");
+    s.warmup = file.attr_i64(group, "warmup");
+    s.d_model = file.attr_i64(group, "d_model");
+    s.total_steps = file.attr_i64(group, "total_steps");
+    validate_schedule(s);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error("schedule '" + group + "' in '" + file.path() + "': " + e.what());
+  }
+  return s;
+}
+
+}  // namespace sg

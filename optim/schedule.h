@@ -1,0 +1,49 @@
+// Learning-rate schedules as pure functions of the update index.
+//
+// Step convention: `step` is the 1-based index of the optimizer update the rate is used for,
+// i.e. optimizer.step_count() + 1 just before optimizer.step():
+//     opt.set_lr(schedule_lr(sched, opt.step_count() + 1));
+//     opt.step();
+// This equals torch's LambdaLR(opt, lambda e: factor(e + 1)) with scheduler.step() after each
+// optimizer.step() (LambdaLR's last_epoch e is 0 for the first update), value for value in
+// double: lr = base_lr * factor(step), with
+//   constant  factor = 1
+//   noam      factor = d_model^-0.5 * min(step^-0.5, step * warmup^-1.5)     (warmup >= 1)
+//   cosine    factor = step / warmup                          for step <= warmup, else
+//             0.5 * (1 + cos(pi * min(1, (step - warmup) / (total_steps - warmup))))
+//             (linear warmup to base_lr, cosine decay to 0 at total_steps, 0 afterwards)
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sg {
+
+class H5File;
+
+enum class ScheduleKind { constant, noam, cosine };
+
+struct Schedule {
+  ScheduleKind kind = ScheduleKind::constant;
+  double base_lr = 1e-3;
+  int64_t warmup = 0;       // noam: >= 1; cosine: >= 0
+  int64_t d_model = 0;      // noam: >= 1
+  int64_t total_steps = 0;  // cosine: > warmup
+};
+
+double constant_lr(double base_lr, int64_t step);
+double noam_lr(double base_lr, int64_t d_model, int64_t warmup, int64_t step);
+double cosine_lr(double base_lr, int64_t warmup, int64_t total_steps, int64_t step);
+// Dispatches on s.kind after validate_schedule(s); step >= 1.
+double schedule_lr(const Schedule& s, int64_t step);
+
+// Throws std::invalid_argument naming the offending setting.
+void validate_schedule(const Schedule& s);
+ScheduleKind parse_schedule_kind(const std::string& name);  // "constant" | "noam" | "cosine"
+const char* schedule_kind_name(ScheduleKind k);
+
+// Attributes kind (string), base_lr (float64), warmup, d_model, total_steps (int64) on `group`.
+void save_schedule(H5File& file, const std::string& group, const Schedule& s);
+Schedule load_schedule(const H5File& file, const std::string& group);
+
+}  // namespace sg
