@@ -227,7 +227,7 @@ Tensor Tensor::to(DType dt) const {
   return out;
 }
 
-void Tensor::copy_from(const Tensor& src) {
+void Tensor::copy_from(const Tensor& src) const {
   if (src.shape() != shape() || src.dtype() != dtype())
     throw std::invalid_argument("copy_from: " + shape_str(src.shape()) + " " +
                                 dtype_name(src.dtype()) + " into " + shape_str(shape()) + " " +

@@ -109,7 +109,8 @@ class Tensor {
   Tensor detach() const;              // same storage, no history
   Tensor clone() const;               // deep contiguous copy, no history
   Tensor to(DType dtype) const;       // converted contiguous copy, no history
-  void copy_from(const Tensor& src);  // element-wise copy of same-shape data, in place
+  // Element-wise copy of same-shape data into this tensor's storage (the handle is unchanged).
+  void copy_from(const Tensor& src) const;
   double item() const;                // value of a one-element tensor
   std::vector<double> to_vector() const;
   std::vector<float> to_floats() const;

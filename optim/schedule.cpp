@@ -38,6 +38,13 @@ double noam_lr(double base_lr, int64_t d_model, int64_t warmup, int64_t step) {
   return base_lr * factor;
 }
 
+double inverse_sqrt_lr(double base_lr, int64_t warmup, int64_t step) {
+  check_step(step, "inverse_sqrt schedule");
+  if (warmup < 1) throw std::invalid_argument("inverse_sqrt schedule: warmup must be >= 1");
+  const double s = static_cast<double>(step), w = static_cast<double>(warmup);
+  return base_lr * std::min(s / w, std::pow(w / s, 0.5));
+}
+
 double cosine_lr(double base_lr, int64_t warmup, int64_t total_steps, int64_t step) {
   check_step(step, "cosine schedule");
   if (warmup < 0 || total_steps <= warmup)
@@ -64,6 +71,9 @@ void validate_schedule(const Schedule& s) {
       if (s.d_model < 1) throw std::invalid_argument("noam schedule: d_model must be >= 1");
       if (s.warmup < 1) throw std::invalid_argument("noam schedule: warmup must be >= 1");
       return;
+    case ScheduleKind::inverse_sqrt:
+      if (s.warmup < 1) throw std::invalid_argument("inverse_sqrt schedule: warmup must be >= 1");
+      break;
     case ScheduleKind::cosine:
       if (s.warmup < 0) throw std::invalid_argument("cosine schedule: warmup must be >= 0");
       if (s.total_steps <= s.warmup)
@@ -81,6 +91,8 @@ double schedule_lr(const Schedule& s, int64_t step) {
       return constant_lr(s.base_lr, step);
     case ScheduleKind::noam:
       return noam_lr(s.base_lr, s.d_model, s.warmup, step);
+    case ScheduleKind::inverse_sqrt:
+      return inverse_sqrt_lr(s.base_lr, s.warmup, step);
     case ScheduleKind::cosine:
       return cosine_lr(s.base_lr, s.warmup, s.total_steps, step);
   }
@@ -91,8 +103,9 @@ ScheduleKind parse_schedule_kind(const std::string& name) {
   if (name == "constant") return ScheduleKind::constant;
   if (name == "noam") return ScheduleKind::noam;
   if (name == "cosine") return ScheduleKind::cosine;
+  if (name == "inverse_sqrt") return ScheduleKind::inverse_sqrt;
   throw std::invalid_argument("unknown schedule '" + name +
-                              "' (expected constant, noam or cosine)");
+                              "' (expected constant, noam, cosine or inverse_sqrt)");
 }
 
 const char* schedule_kind_name(ScheduleKind k) {
@@ -103,6 +116,8 @@ const char* schedule_kind_name(ScheduleKind k) {
       return "noam";
     case ScheduleKind::cosine:
       return "cosine";
+    case ScheduleKind::inverse_sqrt:
+      return "inverse_sqrt";
   }
   return "?";
 }

@@ -12,6 +12,9 @@
 //   cosine    factor = step / warmup                          for step <= warmup, else
 //             0.5 * (1 + cos(pi * min(1, (step - warmup) / (total_steps - warmup))))
 //             (linear warmup to base_lr, cosine decay to 0 at total_steps, 0 afterwards)
+//   inverse_sqrt  factor = min(step / warmup, sqrt(warmup / step))         (warmup >= 1)
+//             (linear warmup to base_lr, then decay as 1/sqrt(step): noam rescaled so that
+//             its peak is base_lr, as torch_ref.py's LambdaLR and fairseq's inverse_sqrt)
 #pragma once
 
 #include <cstdint>
@@ -21,7 +24,7 @@ namespace sg {
 
 class H5File;
 
-enum class ScheduleKind { constant, noam, cosine };
+enum class ScheduleKind { constant, noam, cosine, inverse_sqrt };
 
 struct Schedule {
   ScheduleKind kind = ScheduleKind::constant;
@@ -34,12 +37,14 @@ struct Schedule {
 double constant_lr(double base_lr, int64_t step);
 double noam_lr(double base_lr, int64_t d_model, int64_t warmup, int64_t step);
 double cosine_lr(double base_lr, int64_t warmup, int64_t total_steps, int64_t step);
+double inverse_sqrt_lr(double base_lr, int64_t warmup, int64_t step);
 // Dispatches on s.kind after validate_schedule(s); step >= 1.
 double schedule_lr(const Schedule& s, int64_t step);
 
 // Throws std::invalid_argument naming the offending setting.
 void validate_schedule(const Schedule& s);
-ScheduleKind parse_schedule_kind(const std::string& name);  // "constant" | "noam" | "cosine"
+ScheduleKind parse_schedule_kind(
+    const std::string& name);  // "constant" | "noam" | "cosine" | "inverse_sqrt"
 const char* schedule_kind_name(ScheduleKind k);
 
 // Attributes kind (string), base_lr (float64), warmup, d_model, total_steps (int64) on `group`.

@@ -28,9 +28,9 @@ void fsync_path(const std::string& path, bool directory) {
 }
 
 std::string temp_name(const fs::path& target) {
-  return (target.parent_path() / ("." + target.filename().string() + ".tmp-" +
-                                  std::to_string(::getpid())))
-      .string();
+  std::string name = ".";
+  name.append(target.filename().string()).append(".tmp-").append(std::to_string(::getpid()));
+  return (target.parent_path() / name).string();
 }
 
 }  // namespace
@@ -44,7 +44,8 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
     fsync_path(tmp, false);
     std::error_code ec;
     fs::rename(tmp, target, ec);
-    if (ec) throw std::runtime_error(path + ": cannot rename the saved file into place: " + ec.message());
+    if (ec)
+      throw std::runtime_error(path + ": cannot rename the saved file into place: " + ec.message());
     fsync_path(dir.string(), true);
   } catch (...) {
     std::error_code ec;

@@ -62,7 +62,8 @@ void load_optimizer(const std::string& path, Optimizer& optimizer);
 
 // Writes a file through a temporary in the same folder and renames it over `path` (fsyncing the
 // file and the folder). The temporary is removed if `write` throws.
-void atomic_write(const std::string& path, const std::function<void(const std::string& tmp)>& write);
+void atomic_write(const std::string& path,
+                  const std::function<void(const std::string& tmp)>& write);
 // Removes temporaries that a killed save left in `dir`.
 void remove_stale_temporaries(const std::string& dir);
 

@@ -33,8 +33,7 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> cmds = {
-      {"train", "trains a model (default: the copy task, checkpoints under runs/copy/)",
-       cmd_train},
+      {"train", "trains a model (default: the copy task, checkpoints under runs/copy/)", cmd_train},
       {"eval", "loss and accuracy of a checkpoint on a task or a TSV file", cmd_eval},
       {"translate", "decodes source lines (stdin, or --input TEXT) with a checkpoint",
        cmd_translate},

@@ -45,7 +45,7 @@ int cmd_eval(const std::vector<std::string>& args) {
   o.decode.max_len = c.decode_max_len;
   const EvalResult r = evaluate(*m.model, data, o);
   if (c.json) {
-    std::cout << nlohmann::json{{"loss", r.loss},         {"ppl", r.ppl},
+    std::cout << nlohmann::json{{"loss", r.loss},           {"ppl", r.ppl},
                                 {"token_acc", r.token_acc}, {"exact_match", r.exact_match},
                                 {"bleu", r.bleu},           {"n", r.n}}
                      .dump()

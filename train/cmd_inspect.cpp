@@ -39,14 +39,15 @@ int cmd_inspect(const std::vector<std::string>& args) {
       else
         optim[a] = f.attr_f64("optimizer", a);
     }
-  const nlohmann::json out = {{"format_version", c.format_version},
-                              {"step", c.state.step},
-                              {"epoch", c.state.epoch},
-                              {"config", c.config.to_json()},
-                              {"parameters", params},
-                              {"parameter_count", count},
-                              {"optimizer", optim},
-                              {"vocab_sizes", {{"src", c.src_vocab.size()}, {"tgt", c.tgt_vocab.size()}}}};
+  const nlohmann::json out = {
+      {"format_version", c.format_version},
+      {"step", c.state.step},
+      {"epoch", c.state.epoch},
+      {"config", c.config.to_json()},
+      {"parameters", params},
+      {"parameter_count", count},
+      {"optimizer", optim},
+      {"vocab_sizes", {{"src", c.src_vocab.size()}, {"tgt", c.tgt_vocab.size()}}}};
   if (json) {
     std::cout << out.dump() << std::endl;
     return 0;

@@ -21,14 +21,14 @@ struct Config {
   int64_t valid_size = 1000;  // held-out examples of a synthetic task
   // model
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
-  double dropout = 0.1;
+  double dropout = 0.0;  // the reference recipe (torch_ref.py) trains without dropout
   bool norm_first = false;
   // optimization
   std::string optim = "adam";  // adam | adamw | sgd
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.98, eps = 1e-9, weight_decay = 0.0, momentum = 0.0;
   bool nesterov = false;
-  double clip_norm = 1.0;         // 0: no clipping
-  std::string schedule = "noam";  // constant | noam | cosine
+  double clip_norm = 1.0;                 // 0: no clipping
+  std::string schedule = "inverse_sqrt";  // constant | noam | cosine | inverse_sqrt
   int64_t warmup = 400;
   double label_smoothing = 0.0;
   int64_t batch = 64, steps = 3000, epochs = 0;

@@ -46,7 +46,9 @@ DataSource::DataSource(const Config& c, const std::vector<std::vector<std::strin
   valid_ = stream_->held_out();
 }
 
-Batch DataSource::next() { return stream_ ? stream_batches_->next() : files_->next(); }
+Batch DataSource::next() {
+  return stream_ ? stream_batches_->next() : files_->next();
+}
 
 void DataSource::save(TrainState& st) const {
   if (stream_) {

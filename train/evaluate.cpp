@@ -30,9 +30,9 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
     const Tensor memory = model.encode(batch.src);
     const Tensor logits = model.decode(memory, batch.src, batch.tgt_in);  // (B, T, V)
     const IntTensor flat({batch.tgt_out.numel()}, batch.tgt_out.data);
-    const double loss = cross_entropy(reshape(logits, {-1, model.config().tgt_vocab}), flat,
-                                      model.config().pad_id)
-                            .item();
+    const double loss =
+        cross_entropy(reshape(logits, {-1, model.config().tgt_vocab}), flat, model.config().pad_id)
+            .item();
     loss_sum += loss * batch.n_tgt_tokens;
     tokens += batch.n_tgt_tokens;
     acc += argmax_token_counts(logits, batch.tgt_out, model.config().pad_id);

@@ -49,7 +49,8 @@ po::options_description optim_options(Config& c) {
       "nesterov", po::bool_switch(&c.nesterov), "SGD Nesterov momentum")(
       "clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm),
       "clip gradients to this global norm (0: off)")(
-      "schedule", po::value(&c.schedule)->default_value(c.schedule), "constant | noam | cosine")(
+      "schedule", po::value(&c.schedule)->default_value(c.schedule),
+      "constant | noam | cosine | inverse_sqrt (warmup to --lr, then 1/sqrt decay)")(
       "warmup", po::value(&c.warmup)->default_value(c.warmup), "warmup steps")(
       "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
       "label smoothing of the loss")("batch", po::value(&c.batch)->default_value(c.batch),
@@ -136,8 +137,8 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (given("optim") && c.optim != "adam" && c.optim != "adamw" && c.optim != "sgd")
     bad("optim", "unknown optimizer '" + c.optim + "' (adam, adamw, sgd)");
   if (given("schedule") && c.schedule != "constant" && c.schedule != "noam" &&
-      c.schedule != "cosine")
-    bad("schedule", "unknown schedule '" + c.schedule + "' (constant, noam, cosine)");
+      c.schedule != "cosine" && c.schedule != "inverse_sqrt")
+    bad("schedule", "unknown schedule '" + c.schedule + "' (constant, noam, cosine, inverse_sqrt)");
   positive("min-len", c.min_len);
   positive("max-len", c.max_len);
   if (given("min-len") && given("max-len") && c.min_len > c.max_len)

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <regex>
+#include <thread>
 
 #include <cblas.h>
 
@@ -30,7 +31,9 @@ namespace fs = std::filesystem;
 namespace {
 
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -38,9 +41,9 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 
 // Options a resumed run may change; every other option comes from the checkpoint.
 bool may_change_on_resume(const std::string& name) {
-  static const char* ok[] = {"steps",     "out",        "save-every", "keep",   "eval-every",
-                             "threads",   "json",       "log-every",  "resume", "patience",
-                             "config",    "dump-config", "help"};
+  static const char* ok[] = {"steps",   "out",         "save-every", "keep",   "eval-every",
+                             "threads", "json",        "log-every",  "resume", "patience",
+                             "config",  "dump-config", "help"};
   return std::find_if(std::begin(ok), std::end(ok), [&](const char* o) { return name == o; }) !=
          std::end(ok);
 }
@@ -109,7 +112,9 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
       merged[json_key(o)] = mine[json_key(o)];
     cfg_ = Config::from_json(merged);
   }
-  const int threads = cfg_.threads > 0 ? cfg_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = cfg_.threads > 0
+                          ? cfg_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_num_threads(threads);
   openblas_set_num_threads(threads);
 
@@ -352,7 +357,8 @@ int Trainer::run() {
       save_best();
     }
   }
-  const std::string path = (fs::path(cfg_.out) / ("ckpt-" + std::to_string(st_.step) + ".h5")).string();
+  const std::string path =
+      (fs::path(cfg_.out) / ("ckpt-" + std::to_string(st_.step) + ".h5")).string();
   if (last_saved_ != path) save();
   emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", last_saved_}});
   if (!cfg_.json) std::cout << "saved " << last_saved_ << std::endl;

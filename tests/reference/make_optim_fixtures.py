@@ -58,6 +58,8 @@ def make_lambda(kind, d_model=0, warmup=0, total=0):
         return lambda e: noam_factor(e + 1, d_model, warmup)
     if kind == "cosine":
         return lambda e: cosine_factor(e + 1, warmup, total)
+    if kind == "inverse_sqrt":  # torch_ref.py's lambda, verbatim
+        return lambda s: min((s + 1) / warmup, (warmup / (s + 1)) ** 0.5)
     raise ValueError(kind)
 
 
@@ -207,6 +209,7 @@ def main():
         write_schedule(f, "noam_long_warmup", "noam", 1.0, d_model=128, warmup=4000)
         write_schedule(f, "cosine", "cosine", 1e-3, warmup=100, total=800)
         write_schedule(f, "cosine_no_warmup", "cosine", 5e-4, warmup=0, total=1000)
+        write_schedule(f, "inverse_sqrt", "inverse_sqrt", 1e-3, warmup=400)
     print("wrote", OUT, os.path.getsize(OUT), "bytes")
 
 
