@@ -1,0 +1,149 @@
+// seqgrad bench: training throughput on the reference recipe of SPEC section 6, the same work per
+// step as `torch_ref.py throughput`: random copy batches of fixed length (no padding), forward,
+// mean cross-entropy, backward, global-norm clipping at 1.0, Adam(1e-3, 0.9/0.98, 1e-9), no
+// dropout. 8 batches are drawn up front and cycled; a few warm-up steps are not timed.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <cblas.h>
+
+#include "autograd/parallel.h"
+#include "datasets/batch.h"
+#include "datasets/vocab.h"
+#include "layers/transformer.h"
+#include "optim/adam.h"
+#include "optim/clip.h"
+#include "train/options.h"
+
+namespace sg::cli {
+
+namespace {
+
+struct BenchConfig {
+  int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
+  int64_t batch = 64, length = 10, symbols = 10, steps = 30, warmup_steps = 3;
+  int threads = 1;
+  bool json = false;
+};
+
+// Matmul FLOPs of one forward pass (2 per multiply-add); a training step is about 3x this.
+double forward_flops(const BenchConfig& c, int64_t V) {
+  const double B = c.batch, S = c.length + 1, T = c.length + 1, d = c.d_model, f = c.ff;
+  const double enc =
+      2 * B * S * d * 3 * d + 2 * 2 * B * S * S * d + 2 * B * S * d * d + 2 * 2 * B * S * d * f;
+  const double dec = 2 * B * T * d * 3 * d + 2 * 2 * B * T * T * d + 2 * B * T * d * d  // self
+                     + 2 * B * T * d * d + 2 * B * S * d * 2 * d + 2 * 2 * B * T * S * d +
+                     2 * B * T * d * d  // cross
+                     + 2 * 2 * B * T * d * f;
+  return c.enc_layers * enc + c.dec_layers * dec + 2 * B * T * d * V;
+}
+
+Batch copy_batch(Generator& g, const BenchConfig& c) {
+  std::vector<Example> ex(c.batch);
+  for (auto& e : ex) {
+    for (int64_t i = 0; i < c.length; ++i)
+      e.src.push_back(Vocab::kNumSpecial + static_cast<int64_t>(g.below(c.symbols)));
+    e.tgt = e.src;
+  }
+  return make_batch(ex);
+}
+
+}  // namespace
+
+int cmd_bench(const std::vector<std::string>& args) {
+  BenchConfig c;
+  po::options_description desc("bench options");
+  desc.add_options()("d-model", po::value(&c.d_model)->default_value(c.d_model), "model width")(
+      "heads", po::value(&c.heads)->default_value(c.heads), "attention heads")(
+      "enc-layers", po::value(&c.enc_layers)->default_value(c.enc_layers), "encoder layers")(
+      "dec-layers", po::value(&c.dec_layers)->default_value(c.dec_layers), "decoder layers")(
+      "ff", po::value(&c.ff)->default_value(c.ff), "feed-forward width")(
+      "batch", po::value(&c.batch)->default_value(c.batch), "sequences per batch")(
+      "length", po::value(&c.length)->default_value(c.length), "symbols per sequence")(
+      "symbols", po::value(&c.symbols)->default_value(c.symbols), "distinct symbols")(
+      "steps", po::value(&c.steps)->default_value(c.steps), "timed steps")(
+      "warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps),
+      "untimed steps first")("threads", po::value(&c.threads)->default_value(c.threads), "threads")(
+      "json", po::bool_switch(&c.json), "print one JSON object");
+  po::variables_map vm;
+  if (!parse_options("bench", args, desc, vm)) return 0;
+  for (auto [name, v] : {std::pair{"d-model", c.d_model},
+                         {"heads", c.heads},
+                         {"ff", c.ff},
+                         {"batch", c.batch},
+                         {"length", c.length},
+                         {"symbols", c.symbols},
+                         {"steps", c.steps},
+                         {"enc-layers", c.enc_layers},
+                         {"dec-layers", c.dec_layers}})
+    if (v <= 0) throw UsageError(std::string("--") + name + ": must be positive");
+  if (c.d_model % c.heads != 0) throw UsageError("--heads: must divide --d-model");
+  if (c.threads < 1) throw UsageError("--threads: must be at least 1");
+  set_num_threads(c.threads);
+  openblas_set_num_threads(c.threads);
+
+  ModelConfig mc;
+  mc.src_vocab = mc.tgt_vocab = Vocab::kNumSpecial + c.symbols;
+  mc.d_model = c.d_model;
+  mc.heads = c.heads;
+  mc.enc_layers = c.enc_layers;
+  mc.dec_layers = c.dec_layers;
+  mc.d_ff = c.ff;
+  mc.dropout = 0.0;
+  Seq2SeqTransformer model(mc, 0);
+  AdamOptions ao;
+  ao.lr = 1e-3;
+  ao.beta1 = 0.9;
+  ao.beta2 = 0.98;
+  ao.eps = 1e-9;
+  Adam opt(model.named_parameters(), ao);
+  Generator g(1);
+  std::vector<Batch> batches;
+  for (int i = 0; i < 8; ++i) batches.push_back(copy_batch(g, c));
+  double loss = 0;
+  auto step = [&](const Batch& b) {
+    Tensor l = model.loss(b.src, b.tgt_in, b.tgt_out);
+    opt.zero_grad(true);
+    l.backward();
+    clip_grad_norm(opt.params(), 1.0);
+    opt.step();
+    loss = l.item();
+  };
+  for (int64_t i = 0; i < c.warmup_steps; ++i) step(batches[i % 8]);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < c.steps; ++i) step(batches[i % 8]);
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const double tokens = static_cast<double>(c.steps * c.batch * (c.length + 1));
+  const double gflops = 3 * forward_flops(c, mc.tgt_vocab) * c.steps / dt / 1e9;
+  const nlohmann::json out = {{"impl", std::string("seqgrad-") + SEQGRAD_VERSION},
+                              {"tokens_per_s", tokens / dt},
+                              {"ms_per_step", 1000 * dt / c.steps},
+                              {"peak_rss_mb", ru.ru_maxrss / 1024.0},
+                              {"gflops", gflops},
+                              {"loss", loss},
+                              {"config",
+                               {{"d_model", c.d_model},
+                                {"heads", c.heads},
+                                {"enc_layers", c.enc_layers},
+                                {"dec_layers", c.dec_layers},
+                                {"ff", c.ff},
+                                {"batch", c.batch},
+                                {"length", c.length},
+                                {"symbols", c.symbols},
+                                {"steps", c.steps},
+                                {"threads", c.threads}}}};
+  if (c.json) {
+    std::cout << out.dump() << std::endl;
+  } else {
+    std::printf("%.0f tokens/s  %.2f ms/step  peak RSS %.1f MB  %.1f GFLOP/s  loss %.4f\n",
+                tokens / dt, 1000 * dt / c.steps, ru.ru_maxrss / 1024.0, gflops, loss);
+  }
+  return 0;
+}
+
+}  // namespace sg::cli
