@@ -90,9 +90,17 @@ static void check_grad(const std::string& op, size_t input, const Shape& shape, 
                            ", the input has " + shape_str(shape) + " " + dtype_name(dtype));
 }
 
-static void accumulate_leaf(TensorImpl* leaf, const Tensor& g) {
+// True if nothing but `g` refers to its buffer, and the buffer holds exactly g's elements in
+// order: the engine may then keep or update it in place instead of copying.
+static bool sole_owner(const Tensor& g) {
+  return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+         g.offset() == 0 && g.is_contiguous() &&
+         g.impl()->storage->nbytes == g.numel() * dtype_size(g.dtype());
+}
+
+static void accumulate_leaf(TensorImpl* leaf, Tensor g) {
   if (!leaf->grad) {
-    leaf->grad = g.clone().impl_ptr();
+    leaf->grad = sole_owner(g) ? g.impl_ptr() : g.clone().impl_ptr();
   } else {
     add_into(Tensor(leaf->grad), g);
   }
@@ -155,14 +163,14 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
       if (!e.active()) continue;
       check_grad(node->name, i, e.shape, e.dtype, gin[i]);
       if (e.leaf) {
-        accumulate_leaf(e.leaf.get(), gin[i]);
+        accumulate_leaf(e.leaf.get(), std::move(gin[i]));
       } else {
         auto [slot, fresh] = grads.try_emplace(e.fn.get(), gin[i]);
         if (!fresh) {
-          // Out of place: the first gradient may alias another node's buffer.
-          Tensor sum = slot->second.clone();
-          add_into(sum, gin[i]);
-          slot->second = sum;
+          // In place only into a buffer the engine alone holds: the first gradient may alias
+          // another node's.
+          if (!sole_owner(slot->second)) slot->second = slot->second.clone();
+          add_into(slot->second, gin[i]);
         }
       }
     }

@@ -1,7 +1,7 @@
 // Every differentiable op, declared once. Each is defined in one place, in the ops_*.cpp named
 // beside its group, with its backward directly below its forward, and has a row in the gradcheck
 // table (gradcheck_cases_*.cpp). Ops accept any strides; outputs are contiguous unless the op is a
-// view (broadcast_to, transpose, permute, slice, and reshape of a contiguous input).
+// view (broadcast_to, transpose, permute, slice, and reshape where the strides allow it).
 #pragma once
 
 #include <vector>

@@ -1,8 +1,9 @@
-// Shape ops. transpose, permute, slice and broadcast_to are views (no copy); reshape is a view of
-// a contiguous input; concat and contiguous copy.
+// Shape ops. transpose, permute, slice and broadcast_to are views (no copy); reshape is a view
+// whenever the elements allow one (as torch.reshape), else a copy; concat and contiguous copy.
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
@@ -81,12 +82,43 @@ Tensor slice_view(const Tensor& x, int64_t dim, int64_t start, int64_t len, int6
 
 }  // namespace
 
-// ---- reshape: x (any) -> `shape` with the same numel. A view of a contiguous x, else a copy.
+// ---- reshape: x (any) -> `shape` with the same numel. A view when view_strides finds one, else
+// a copy.
 // Backward: reshape the gradient back to x's shape.
+// Strides under which `shape` views the same elements as (old_shape, old_strides) in row-major
+// order, or nothing if a copy is needed (PyTorch's computeStride): dims of the old tensor that are
+// laid out contiguously with each other form chunks, and each chunk must be split or merged
+// exactly by the new dims.
+static std::optional<Shape> view_strides(const Shape& old_shape, const Shape& old_strides,
+                                         const Shape& shape) {
+  if (old_shape.empty() || shape_numel(old_shape) == 0) return contiguous_strides(shape);
+  Shape st(shape.size(), 1);
+  int64_t view_d = static_cast<int64_t>(shape.size()) - 1;
+  int64_t chunk_base = old_strides.back(), tensor_numel = 1, view_numel = 1;
+  for (int64_t d = static_cast<int64_t>(old_shape.size()) - 1; d >= 0; --d) {
+    tensor_numel *= old_shape[d];
+    if (d == 0 || (old_shape[d - 1] != 1 && old_strides[d - 1] != tensor_numel * chunk_base)) {
+      while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
+        st[view_d] = view_numel * chunk_base;
+        view_numel *= shape[view_d];
+        --view_d;
+      }
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (d > 0) {
+        chunk_base = old_strides[d - 1];
+        tensor_numel = view_numel = 1;
+      }
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return st;
+}
+
 Tensor reshape(const Tensor& x, const Shape& shape_in) {
   const Shape shape = resolve_shape(x.shape(), shape_in);
-  const Tensor xc = x.contiguous_data();
-  Tensor y = Tensor::view_of(xc, shape, contiguous_strides(shape), xc.offset());
+  const auto st = view_strides(x.shape(), x.strides(), shape);
+  const Tensor xc = st ? x : x.contiguous_data();
+  Tensor y = Tensor::view_of(xc, shape, st ? *st : contiguous_strides(shape), xc.offset());
   const Shape xshape = x.shape();
   return record(y, "reshape", {x}, [xshape](const Tensor& g, const std::vector<bool>&) {
     return std::vector<Tensor>{reshape(g, xshape)};

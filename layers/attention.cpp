@@ -28,9 +28,9 @@ Tensor MultiHeadAttention::split_heads(const Tensor& x) const {
   return permute(reshape(x, {B, T, heads, d_model / heads}), {0, 2, 1, 3});
 }
 
+// k = src Wk^T + bk, v = src Wv^T + bv: (B, Tk, C) each, split into heads (B, H, Tk, Dh).
 KeyValue MultiHeadAttention::project_kv(const Tensor& kv_src) const {
   const int64_t C = d_model;
-  // k = src Wk^T + bk, v = src Wv^T + bv: (B, Tk, C) each, then split into heads.
   const Tensor k =
       linear(kv_src, slice(in_proj_weight, 0, C, 2 * C), slice(in_proj_bias, 0, C, 2 * C));
   const Tensor v =
@@ -38,21 +38,29 @@ KeyValue MultiHeadAttention::project_kv(const Tensor& kv_src) const {
   return {split_heads(k), split_heads(v)};
 }
 
-Tensor MultiHeadAttention::attend(const Tensor& query, const KeyValue& kv, const IntTensor* mask,
-                                  Tensor* weights) const {
-  const int64_t B = query.size(0), Tq = query.size(1), C = d_model;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(C / heads));
-  // q: (B, H, Tq, Dh), scaled before the product as in PyTorch.
-  const Tensor q =
-      mul(split_heads(linear(query, slice(in_proj_weight, 0, 0, C), slice(in_proj_bias, 0, 0, C))),
-          scale);
+// q = query Wq^T + bq, split into heads and scaled by 1/sqrt(Dh) as PyTorch does: (B, H, Tq, Dh).
+Tensor MultiHeadAttention::project_q(const Tensor& query) const {
+  const int64_t C = d_model;
+  const Tensor q = linear(query, slice(in_proj_weight, 0, 0, C), slice(in_proj_bias, 0, 0, C));
+  return mul(split_heads(q), 1.0 / std::sqrt(static_cast<double>(C / heads)));
+}
+
+// softmax(q k^T + mask) v, merged back to (B, Tq, C) and projected by out_proj.
+Tensor MultiHeadAttention::attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,
+                                        Tensor* weights) const {
+  const int64_t B = q.size(0), Tq = q.size(2);
   Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
   if (mask) scores = masked_fill(scores, *mask, -std::numeric_limits<double>::infinity());
   Tensor p = softmax(scores, -1);
   if (weights) *weights = p.detach();
   p = attn_drop_.forward(p);
   const Tensor ctx = matmul(p, kv.v);  // (B, H, Tq, Dh)
-  return out_proj.forward(reshape(permute(ctx, {0, 2, 1, 3}), {B, Tq, C}));
+  return out_proj.forward(reshape(permute(ctx, {0, 2, 1, 3}), {B, Tq, d_model}));
+}
+
+Tensor MultiHeadAttention::attend(const Tensor& query, const KeyValue& kv, const IntTensor* mask,
+                                  Tensor* weights) const {
+  return attend_heads(project_q(query), kv, mask, weights);
 }
 
 Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& kv_src, const IntTensor* mask,
@@ -62,7 +70,14 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& kv_src, co
     throw std::invalid_argument("attention: query " + shape_str(query.shape()) + " and keys " +
                                 shape_str(kv_src.shape()) + " must be (B, T, " +
                                 std::to_string(d_model) + ")");
-  return attend(query, project_kv(kv_src), mask, weights);
+  if (!query.same(kv_src)) return attend(query, project_kv(kv_src), mask, weights);
+  // Self-attention: q, k and v in one GEMM, (B, T, 3C), then views of its three column blocks.
+  const int64_t C = d_model;
+  const Tensor qkv = linear(query, in_proj_weight, in_proj_bias);
+  const Tensor q =
+      mul(split_heads(slice(qkv, 2, 0, C)), 1.0 / std::sqrt(static_cast<double>(C / heads)));
+  const KeyValue kv{split_heads(slice(qkv, 2, C, 2 * C)), split_heads(slice(qkv, 2, 2 * C, 3 * C))};
+  return attend_heads(q, kv, mask, weights);
 }
 
 IntTensor causal_mask(int64_t T) {

@@ -2,6 +2,7 @@
 // PyTorch's nn.MultiheadAttention parameters: in_proj_weight (3C, C) with rows q, k, v,
 // in_proj_bias (3C), out_proj (C -> C).
 //   self-attention:  forward(x, x, mask)          queries, keys and values from one sequence
+//                                                 (one fused GEMM for q, k and v)
 //   cross-attention: forward(y, memory, mask)     queries from the decoder (B, Tq, C), keys and
 //                                                 values from the encoder memory (B, Tk, C)
 // Masks are IntTensors broadcastable to (B, H, Tq, Tk), nonzero = not allowed. A fully masked
@@ -39,6 +40,9 @@ class MultiHeadAttention : public Module {
 
  private:
   Tensor split_heads(const Tensor& x) const;  // (B, T, C) -> (B, H, T, Dh)
+  Tensor project_q(const Tensor& query) const;
+  Tensor attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,
+                      Tensor* weights) const;
   Dropout attn_drop_;
 };
 
