@@ -33,6 +33,9 @@ TEST_F(Inspect, JsonHasStepConfigParametersAndOptimizer) {
   EXPECT_EQ(j["optimizer"]["type"], "adam");
   EXPECT_EQ(j["optimizer"]["step"], 2);
   EXPECT_EQ(j["optimizer"]["beta2"], 0.98);
+  EXPECT_EQ(j["scheduler"]["kind"], "inverse_sqrt");
+  EXPECT_EQ(j["scheduler"]["step"], 2);
+  EXPECT_EQ(j["scheduler"]["last_lr"], j["optimizer"]["lr"]);
 
   const H5File f = H5File::open_read(path("run/ckpt-2.h5"));
   const auto names = f.list("model");
