@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <regex>
 #include <stdexcept>
 
 #include "layers/module.h"
@@ -46,7 +48,7 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
     fs::rename(tmp, target, ec);
     if (ec)
       throw std::runtime_error(path + ": cannot rename the saved file into place: " + ec.message());
-    fsync_path(dir.string(), true);
+    sync_folder(dir.string());
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -54,13 +56,23 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
   }
 }
 
+void sync_folder(const std::string& dir) {
+  fsync_path(dir, true);
+}
+
 void remove_stale_temporaries(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return;
+  static const std::regex temp(R"(\..+\.h5\.tmp-(link|[0-9]+))");
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.size() > 1 && name[0] == '.' && name.find(".h5.tmp-") != std::string::npos)
-      fs::remove(e.path(), ec);
+    std::smatch m;
+    if (!std::regex_match(name, m, temp)) continue;
+    if (m[1] != "link") {
+      const long pid = std::stol(m[1]);
+      if (pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
+    }
+    fs::remove(e.path(), ec);
   }
 }
 
@@ -80,17 +92,17 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
       f.write("model/" + name, t.data<float>(), t.shape());
     }
     if (optimizer) optimizer->save_to(f, "optimizer");
-    f.create_group("scheduler");
-    f.set_attr_str("scheduler", "name", config.schedule);
-    f.set_attr_f64("scheduler", "lr", config.lr);
-    f.set_attr_i64("scheduler", "warmup", config.warmup);
-    f.set_attr_i64("scheduler", "total_steps", config.steps);
-    f.set_attr_i64("scheduler", "d_model", config.d_model);
+    if (st.schedule) {
+      save_schedule(f, "scheduler", *st.schedule);
+      f.set_attr_i64("scheduler", "step", optimizer ? optimizer->step_count() : 0);
+      f.set_attr_f64("scheduler", "last_lr", optimizer ? optimizer->lr() : 0.0);
+    }
     f.create_group("rng");
     for (const auto& [name, s] : st.rngs) f.write("rng/" + name, s.data(), Shape{4});
     f.create_group("data");
     for (const auto& [name, v] : st.data) f.set_attr_i64("data", name, v);
     f.set_attr_f64("data", "best_valid_loss", st.best_valid_loss);
+    f.set_attr_f64("data", "patience_loss", st.patience_loss);
     f.set_attr_i64("data", "evals_without_improvement", st.evals_without_improvement);
     f.create_group("config");
     f.set_attr_str("config", "json", config.to_json().dump());
@@ -135,11 +147,14 @@ CheckpointContents read_checkpoint(const std::string& path) {
   for (const auto& name : f.attr_names("data")) {
     if (name == "best_valid_loss")
       c.state.best_valid_loss = f.attr_f64("data", name);
+    else if (name == "patience_loss")
+      c.state.patience_loss = f.attr_f64("data", name);
     else if (name == "evals_without_improvement")
       c.state.evals_without_improvement = f.attr_i64("data", name);
     else
       c.state.data[name] = f.attr_i64("data", name);
   }
+  if (f.exists("scheduler")) c.state.schedule = load_schedule(f, "scheduler");
   if (f.exists("optimizer") && f.has_attr("optimizer", "type"))
     c.optimizer_type = f.attr_str("optimizer", "type");
   return c;

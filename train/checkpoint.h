@@ -2,9 +2,14 @@
 //   root attributes   format, format_version, step, epoch, seqgrad_version
 //   /model/<name>     float32 parameters, PyTorch state_dict names (dots inside the name)
 //   /optimizer        the optimizer's type, hyper-parameters, step and per-parameter state
-//   /scheduler        schedule name and settings (attributes)
-//   /rng/<name>       generator states (uint64 x 4)
-//   /data             the data position (attributes and datasets)
+//   /scheduler        the learning-rate schedule (optim/schedule.h save_schedule: kind, base_lr,
+//                     warmup, d_model, total_steps) plus step (updates done) and last_lr
+//   /rng/<name>       generator states (uint64 x 4): "dropout", and "data" (the synthetic
+//                     stream's generator, or the TSV batcher's generator before this epoch's
+//                     shuffle)
+//   /data             the data position as attributes: epoch and batch (TSV), and the
+//                     validation bookkeeping best_valid_loss, patience_loss,
+//                     evals_without_improvement
 //   /config           attribute json: the resolved configuration
 //   /vocab/src, /vocab/tgt   UTF-8 token strings in id order
 // Saves are atomic: a temporary file in the same folder is written, flushed, fsynced, closed and
@@ -16,10 +21,12 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "autograd/random.h"
+#include "optim/schedule.h"
 #include "train/config.h"
 
 namespace sg {
@@ -36,7 +43,12 @@ struct TrainState {
   int64_t step = 0, epoch = 0;
   std::map<std::string, Generator::State> rngs;  // e.g. "dropout", "data"
   std::map<std::string, int64_t> data;           // data position scalars (epoch, batch, ...)
+  std::optional<Schedule> schedule;              // absent in checkpoints without /scheduler
+  // Lowest validation loss of any evaluation so far (best.h5 holds that model).
   double best_valid_loss = std::numeric_limits<double>::infinity();
+  // Early stopping counts only the evaluations every --eval-every steps (not the extra one at the
+  // end of a run), so a resumed run stops exactly where a straight run would.
+  double patience_loss = std::numeric_limits<double>::infinity();
   int64_t evals_without_improvement = 0;
 };
 
@@ -48,7 +60,7 @@ struct CheckpointContents {
   int64_t format_version = 0;
 };
 
-// Writes path atomically; `extra` may add groups (e.g. the optimizer) before the file is closed.
+// Writes path atomically (see atomic_write). `optimizer` may be null (a model-only file).
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Config& config, const std::vector<std::string>& src_vocab,
                      const std::vector<std::string>& tgt_vocab, const TrainState& state);
@@ -64,7 +76,10 @@ void load_optimizer(const std::string& path, Optimizer& optimizer);
 // file and the folder). The temporary is removed if `write` throws.
 void atomic_write(const std::string& path,
                   const std::function<void(const std::string& tmp)>& write);
-// Removes temporaries that a killed save left in `dir`.
+// fsyncs a folder, so that renames and removals in it are durable. Throws naming it.
+void sync_folder(const std::string& dir);
+// Removes the temporaries (".<name>.h5.tmp-<pid>") that a killed save left in `dir`, except
+// those of another process still alive (a concurrent run writing into the same folder).
 void remove_stale_temporaries(const std::string& dir);
 
 }  // namespace sg

@@ -1,5 +1,5 @@
 // seqgrad inspect PATH [--json]: a checkpoint's format version, step, config, parameters with
-// their shapes, parameter count and optimizer.
+// their shapes, parameter count, optimizer and schedule.
 #include <cstdio>
 #include <iostream>
 
@@ -39,6 +39,17 @@ int cmd_inspect(const std::vector<std::string>& args) {
       else
         optim[a] = f.attr_f64("optimizer", a);
     }
+  nlohmann::json sched = nlohmann::json::object();
+  if (c.state.schedule) {
+    sched = {{"kind", schedule_kind_name(c.state.schedule->kind)},
+             {"base_lr", c.state.schedule->base_lr},
+             {"warmup", c.state.schedule->warmup},
+             {"total_steps", c.state.schedule->total_steps}};
+    for (const char* a : {"step", "last_lr"})
+      if (f.has_attr("scheduler", a))
+        sched[a] = std::string(a) == "step" ? nlohmann::json(f.attr_i64("scheduler", a))
+                                            : nlohmann::json(f.attr_f64("scheduler", a));
+  }
   const nlohmann::json out = {
       {"format_version", c.format_version},
       {"step", c.state.step},
@@ -47,6 +58,7 @@ int cmd_inspect(const std::vector<std::string>& args) {
       {"parameters", params},
       {"parameter_count", count},
       {"optimizer", optim},
+      {"scheduler", sched},
       {"vocab_sizes", {{"src", c.src_vocab.size()}, {"tgt", c.tgt_vocab.size()}}}};
   if (json) {
     std::cout << out.dump() << std::endl;
@@ -58,6 +70,7 @@ int cmd_inspect(const std::vector<std::string>& args) {
   std::printf("  vocabulary: %zu source, %zu target tokens\n", c.src_vocab.size(),
               c.tgt_vocab.size());
   std::printf("  optimizer: %s\n", optim.dump().c_str());
+  std::printf("  scheduler: %s\n", sched.dump().c_str());
   std::printf("  config: %s\n", c.config.to_json().dump().c_str());
   std::printf("  parameters (%lld):\n", static_cast<long long>(count));
   for (const auto& p : params)

@@ -10,10 +10,15 @@ namespace sg {
 
 namespace {
 
-// The library prints its error stack to stderr on every failure unless told not to.
+// The library prints its error stack to stderr on every failure unless told not to. It is also
+// kept from closing files at exit: every file here is closed by its Handle, and HDF5 1.10's exit
+// handler crashes on a file whose close already failed (a save on a full disk).
 void silence_hdf5_once() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
 }
 
 // Description of the innermost error on the default stack (where it was first detected).
@@ -33,6 +38,14 @@ std::string innermost_reason() {
       },
       &reason);
   H5Eclear2(H5E_DEFAULT);
+  // A failed read or write is described with a timestamp, buffer addresses and offsets; keep
+  // "file write failed: No space left on device".
+  const std::string marker = "error message = '";
+  const size_t m = reason.find(marker);
+  if (m != std::string::npos) {
+    const size_t begin = m + marker.size(), end = reason.find('\'', begin);
+    reason = reason.substr(0, reason.find(':')) + ": " + reason.substr(begin, end - begin);
+  }
   return reason;
 }
 

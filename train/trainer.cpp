@@ -87,6 +87,9 @@ ModelConfig model_config(const Config& c, int64_t src_vocab, int64_t tgt_vocab) 
 
 Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
     : cfg_(std::move(cfg)), tty_(::isatty(STDERR_FILENO) != 0) {
+  auto was_given = [&](const char* o) {
+    return std::find(given.begin(), given.end(), o) != given.end();
+  };
   if (cfg_.out.empty()) cfg_.out = "runs/" + cfg_.task;
   std::string resume = cfg_.resume;
   if (resume == "auto") {
@@ -96,20 +99,27 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   std::unique_ptr<CheckpointContents> ck;
   if (!resume.empty()) {
     ck = std::make_unique<CheckpointContents>(read_checkpoint(resume));
-    // The checkpoint decides the model, data and optimizer; only run options may change.
+    // The checkpoint decides the model, data, optimizer and schedule; only run options may
+    // change, and those not given again keep the checkpoint's values (its --threads too, which
+    // exactness needs). Without --out the run continues in the checkpoint's folder.
     const nlohmann::json mine = cfg_.to_json();
     nlohmann::json merged = ck->config.to_json();
     for (const std::string& option : given) {
       const std::string key = json_key(option);
-      if (may_change_on_resume(option) || !mine.contains(key)) continue;
-      if (merged.contains(key) && merged[key] != mine[key])
+      if (!mine.contains(key)) continue;
+      if (may_change_on_resume(option))
+        merged[key] = mine[key];
+      else if (merged.contains(key) && merged[key] != mine[key])
         throw cli::UsageError("--" + option + ": " + mine[key].dump() +
                               " contradicts the checkpoint's " + merged[key].dump() + " (" +
                               resume + ")");
     }
-    for (const char* o : {"steps", "out", "save-every", "keep", "eval-every", "threads", "json",
-                          "log-every", "patience", "resume"})
-      merged[json_key(o)] = mine[json_key(o)];
+    merged["json"] = cfg_.json;
+    merged["resume"] = cfg_.resume;
+    if (!was_given("out")) {
+      const fs::path dir = fs::path(resume).parent_path();
+      merged["out"] = dir.empty() ? "." : dir.string();
+    }
     cfg_ = Config::from_json(merged);
   }
   const int threads = cfg_.threads > 0
@@ -121,7 +131,8 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   std::error_code ec;
   fs::create_directories(cfg_.out, ec);
   if (ec || !fs::is_directory(cfg_.out))
-    throw cli::RunError("--out: cannot create folder '" + cfg_.out + "': " + ec.message());
+    throw cli::RunError("--out: cannot create folder '" + cfg_.out +
+                        "': " + (ec ? ec.message() : "a file is in the way"));
   remove_stale_temporaries(cfg_.out);
 
   std::vector<std::vector<std::string>> vocabs;
@@ -130,21 +141,37 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   if (cfg_.epochs > 0) {
     if (data_->is_stream())
       throw cli::UsageError("--epochs: only a TSV corpus has epochs; use --steps");
-    cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
+    if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
   }
   model_ = std::make_unique<Seq2SeqTransformer>(
       model_config(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size()), cfg_.seed);
   build_optimizer();
+  schedule_.kind = parse_schedule_kind(cfg_.schedule);
+  schedule_.base_lr = cfg_.lr;
+  schedule_.warmup = cfg_.warmup;
+  schedule_.d_model = cfg_.d_model;
   if (ck) {
     load_model(resume, *model_);
     load_optimizer(resume, *opt_);
     st_ = ck->state;
-    data_->restore(st_);
+    try {
+      data_->restore(st_);
+    } catch (const std::exception& e) {
+      throw cli::RunError(resume + ": " + e.what());
+    }
     auto d = st_.rngs.find("dropout");
     if (d == st_.rngs.end()) throw cli::RunError(resume + ": missing /rng/dropout");
     model_->dropout_generator().set_state(d->second);
-    last_saved_ = resume;
+    if (!st_.schedule) throw cli::RunError(resume + ": missing '/scheduler'");
+    schedule_ = *st_.schedule;
+    // latest.h5 names the file it points to, so that messages name a real checkpoint.
+    std::error_code ec;
+    const fs::path target = fs::read_symlink(resume, ec);
+    last_saved_ = ec ? resume : (fs::path(resume).parent_path() / target).string();
   }
+  // The schedule's horizon (cosine) is the run's --steps, also when a resume extends it.
+  schedule_.total_steps = cfg_.steps;
+  st_.schedule = schedule_;
 }
 
 Trainer::~Trainer() = default;
@@ -173,13 +200,7 @@ void Trainer::build_optimizer() {
 }
 
 double Trainer::lr_at(int64_t update) const {
-  Schedule s;
-  s.kind = parse_schedule_kind(cfg_.schedule);
-  s.base_lr = cfg_.lr;
-  s.warmup = cfg_.warmup;
-  s.d_model = cfg_.d_model;
-  s.total_steps = cfg_.steps;
-  return schedule_lr(s, update);
+  return schedule_lr(schedule_, update);
 }
 
 double Trainer::train_step(const Batch& b) {
@@ -204,23 +225,38 @@ EvalResult Trainer::run_eval() {
   return evaluate(*model_, data_->valid(), o);
 }
 
-std::string Trainer::save() {
+void Trainer::write_checkpoint(const std::string& path) {
   st_.epoch = data_->epoch();
   data_->save(st_);
   st_.rngs["dropout"] = model_->dropout_generator().state();
+  try {
+    save_checkpoint(path, *model_, opt_.get(), cfg_, data_->src_vocab().tokens(),
+                    data_->tgt_vocab().tokens(), st_);
+  } catch (const std::exception& e) {
+    throw cli::RunError("cannot save checkpoint " + path + " (" + e.what() + "); " +
+                        (last_saved_.empty() ? std::string("no earlier checkpoint")
+                                             : "the last good checkpoint is " + last_saved_));
+  }
+}
+
+std::string Trainer::save() {
   const std::string name = "ckpt-" + std::to_string(st_.step) + ".h5";
   const fs::path path = fs::path(cfg_.out) / name;
-  save_checkpoint(path.string(), *model_, opt_.get(), cfg_, data_->src_vocab().tokens(),
-                  data_->tgt_vocab().tokens(), st_);
+  write_checkpoint(path.string());
   // latest.h5 -> the new file, replaced atomically (a symlink made aside, then renamed).
   const fs::path latest = fs::path(cfg_.out) / "latest.h5";
-  const fs::path tmp = fs::path(cfg_.out) / ".latest.h5.tmp-link";
+  const fs::path tmp = fs::path(cfg_.out) / (".latest.h5.tmp-" + std::to_string(::getpid()));
   std::error_code ec;
   fs::remove(tmp, ec);
   fs::create_symlink(name, tmp, ec);
   if (!ec) fs::rename(tmp, latest, ec);
-  if (ec) throw std::runtime_error(latest.string() + ": cannot update: " + ec.message());
-  // Keep the newest --keep numbered checkpoints.
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw cli::RunError(latest.string() + ": cannot point it to " + name + ": " + ec.message());
+  }
+  sync_folder(cfg_.out);  // latest.h5 is durable before older checkpoints are removed
+  last_saved_ = path.string();
+  // Keep the newest --keep numbered checkpoints (latest.h5 already points to the newest).
   std::vector<std::pair<int64_t, fs::path>> ckpts;
   static const std::regex re("ckpt-([0-9]+)\\.h5");
   for (const auto& e : fs::directory_iterator(cfg_.out, ec)) {
@@ -229,16 +265,13 @@ std::string Trainer::save() {
     if (std::regex_match(f, m, re)) ckpts.emplace_back(std::stoll(m[1]), e.path());
   }
   std::sort(ckpts.begin(), ckpts.end());
-  for (size_t i = 0; i + cfg_.keep < ckpts.size(); ++i) fs::remove(ckpts[i].second, ec);
-  last_saved_ = path.string();
+  for (size_t i = 0; i + static_cast<size_t>(cfg_.keep) < ckpts.size(); ++i)
+    if (ckpts[i].second != path) fs::remove(ckpts[i].second, ec);
   return last_saved_;
 }
 
 void Trainer::save_best() {
-  data_->save(st_);
-  st_.rngs["dropout"] = model_->dropout_generator().state();
-  save_checkpoint((fs::path(cfg_.out) / "best.h5").string(), *model_, opt_.get(), cfg_,
-                  data_->src_vocab().tokens(), data_->tgt_vocab().tokens(), st_);
+  write_checkpoint((fs::path(cfg_.out) / "best.h5").string());
 }
 
 void Trainer::emit(const nlohmann::json& j) {
@@ -287,11 +320,16 @@ int Trainer::run() {
   if (st_.step == 0 && cfg_.steps == 0) {
     const std::string path = save();
     emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", path}});
+    if (!cfg_.json) std::cout << "saved " << path << std::endl;
     return 0;
   }
+  // A stop signal only raises a flag: the current step finishes, a checkpoint is saved, and the
+  // run ends with exit code 1 (SPEC section 2 knows no other failure code; the one error line
+  // names the saved checkpoint). SA_RESETHAND: a second signal stops at once.
   g_stop_signal = 0;
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
@@ -329,18 +367,21 @@ int Trainer::run() {
       const EvalResult r = run_eval();
       last_eval = st_.step;
       log_eval(r, seconds_since(t0));
-      if (r.loss < st_.best_valid_loss) {
-        st_.best_valid_loss = r.loss;
+      if (r.loss < st_.patience_loss) {
+        st_.patience_loss = r.loss;
         st_.evals_without_improvement = 0;
-        save_best();
       } else if (cfg_.patience > 0 && ++st_.evals_without_improvement >= cfg_.patience) {
         stop_early = true;
+      }
+      if (r.loss < st_.best_valid_loss) {
+        st_.best_valid_loss = r.loss;
+        save_best();
       }
     }
     if (cfg_.save_every > 0 && st_.step % cfg_.save_every == 0) save();
     if (g_stop_signal) {
       if (tty_ && !cfg_.json) std::cerr << '\n';
-      const std::string path = save();
+      const std::string path = saved_this_step() ? last_saved_ : save();
       throw cli::RunError(std::string("stopped by ") +
                           (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM") + " at step " +
                           std::to_string(st_.step) + "; saved " + path +
@@ -349,6 +390,8 @@ int Trainer::run() {
     if (stop_early) break;
   }
   if (tty_ && !cfg_.json) std::cerr << '\n';
+  // The extra evaluation at the end may update best.h5 but not the early-stopping state, which
+  // only scheduled evaluations change (a straight run would not have evaluated here).
   if (last_eval != st_.step && !data_->valid().empty()) {
     const EvalResult r = run_eval();
     log_eval(r, seconds_since(t0));
@@ -357,12 +400,15 @@ int Trainer::run() {
       save_best();
     }
   }
-  const std::string path =
-      (fs::path(cfg_.out) / ("ckpt-" + std::to_string(st_.step) + ".h5")).string();
-  if (last_saved_ != path) save();
+  if (!saved_this_step()) save();
   emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", last_saved_}});
   if (!cfg_.json) std::cout << "saved " << last_saved_ << std::endl;
   return 0;
+}
+
+bool Trainer::saved_this_step() const {
+  return last_saved_ ==
+         (fs::path(cfg_.out) / ("ckpt-" + std::to_string(st_.step) + ".h5")).string();
 }
 
 }  // namespace sg

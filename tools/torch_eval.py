@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Load a seqgrad checkpoint into PyTorch and compare its loss with `seqgrad eval`.
+
+The checkpoint's /model goes into shared/bench/torch_ref.py's Seq2Seq with h5py (SPEC section 5):
+    model.load_state_dict({k: torch.from_numpy(v[()]) for k, v in h5py.File(p)["model"].items()})
+Then the mean cross-entropy over the non-pad target tokens of a TSV file (encoded with the
+checkpoint's /vocab and tokenization, unseen tokens as <unk>) is computed by PyTorch and by
+`seqgrad eval --checkpoint P --data FILE --json`, and the two are compared (relative tolerance
+1e-4 by default). Prints one JSON line per comparison; exit code 1 if any disagrees.
+
+Run with Debian's PyTorch and h5py (not the python3 first on PATH):
+    /usr/bin/python3 tools/torch_eval.py --checkpoint runs/x/latest.h5 --data valid.tsv
+    /usr/bin/python3 tools/torch_eval.py --demo    # trains a post-LN and a pre-LN model first
+"""
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import warnings
+
+import h5py
+import torch
+import torch.nn.functional as F
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.normpath(os.path.join(REPO, "..", "shared", "bench")))
+from torch_ref import Seq2Seq, PAD, BOS, EOS, UNK  # noqa: E402
+
+warnings.filterwarnings("ignore", message=".*nested tensors.*")  # torch 1.13's encoder fast path
+SPACE_TOKEN = "\u2581"  # seqgrad's character-level stand-in for ' '
+
+
+def load_checkpoint(path):
+    """The reference model with the checkpoint's parameters, its config and vocabularies."""
+    with h5py.File(path, "r") as f:
+        config = json.loads(f["config"].attrs["json"])
+        src_vocab = list(f["vocab/src"].asstr()[()])
+        tgt_vocab = list(f["vocab/tgt"].asstr()[()])
+        model = Seq2Seq(len(src_vocab), len(tgt_vocab), config["d_model"], config["heads"],
+                        config["enc_layers"], config["dec_layers"], config["ff"],
+                        config["dropout"], norm_first=config["norm_first"])
+        model.load_state_dict({k: torch.from_numpy(v[()]) for k, v in f["model"].items()})
+    model.eval()
+    return model, config, src_vocab, tgt_vocab
+
+
+def tokenize(text, mode):
+    if mode == "word":
+        return [t for t in re.split(r"[ \t\n\v\f\r]+", text) if t]
+    return [SPACE_TOKEN if c == " " else c for c in text]
+
+
+def read_tsv(path, mode, src_vocab, tgt_vocab):
+    """(source ids + <eos>, target ids) per line, as seqgrad's TSV reader encodes them."""
+    src_ids = {t: i for i, t in enumerate(src_vocab)}
+    tgt_ids = {t: i for i, t in enumerate(tgt_vocab)}
+    pairs = []
+    with open(path, encoding="utf-8-sig") as f:
+        for line in f.read().split("\n"):
+            line = line.rstrip("\r")
+            if not line:
+                continue
+            src, tgt = line.split("\t")
+            pairs.append(([src_ids.get(t, UNK) for t in tokenize(src, mode)] + [EOS],
+                          [tgt_ids.get(t, UNK) for t in tokenize(tgt, mode)]))
+    return pairs
+
+
+@torch.no_grad()
+def torch_loss(model, pairs, batch=200):
+    """Mean cross-entropy over non-pad target tokens (the loss `seqgrad eval` reports)."""
+    total, tokens = 0.0, 0
+    for b in range(0, len(pairs), batch):
+        rows = pairs[b:b + batch]
+        S = max(len(s) for s, _ in rows)
+        T = max(len(t) for _, t in rows) + 1
+        src = torch.full((len(rows), S), PAD)
+        tgt_in = torch.full((len(rows), T), PAD)
+        tgt_out = torch.full((len(rows), T), PAD)
+        for i, (s, t) in enumerate(rows):
+            src[i, :len(s)] = torch.tensor(s)
+            tgt_in[i, :len(t) + 1] = torch.tensor([BOS] + t)
+            tgt_out[i, :len(t) + 1] = torch.tensor(t + [EOS])
+        logits = model(src, tgt_in)
+        total += F.cross_entropy(logits.reshape(-1, logits.size(-1)).double(), tgt_out.reshape(-1),
+                                 ignore_index=PAD, reduction="sum").item()
+        tokens += int((tgt_out != PAD).sum())
+    return total / tokens
+
+
+def seqgrad_loss(seqgrad, checkpoint, data):
+    out = subprocess.run([seqgrad, "eval", "--checkpoint", checkpoint, "--data", data, "--json",
+                          "--threads", "1"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def compare(seqgrad, checkpoint, data, rtol):
+    model, config, src_vocab, tgt_vocab = load_checkpoint(checkpoint)
+    pairs = read_tsv(data, config["tokenize"], src_vocab, tgt_vocab)
+    theirs = torch_loss(model, pairs)
+    ours = seqgrad_loss(seqgrad, checkpoint, data)
+    rel = abs(ours["loss"] - theirs) / abs(theirs)
+    result = {"checkpoint": checkpoint, "norm_first": config["norm_first"], "n": len(pairs),
+              "seqgrad_loss": ours["loss"], "torch_loss": theirs, "rel_diff": rel,
+              "agrees": rel <= rtol}
+    print(json.dumps(result), flush=True)
+    return result["agrees"]
+
+
+def write_reverse_tsv(path, lines, seed, words):
+    rng = random.Random(seed)
+    with open(path, "w", encoding="utf-8") as f:
+        for _ in range(lines):
+            src = [rng.choice(words) for _ in range(rng.randint(1, 8))]
+            f.write(" ".join(src) + "\t" + " ".join(reversed(src)) + "\n")
+
+
+def demo(seqgrad, rtol, steps):
+    """Trains a post-LN and a pre-LN model on a small reversal corpus and compares both."""
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+        train, valid = os.path.join(tmp, "train.tsv"), os.path.join(tmp, "valid.tsv")
+        write_reverse_tsv(train, 400, 1, words)
+        write_reverse_tsv(valid, 100, 2, words + ["omega"])  # "omega" is unseen: <unk>
+        for norm_first in (False, True):
+            out = os.path.join(tmp, "pre" if norm_first else "post")
+            cmd = [seqgrad, "train", "--task", "tsv", "--train", train, "--valid", valid,
+                   "--d-model", "32", "--heads", "4", "--ff", "64", "--dropout", "0.1",
+                   "--batch", "32", "--steps", str(steps), "--warmup", "50", "--lr", "3e-3",
+                   "--eval-every", "0", "--threads", "1", "--out", out, "--json"]
+            if norm_first:
+                cmd.append("--norm-first")
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            ok &= compare(seqgrad, os.path.join(out, "latest.h5"), valid, rtol)
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--checkpoint", help="a seqgrad checkpoint (.h5)")
+    ap.add_argument("--data", help="TSV file to compute the loss on")
+    ap.add_argument("--demo", action="store_true",
+                    help="train a post-LN and a pre-LN model on a generated TSV and compare both")
+    ap.add_argument("--steps", type=int, default=300, help="training steps of --demo")
+    ap.add_argument("--seqgrad", default=os.path.join(REPO, "build", "seqgrad"))
+    ap.add_argument("--rtol", type=float, default=1e-4)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    if args.demo:
+        ok = demo(args.seqgrad, args.rtol, args.steps)
+    elif args.checkpoint and args.data:
+        ok = compare(args.seqgrad, args.checkpoint, args.data, args.rtol)
+    else:
+        ap.error("give --checkpoint and --data, or --demo")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
