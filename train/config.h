@@ -32,6 +32,7 @@ struct Config {
   int64_t warmup = 400;
   double label_smoothing = 0.0;
   int64_t batch = 64, steps = 3000, epochs = 0;
+  int64_t micro_batches = 1;  // pieces of a batch whose gradients accumulate (memory, MPI parity)
   bool shuffle = true;
   uint64_t seed = 0;
   int threads = 0;  // 0: all cores

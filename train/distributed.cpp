@@ -5,6 +5,9 @@
 #include <stdexcept>
 
 #ifdef SEQGRAD_MPI
+// The C API only (Open MPI otherwise pulls in its deprecated C++ bindings).
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 
@@ -74,6 +77,16 @@ void allreduce_sum(double* data, int64_t n) {
   (void)data;
   (void)n;
 #endif
+}
+
+std::vector<std::array<uint64_t, 4>> allgather_state(const std::array<uint64_t, 4>& mine) {
+  std::vector<std::array<uint64_t, 4>> all(g_size);
+  all[g_rank] = mine;
+#ifdef SEQGRAD_MPI
+  if (active())
+    MPI_Allgather(mine.data(), 4, MPI_UINT64_T, all.data(), 4, MPI_UINT64_T, MPI_COMM_WORLD);
+#endif
+  return all;
 }
 
 int64_t allreduce_max(int64_t v) {

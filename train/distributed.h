@@ -4,6 +4,7 @@
 // Without MPI (not compiled in, or not started by mpirun) everything here is a one-rank no-op.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -26,6 +27,8 @@ inline bool is_root() {
 // In place: data <- the sum of data over all ranks (identical on every rank).
 void allreduce_sum(float* data, int64_t n);
 void allreduce_sum(double* data, int64_t n);
+// Every rank's generator state, in rank order (one entry without MPI).
+std::vector<std::array<uint64_t, 4>> allgather_state(const std::array<uint64_t, 4>& mine);
 // The largest value over all ranks (used to agree on stopping).
 int64_t allreduce_max(int64_t v);
 // Sums the gradients of `params` over all ranks, as one flat buffer; a parameter without a

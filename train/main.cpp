@@ -6,6 +6,7 @@
 #include <new>
 
 #include "train/cli.h"
+#include "train/distributed.h"
 
 namespace {
 
@@ -29,7 +30,7 @@ int error(const std::string& msg, int code) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_command(int argc, char** argv) {
   if (argc < 2) {
     print_usage(std::cerr);
     return error("no command given", 2);
@@ -55,4 +56,17 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     return error(e.what(), 1);
   }
+}
+
+// Under mpirun, a rank that fails takes the whole job down rather than leaving the others waiting.
+int main(int argc, char** argv) {
+  try {
+    sg::dist::init(&argc, &argv);
+  } catch (const std::exception& e) {
+    return error(e.what(), 1);
+  }
+  const int code = run_command(argc, argv);
+  if (code != 0 && sg::dist::active()) sg::dist::abort_all(code);
+  sg::dist::finalize();
+  return code;
 }

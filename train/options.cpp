@@ -55,6 +55,8 @@ po::options_description optim_options(Config& c) {
       "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
       "label smoothing of the loss")("batch", po::value(&c.batch)->default_value(c.batch),
                                      "sequences per batch")(
+      "micro-batches", po::value(&c.micro_batches)->default_value(c.micro_batches),
+      "split each batch into N pieces whose gradients accumulate (less memory, same update)")(
       "steps", po::value(&c.steps)->default_value(c.steps), "training steps (total to reach)")(
       "epochs", po::value(&c.epochs)->default_value(c.epochs),
       "epochs over a TSV file (0: use --steps)")(
@@ -150,6 +152,7 @@ void validate(const Config& c, const po::variables_map& vm) {
   positive("heads", c.heads);
   positive("ff", c.ff);
   positive("batch", c.batch);
+  positive("micro-batches", c.micro_batches);
   positive("beam", c.beam);
   positive("keep", c.keep);
   positive("log-every", c.log_every);

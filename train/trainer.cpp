@@ -23,6 +23,7 @@
 #include "optim/schedule.h"
 #include "optim/sgd.h"
 #include "train/cli.h"
+#include "train/distributed.h"
 
 namespace sg {
 
@@ -66,6 +67,21 @@ std::string format_duration(double s) {
   else
     std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
   return buf;
+}
+
+// Rows [begin, end) of a batch (this rank's share of the global batch), padding kept.
+Batch rows_of(const Batch& b, int64_t begin, int64_t end) {
+  auto take = [&](const IntTensor& t) {
+    const int64_t w = t.shape[1];
+    return IntTensor({end - begin, w},
+                     std::vector<int64_t>(t.data.begin() + begin * w, t.data.begin() + end * w));
+  };
+  Batch r;
+  r.src = take(b.src);
+  r.tgt_in = take(b.tgt_in);
+  r.tgt_out = take(b.tgt_out);
+  for (int64_t v : r.tgt_out.data) r.n_tgt_tokens += v != 0;
+  return r;
 }
 
 }  // namespace
@@ -133,7 +149,7 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   if (ec || !fs::is_directory(cfg_.out))
     throw cli::RunError("--out: cannot create folder '" + cfg_.out +
                         "': " + (ec ? ec.message() : "a file is in the way"));
-  remove_stale_temporaries(cfg_.out);
+  if (dist::is_root()) remove_stale_temporaries(cfg_.out);
 
   std::vector<std::vector<std::string>> vocabs;
   if (ck) vocabs = {ck->src_vocab, ck->tgt_vocab};
@@ -145,6 +161,9 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   }
   model_ = std::make_unique<Seq2SeqTransformer>(
       model_config(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size()), cfg_.seed);
+  // Same parameters on every rank (same seed); a dropout stream of its own per rank.
+  if (dist::rank() > 0)
+    model_->dropout_generator().seed_with(cfg_.seed * 0x9E3779B97F4A7C15ULL + dist::rank());
   build_optimizer();
   schedule_.kind = parse_schedule_kind(cfg_.schedule);
   schedule_.base_lr = cfg_.lr;
@@ -161,7 +180,10 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
     }
     auto d = st_.rngs.find("dropout");
     if (d == st_.rngs.end()) throw cli::RunError(resume + ": missing /rng/dropout");
-    model_->dropout_generator().set_state(d->second);
+    // Rank r > 0 continues its own stream when the checkpoint has it (same rank count).
+    auto mine = st_.rngs.find("dropout." + std::to_string(dist::rank()));
+    model_->dropout_generator().set_state(dist::rank() > 0 && mine != st_.rngs.end() ? mine->second
+                                                                                     : d->second);
     if (!st_.schedule) throw cli::RunError(resume + ": missing '/scheduler'");
     schedule_ = *st_.schedule;
     // latest.h5 names the file it points to, so that messages name a real checkpoint.
@@ -203,12 +225,34 @@ double Trainer::lr_at(int64_t update) const {
   return schedule_lr(schedule_, update);
 }
 
-double Trainer::train_step(const Batch& b) {
-  const Tensor loss = model_->loss(b.src, b.tgt_in, b.tgt_out, cfg_.label_smoothing);
-  const double value = loss.item();
-  if (!std::isfinite(value)) return value;
+// Under MPI each rank takes rows [r B / N, (r + 1) B / N) of the global batch; with
+// --micro-batches M its share is further cut into M consecutive pieces whose gradients accumulate.
+// Each piece's mean loss is scaled by its share of the batch's target tokens, so the gradients
+// summed over pieces and ranks are those of the global mean, and every rank applies the same
+// update. One process with M = 2 sums its two gradients exactly as a 2-rank allreduce does.
+double Trainer::train_step(const Batch& global) {
+  const int64_t B = global.size(), r = dist::rank(), n = dist::size();
+  const int64_t lo = r * B / n, hi = (r + 1) * B / n,
+                pieces = std::min(cfg_.micro_batches, hi - lo);
+  const bool whole = !dist::active() && pieces <= 1;
   opt_->zero_grad(true);
-  loss.backward();
+  double value = 0;
+  for (int64_t k = 0; k < std::max<int64_t>(pieces, 1); ++k) {
+    const Batch b =
+        whole ? global
+              : rows_of(global, lo + k * (hi - lo) / pieces, lo + (k + 1) * (hi - lo) / pieces);
+    Tensor loss = model_->loss(b.src, b.tgt_in, b.tgt_out, cfg_.label_smoothing);
+    if (!whole)
+      loss = mul(loss, global.n_tgt_tokens > 0
+                           ? static_cast<double>(b.n_tgt_tokens) / global.n_tgt_tokens
+                           : 0.0);
+    const double v = loss.item();
+    value += v;
+    if (std::isfinite(v)) loss.backward();
+  }
+  dist::allreduce_sum(&value, 1);
+  if (!std::isfinite(value)) return value;
+  dist::allreduce_gradients(opt_->params());
   if (cfg_.clip_norm > 0) {
     const ClipResult c = clip_grad_norm(opt_->params(), cfg_.clip_norm);
     if (!c.finite) return std::numeric_limits<double>::quiet_NaN();
@@ -229,6 +273,12 @@ void Trainer::write_checkpoint(const std::string& path) {
   st_.epoch = data_->epoch();
   data_->save(st_);
   st_.rngs["dropout"] = model_->dropout_generator().state();
+  if (dist::active()) {
+    // Each rank draws its own dropout masks: rank r's state is saved as /rng/dropout.r.
+    const auto all = dist::allgather_state(model_->dropout_generator().state());
+    for (size_t r = 1; r < all.size(); ++r) st_.rngs["dropout." + std::to_string(r)] = all[r];
+  }
+  if (!dist::is_root()) return;  // rank 0 alone writes; every rank keeps the same state
   try {
     save_checkpoint(path, *model_, opt_.get(), cfg_, data_->src_vocab().tokens(),
                     data_->tgt_vocab().tokens(), st_);
@@ -243,6 +293,10 @@ std::string Trainer::save() {
   const std::string name = "ckpt-" + std::to_string(st_.step) + ".h5";
   const fs::path path = fs::path(cfg_.out) / name;
   write_checkpoint(path.string());
+  if (!dist::is_root()) {
+    last_saved_ = path.string();
+    return last_saved_;
+  }
   // latest.h5 -> the new file, replaced atomically (a symlink made aside, then renamed).
   const fs::path latest = fs::path(cfg_.out) / "latest.h5";
   const fs::path tmp = fs::path(cfg_.out) / (".latest.h5.tmp-" + std::to_string(::getpid()));
@@ -275,6 +329,7 @@ void Trainer::save_best() {
 }
 
 void Trainer::emit(const nlohmann::json& j) {
+  if (!dist::is_root()) return;
   if (cfg_.json) std::cout << j.dump() << std::endl;
   std::ofstream m(fs::path(cfg_.out) / "metrics.jsonl", std::ios::app);
   m << j.dump() << '\n';
@@ -287,7 +342,7 @@ void Trainer::log_train(double loss, double lr, double tokens_per_s, double eta_
         {"loss", loss},
         {"lr", lr},
         {"tokens_per_s", tokens_per_s}});
-  if (cfg_.json) return;
+  if (cfg_.json || !dist::is_root()) return;
   char line[200];
   std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  ETA %s",
                 static_cast<long long>(st_.step), static_cast<long long>(cfg_.steps), loss, lr,
@@ -306,7 +361,7 @@ void Trainer::log_eval(const EvalResult& r, double elapsed_s) {
         {"exact_match", r.exact_match},
         {"bleu", r.bleu},
         {"elapsed_s", elapsed_s}});
-  if (cfg_.json) return;
+  if (cfg_.json || !dist::is_root()) return;
   char line[200];
   std::snprintf(line, sizeof line,
                 "eval step %lld  loss %.4f  token_acc %.4f  exact_match %.4f  bleu %.2f  (%.1fs)",
@@ -320,7 +375,7 @@ int Trainer::run() {
   if (st_.step == 0 && cfg_.steps == 0) {
     const std::string path = save();
     emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", path}});
-    if (!cfg_.json) std::cout << "saved " << path << std::endl;
+    if (!cfg_.json && dist::is_root()) std::cout << "saved " << path << std::endl;
     return 0;
   }
   // A stop signal only raises a flag: the current step finishes, a checkpoint is saved, and the
@@ -379,7 +434,9 @@ int Trainer::run() {
       }
     }
     if (cfg_.save_every > 0 && st_.step % cfg_.save_every == 0) save();
-    if (g_stop_signal) {
+    // Every rank stops at the same step, whichever of them got the signal.
+    if (const int64_t sig = dist::allreduce_max(g_stop_signal); sig != 0) {
+      g_stop_signal = static_cast<std::sig_atomic_t>(sig);
       if (tty_ && !cfg_.json) std::cerr << '\n';
       const std::string path = saved_this_step() ? last_saved_ : save();
       throw cli::RunError(std::string("stopped by ") +
@@ -402,7 +459,7 @@ int Trainer::run() {
   }
   if (!saved_this_step()) save();
   emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", last_saved_}});
-  if (!cfg_.json) std::cout << "saved " << last_saved_ << std::endl;
+  if (!cfg_.json && dist::is_root()) std::cout << "saved " << last_saved_ << std::endl;
   return 0;
 }
 
