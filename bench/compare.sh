@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Side by side: seqgrad bench and shared/bench/torch_ref.py throughput on the same config,
+# alternating the two programs, ROUNDS times each; prints every run and the medians.
+# Usage: bench/compare.sh toy|base [ROUNDS] [SEQGRAD_THREADS]
+# PyTorch runs at its best setting on 2 cores: OPENBLAS_NUM_THREADS=2, --threads 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cfg=${1:-toy}; rounds=${2:-5}; threads=${3:-2}
+case "$cfg" in
+  toy)  args=(--d-model 128 --heads 4 --enc-layers 2 --dec-layers 2 --ff 512 --batch 64 --length 10 --steps 30) ;;
+  base) args=(--d-model 512 --heads 8 --enc-layers 3 --dec-layers 3 --ff 2048 --batch 32 --length 31 --steps 10) ;;
+  *) echo "usage: $0 toy|base [ROUNDS] [SEQGRAD_THREADS]" >&2; exit 2 ;;
+esac
+torch_ref=../shared/bench/torch_ref.py
+out=$(mktemp)
+for ((i = 0; i < rounds; i++)); do
+  build/seqgrad bench "${args[@]}" --threads "$threads" --json | sed 's/^/seqgrad /' | tee -a "$out"
+  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$torch_ref" throughput "${args[@]}" --threads 1 |
+    sed 's/^/pytorch /' | tee -a "$out"
+done
+/usr/bin/python3 - "$out" <<'PY'
+import json, statistics, sys
+runs = {"seqgrad": [], "pytorch": []}
+for line in open(sys.argv[1]):
+    impl, js = line.split(" ", 1)
+    runs[impl].append(json.loads(js))
+med = {k: {f: statistics.median(r[f] for r in v) for f in ("tokens_per_s", "ms_per_step", "peak_rss_mb")}
+       for k, v in runs.items()}
+for k, m in med.items():
+    print(f"median {k:8s} {m['tokens_per_s']:9.0f} tokens/s {m['ms_per_step']:8.1f} ms/step {m['peak_rss_mb']:7.1f} MB peak RSS")
+print(f"speedup seqgrad/pytorch: {med['seqgrad']['tokens_per_s'] / med['pytorch']['tokens_per_s']:.2f}x")
+PY
+rm -f "$out"
