@@ -16,6 +16,7 @@
 #include "layers/transformer.h"
 #include "optim/adam.h"
 #include "optim/clip.h"
+#include "train/decode.h"
 #include "train/options.h"
 
 namespace sg::cli {
@@ -25,6 +26,7 @@ namespace {
 struct BenchConfig {
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
   int64_t batch = 64, length = 10, symbols = 10, steps = 30, warmup_steps = 3;
+  int64_t decode = 0;  // > 0: time greedy decoding of this many sequences instead of training
   int threads = 1;
   bool json = false;
 };
@@ -51,6 +53,31 @@ Batch copy_batch(Generator& g, const BenchConfig& c) {
   return make_batch(ex);
 }
 
+// Greedy decoding of c.decode random copy sources in one batch, length + 1 steps (the work of
+// torch_ref.py's greedy_exact on the same sizes), on the cached incremental decoder.
+int bench_decode(Seq2SeqTransformer& model, const BenchConfig& c) {
+  Generator g(12345);
+  BenchConfig bc = c;
+  bc.batch = c.decode;
+  const Batch b = copy_batch(g, bc);
+  model.eval();
+  greedy_decode(model, b.src, c.length + 1);  // warm-up
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto out = greedy_decode(model, b.src, c.length + 1);
+  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const nlohmann::json j = {{"impl", std::string("seqgrad-") + SEQGRAD_VERSION},
+                            {"mode", "decode"},
+                            {"sequences", c.decode},
+                            {"seconds", dt},
+                            {"sequences_per_s", c.decode / dt}};
+  if (c.json)
+    std::cout << j.dump() << std::endl;
+  else
+    std::printf("decoded %lld sequences in %.3f s (%.0f sequences/s)\n",
+                static_cast<long long>(c.decode), dt, c.decode / dt);
+  return 0;
+}
+
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& args) {
@@ -67,6 +94,8 @@ int cmd_bench(const std::vector<std::string>& args) {
       "steps", po::value(&c.steps)->default_value(c.steps), "timed steps")(
       "warmup-steps", po::value(&c.warmup_steps)->default_value(c.warmup_steps),
       "untimed steps first")("threads", po::value(&c.threads)->default_value(c.threads), "threads")(
+      "decode", po::value(&c.decode)->default_value(0),
+      "time cached greedy decoding of N copy sequences (eval mode) instead of training")(
       "json", po::bool_switch(&c.json), "print one JSON object");
   po::variables_map vm;
   if (!parse_options("bench", args, desc, vm)) return 0;
@@ -94,6 +123,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   mc.d_ff = c.ff;
   mc.dropout = 0.0;
   Seq2SeqTransformer model(mc, 0);
+  if (c.decode > 0) return bench_decode(model, c);
   AdamOptions ao;
   ao.lr = 1e-3;
   ao.beta1 = 0.9;
