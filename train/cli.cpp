@@ -38,6 +38,8 @@ const std::vector<Command>& commands() {
       {"translate", "decodes source lines (stdin, or --input TEXT) with a checkpoint",
        cmd_translate},
       {"inspect", "describes a checkpoint: config, step, parameters, optimizer", cmd_inspect},
+      {"attention", "renders the self- and cross-attention maps of one input (SVG or HTML)",
+       cmd_attention},
       {"gradcheck", "finite-difference gradient checks of every op and layer, in float64",
        cmd_gradcheck},
   };
