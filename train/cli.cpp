@@ -40,6 +40,8 @@ const std::vector<Command>& commands() {
       {"inspect", "describes a checkpoint: config, step, parameters, optimizer", cmd_inspect},
       {"bench", "training-throughput benchmark on the reference recipe (SPEC section 6)",
        cmd_bench},
+      {"attention", "renders the self- and cross-attention maps of one input (SVG or HTML)",
+       cmd_attention},
       {"gradcheck", "finite-difference gradient checks of every op and layer, in float64",
        cmd_gradcheck},
   };
