@@ -1,5 +1,8 @@
 // seqgrad <command> [options]: dispatches to a command and turns every failure into one line on
 // stderr that begins "seqgrad: error:", with exit code 2 for usage errors and 1 otherwise.
+#include <unistd.h>
+
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
@@ -60,6 +63,14 @@ int run_command(int argc, char** argv) {
 
 // Under mpirun, a rank that fails takes the whole job down rather than leaving the others waiting.
 int main(int argc, char** argv) {
+  // Threads that wait for work sleep instead of spinning: a spinning thread takes the core from
+  // the one doing the work whenever the machine has other load, which made 2-thread steps 6x
+  // slower than 1-thread ones on a busy 2-core machine. libgomp reads the policy when it loads,
+  // before main, so it is set by executing this program once more; a user's own setting wins.
+  if (!std::getenv("OMP_WAIT_POLICY")) {
+    ::setenv("OMP_WAIT_POLICY", "passive", 1);
+    ::execv("/proc/self/exe", argv);  // on failure, carry on with the default policy
+  }
   try {
     sg::dist::init(&argc, &argv);
   } catch (const std::exception& e) {
