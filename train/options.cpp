@@ -228,6 +228,16 @@ void validate(const Config& c, const po::variables_map& vm) {
                                 {"patience", c.patience},
                                 {"decode-max-len", c.decode_max_len}})
     at_least(name, v, 0);
+  // The cosine schedule decays from the end of warmup to step --steps (with --epochs, the
+  // trainer knows the steps only once the data is read).
+  if (has("schedule") && c.schedule == "cosine" && has("steps") && c.epochs == 0 && c.steps > 0 &&
+      c.steps <= c.warmup) {
+    if (given("warmup"))
+      bad("warmup", std::to_string(c.warmup) + " must be below --steps " + std::to_string(c.steps) +
+                        " with --schedule cosine");
+    bad("steps", std::to_string(c.steps) + " must exceed --warmup " + std::to_string(c.warmup) +
+                     " with --schedule cosine");
+  }
 }
 
 namespace {

@@ -163,6 +163,8 @@ TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
       {{"--steps", "-1"}, {"--steps"}},
       {{"--shuffle", "--no-shuffle"}, {"--no-shuffle"}},
       {{"--steps"}, {"--steps"}},
+      {{"--schedule", "cosine", "--steps", "300"}, {"--steps", "--warmup 400"}},
+      {{"--schedule", "cosine", "--steps", "300", "--warmup", "300"}, {"--warmup", "--steps 300"}},
   };
   for (const auto& [args, names] : cases) {
     SCOPED_TRACE(args[0]);
