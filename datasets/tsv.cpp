@@ -61,7 +61,7 @@ std::vector<TsvPair> TsvReader::read(const std::string& path) const {
       if (toks.empty()) throw std::runtime_error(where + "empty " + side);
       if (static_cast<int64_t>(toks.size()) > opt_.max_len)
         throw std::runtime_error(where + side + " has " + std::to_string(toks.size()) +
-                                 " tokens, more than the maximum of " +
+                                 " tokens, more than " + opt_.max_len_name + " " +
                                  std::to_string(opt_.max_len));
     };
     check_side("source", p.src);

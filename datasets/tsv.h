@@ -23,6 +23,8 @@ namespace sg {
 struct TsvOptions {
   TokenizeMode tokenize = TokenizeMode::word;  // --tokenize word|char
   int64_t max_len = 1024;                      // most tokens allowed on one side of a line
+  // How the error for a longer side names the limit: "<max_len_name> <max_len>".
+  std::string max_len_name = "the maximum of";
 };
 
 struct TsvPair {

@@ -1,6 +1,12 @@
 #include "train/cli.h"
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
+
+#include <cblas.h>
+
+#include "autograd/parallel.h"
 
 namespace sg::cli {
 
@@ -29,6 +35,13 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
     throw UsageError(e.what());
   }
   return true;
+}
+
+void use_threads(int threads) {
+  const int n =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  set_num_threads(n);
+  openblas_set_num_threads(n);
 }
 
 const std::vector<Command>& commands() {

@@ -27,6 +27,9 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
                    const po::options_description& desc, po::variables_map& vm,
                    const po::positional_options_description* pos = nullptr);
 
+// Sets the threads of our parallel loops and of OpenBLAS (0: all cores).
+void use_threads(int threads);
+
 using CommandFn = int (*)(const std::vector<std::string>& args);
 struct Command {
   const char* name;

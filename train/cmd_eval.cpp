@@ -25,15 +25,17 @@ int cmd_eval(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_config("eval", args, groups, c, vm)) return 0;
   if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
+  use_threads(c.threads);
   LoadedModel m = load_for_inference(c.checkpoint);
   const Config& run = m.contents.config;
   std::vector<Example> data;
+  // A side (plus <bos> or <eos>) must fit the model's positional table.
+  const TsvReader reader(TsvOptions{m.mode, m.model->config().max_len - 1, "the model's limit of"});
   if (!c.data_file.empty()) {
-    TsvReader reader(TsvOptions{m.mode, std::max<int64_t>(run.max_len, 1024)});
     data = TsvReader::encode(reader.read(c.data_file), m.src_vocab, m.tgt_vocab);
   } else if (run.task == "tsv") {
-    if (run.valid_file.empty()) throw UsageError("--data: the checkpoint has no held-out file");
-    TsvReader reader(TsvOptions{m.mode, std::max<int64_t>(run.max_len, 1024)});
+    if (run.valid_file.empty())
+      throw UsageError("--data: required, the checkpoint's run had no --valid file");
     data = TsvReader::encode(reader.read(run.valid_file), m.src_vocab, m.tgt_vocab);
   } else {
     TaskOptions to{run.symbols, run.min_len, run.max_len};

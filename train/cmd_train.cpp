@@ -14,8 +14,6 @@ int cmd_train(const std::vector<std::string>& args) {
   for (const auto& [name, value] : vm)
     if (!value.defaulted() && name != "no-shuffle") given.push_back(name);
   if (vm.count("no-shuffle") && vm["no-shuffle"].as<bool>()) given.push_back("no-shuffle");
-  // TSV lines are longer than synthetic sequences: --max-len bounds them only when given.
-  if (c.task == "tsv" && vm["max-len"].defaulted()) c.max_len = 256;
   Trainer trainer(c, given);
   return trainer.run();
 }

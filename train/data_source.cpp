@@ -7,11 +7,27 @@
 
 namespace sg {
 
+namespace {
+
+// Runs f, turning the std::invalid_argument that the datasets library throws for a bad option
+// value into a usage error naming the flag (exit 2). File problems stay run-time errors.
+template <class F>
+auto option_errors(const char* flag, F&& f) {
+  try {
+    return f();
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    throw cli::UsageError(msg.rfind("--", 0) == 0 ? msg : "--" + std::string(flag) + ": " + msg);
+  }
+}
+
+}  // namespace
+
 DataSource::DataSource(const Config& c, const std::vector<std::vector<std::string>>* vocabs) {
   if (c.task == "tsv") {
     if (c.train_file.empty()) throw cli::UsageError("--train: the tsv task needs a training file");
-    mode_ = Tokenizer::parse_mode(c.tokenize);
-    TsvReader reader(TsvOptions{mode_, c.max_len});
+    mode_ = option_errors("tokenize", [&] { return Tokenizer::parse_mode(c.tokenize); });
+    TsvReader reader(TsvOptions{mode_, c.max_len, "--max-len"});
     std::vector<Example> train;
     if (vocabs) {
       src_vocab_ = Vocab((*vocabs)[0]);
@@ -20,7 +36,8 @@ DataSource::DataSource(const Config& c, const std::vector<std::vector<std::strin
       if (!c.valid_file.empty())
         valid_ = TsvReader::encode(reader.read(c.valid_file), src_vocab_, tgt_vocab_);
     } else {
-      TsvCorpus corpus = reader.load(c.train_file, c.valid_file, c.min_freq);
+      TsvCorpus corpus = option_errors(
+          "min-freq", [&] { return reader.load(c.train_file, c.valid_file, c.min_freq); });
       src_vocab_ = corpus.src_vocab;
       tgt_vocab_ = corpus.tgt_vocab;
       train = std::move(corpus.train);
@@ -30,19 +47,22 @@ DataSource::DataSource(const Config& c, const std::vector<std::vector<std::strin
     o.batch_size = c.batch;
     o.shuffle = c.shuffle;
     o.seed = c.seed;
-    files_ = std::make_unique<FileBatcher>(std::move(train), o);
+    files_ =
+        option_errors("batch", [&] { return std::make_unique<FileBatcher>(std::move(train), o); });
     return;
   }
   TaskOptions to;
   to.symbols = c.symbols;
   to.min_len = c.min_len;
   to.max_len = c.max_len;
-  auto task = make_task(c.task, to);
+  auto task = option_errors("task", [&] { return make_task(c.task, to); });
   mode_ = task->tokenize_mode();
   src_vocab_ = task->src_vocab();
   tgt_vocab_ = task->tgt_vocab();
-  stream_ = std::make_unique<TaskStream>(task, c.valid_size, c.seed);
-  stream_batches_ = std::make_unique<StreamBatcher>(*stream_, c.batch);
+  stream_ = option_errors("valid-size",
+                          [&] { return std::make_unique<TaskStream>(task, c.valid_size, c.seed); });
+  stream_batches_ =
+      option_errors("batch", [&] { return std::make_unique<StreamBatcher>(*stream_, c.batch); });
   valid_ = stream_->held_out();
 }
 

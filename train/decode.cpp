@@ -85,10 +85,9 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
   for (int64_t b = 0; b < B; ++b) {
     // K copies of the source; only the first hypothesis is live at the start.
     const IntTensor one = source_row(src, b, model.config().pad_id);
-    IntTensor rep({K, one.shape[1]}, {});
-    for (int64_t k = 0; k < K; ++k)
-      rep.data.insert(rep.data.end(), one.data.begin(), one.data.end());
-    DecodeState st = model.start_decoding(rep);
+    std::vector<int64_t> rows;
+    for (int64_t k = 0; k < K; ++k) rows.insert(rows.end(), one.data.begin(), one.data.end());
+    DecodeState st = model.start_decoding(IntTensor({K, one.shape[1]}, std::move(rows)));
     std::vector<std::vector<int64_t>> hyps(K);
     std::vector<double> score(K, neg_inf);
     score[0] = 0.0;
@@ -105,9 +104,13 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
       // Candidates (score, hypothesis, token), best first; ties by index for determinism.
       std::vector<std::pair<double, int64_t>> cand;
       cand.reserve(K * V);
+      // At the length limit every live hypothesis ends (with the score of <eos> there), so that
+      // no output is longer than max_len, as with greedy decoding.
+      const bool last = t == opt.max_len;
       for (int64_t k = 0; k < K; ++k)
         if (score[k] > neg_inf)
-          for (int64_t v = 0; v < V; ++v) cand.emplace_back(score[k] + p[k * V + v], k * V + v);
+          for (int64_t v = last ? kEos : 0; v < (last ? kEos + 1 : V); ++v)
+            cand.emplace_back(score[k] + p[k * V + v], k * V + v);
       const size_t top = std::min<size_t>(cand.size(), 2 * K);
       std::partial_sort(cand.begin(), cand.begin() + top, cand.end(), [](auto& a, auto& c) {
         return a.first > c.first || (a.first == c.first && a.second < c.second);
@@ -117,9 +120,8 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
       std::vector<std::vector<int64_t>> next_hyps;
       for (size_t i = 0; i < top && static_cast<int64_t>(parent.size()) < K; ++i) {
         const int64_t k = cand[i].second / V, v = cand[i].second % V;
-        if (v == kEos || t == opt.max_len) {
+        if (v == kEos) {
           std::vector<int64_t> ids = hyps[k];
-          if (v != kEos) ids.push_back(v);
           const double len = static_cast<double>(ids.size() + 1);
           finished.push_back({std::move(ids), cand[i].first / std::pow(len, opt.len_alpha)});
           continue;
@@ -152,8 +154,11 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
 
 std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                          const DecodeOptions& opt) {
-  if (opt.beam <= 1) return greedy_decode(model, src, opt.max_len);
-  return beam_decode(model, src, opt);
+  // Decoder positions 0..max_len must fit the positional table.
+  DecodeOptions o = opt;
+  o.max_len = std::clamp<int64_t>(opt.max_len, 0, model.config().max_len - 1);
+  if (o.beam <= 1) return greedy_decode(model, src, o.max_len);
+  return beam_decode(model, src, o);
 }
 
 }  // namespace sg

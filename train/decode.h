@@ -18,10 +18,12 @@ struct DecodeOptions {
 // src: (B, S) padded ids. Returns, per row, the generated target ids without <bos>/<eos>.
 std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
                                                 const IntTensor& src, int64_t max_len);
-// One source row at a time, `beam` hypotheses each, length-normalized scores.
+// One source row at a time, `beam` hypotheses each, length-normalized scores; stops when `beam`
+// hypotheses have ended. Outputs have at most max_len tokens.
 std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                               const DecodeOptions& opt);
-// Greedy for beam 1, else beam search.
+// Greedy for beam 1, else beam search; max_len is capped to what the model's positional table
+// allows (its max_len - 1).
 std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                          const DecodeOptions& opt);
 

@@ -35,8 +35,8 @@ int error(const std::string& msg, int code) {
 
 int run_command(int argc, char** argv) {
   if (argc < 2) {
-    print_usage(std::cerr);
-    return error("no command given", 2);
+    print_usage(std::cout);  // stderr keeps the one error line
+    return error("no command given (see 'seqgrad --help')", 2);
   }
   const std::string name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {

@@ -1,5 +1,7 @@
 #include "train/options.h"
 
+#include <charconv>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,7 +17,8 @@ po::options_description data_options(Config& c) {
       "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
       "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
       "max-len", po::value(&c.max_len)->default_value(c.max_len),
-      "longest synthetic sequence; TSV lines with more tokens are an error")(
+      "longest synthetic sequence; with --task tsv, the most tokens a side of a line may have "
+      "(default 256 there; longer lines are an error)")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
       "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
       "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
@@ -91,21 +94,44 @@ po::options_description run_options(Config& c) {
 
 namespace {
 
+// A double as the shortest text that reads back as the same value.
+std::string number(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
 std::string value_string(const boost::any& v) {
-  std::ostringstream o;
   if (auto p = boost::any_cast<std::string>(&v)) return *p;
   if (auto p = boost::any_cast<bool>(&v)) return *p ? "true" : "false";
+  std::ostringstream o;
   if (auto p = boost::any_cast<int64_t>(&v))
     o << *p;
   else if (auto p = boost::any_cast<uint64_t>(&v))
     o << *p;
   else if (auto p = boost::any_cast<int>(&v))
     o << *p;
-  else if (auto p = boost::any_cast<double>(&v)) {
-    o.precision(17);
-    o << *p;
-  }
+  else if (auto p = boost::any_cast<double>(&v))
+    o << number(*p);  // 0.9, not 0.90000000000000002
+  else
+    throw std::logic_error("dump_ini: an option of a type it cannot print");
   return o.str();
+}
+
+// Program_options' description of nested groups, without the blank lines that groups without a
+// caption leave.
+std::string help_text(const po::options_description& d) {
+  std::ostringstream raw;
+  raw << d;
+  std::istringstream in(raw.str());
+  std::string out, line;
+  bool blank = true;  // no blank line at the top, and never two in a row
+  while (std::getline(in, line)) {
+    if (line.empty() && blank) continue;
+    blank = line.empty();
+    out += line + '\n';
+  }
+  return out;
 }
 
 }  // namespace
@@ -124,63 +150,119 @@ void validate(const Config& c, const po::variables_map& vm) {
   auto bad = [](const std::string& flag, const std::string& why) {
     throw UsageError("--" + flag + ": " + why);
   };
-  auto given = [&](const char* n) { return vm.count(n) > 0; };
+  // Every check runs on the effective value (given, from --config, or the default) of each
+  // option this command has; `given` only decides which flag a relation between two names.
+  auto has = [&](const char* n) { return vm.count(n) > 0; };
+  auto given = [&](const char* n) { return vm.count(n) > 0 && !vm[n].defaulted(); };
   auto positive = [&](const char* n, int64_t v) {
-    if (given(n) && v <= 0) bad(n, "must be positive, got " + std::to_string(v));
+    if (has(n) && v <= 0) bad(n, "must be positive, got " + std::to_string(v));
+  };
+  auto at_least = [&](const char* n, int64_t v, int64_t lo) {
+    if (has(n) && v < lo)
+      bad(n, "must be at least " + std::to_string(lo) + ", got " + std::to_string(v));
+  };
+  auto in_range = [&](const char* n, double v, double lo, double hi, bool hi_open) {
+    if (has(n) && !(v >= lo && (hi_open ? v < hi : v <= hi)))
+      bad(n, "must be in [" + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]") + ", got " +
+                 number(v));
   };
   auto non_negative = [&](const char* n, double v) {
-    if (given(n) && !(v >= 0)) bad(n, "must not be negative");
+    if (has(n) && !(v >= 0 && std::isfinite(v)))
+      bad(n, "must be a finite number >= 0, got " + number(v));
   };
-  if (given("task") && c.task != "copy" && c.task != "reverse" && c.task != "sort" &&
-      c.task != "dates" && c.task != "tsv")
-    bad("task", "unknown task '" + c.task + "' (copy, reverse, sort, dates, tsv)");
-  if (given("tokenize") && c.tokenize != "word" && c.tokenize != "char")
-    bad("tokenize", "must be word or char");
-  if (given("optim") && c.optim != "adam" && c.optim != "adamw" && c.optim != "sgd")
-    bad("optim", "unknown optimizer '" + c.optim + "' (adam, adamw, sgd)");
-  if (given("schedule") && c.schedule != "constant" && c.schedule != "noam" &&
-      c.schedule != "cosine" && c.schedule != "inverse_sqrt")
-    bad("schedule", "unknown schedule '" + c.schedule + "' (constant, noam, cosine, inverse_sqrt)");
+  auto one_of = [&](const char* n, const std::string& v, std::initializer_list<const char*> ok) {
+    if (!has(n)) return;
+    std::string list;
+    for (const char* o : ok) {
+      if (v == o) return;
+      list += (list.empty() ? "" : ", ") + std::string(o);
+    }
+    bad(n, "unknown value '" + v + "' (expected " + list + ")");
+  };
+  one_of("task", c.task, {"copy", "reverse", "sort", "dates", "tsv"});
+  one_of("tokenize", c.tokenize, {"word", "char"});
+  one_of("optim", c.optim, {"adam", "adamw", "sgd"});
+  one_of("schedule", c.schedule, {"constant", "noam", "cosine", "inverse_sqrt"});
   positive("min-len", c.min_len);
   positive("max-len", c.max_len);
-  if (given("min-len") && given("max-len") && c.min_len > c.max_len)
-    bad("min-len", "is larger than --max-len");
+  // TSV corpora ignore --min-len (and have their own --max-len default).
+  if (has("min-len") && has("max-len") && c.task != "tsv" && c.min_len > c.max_len) {
+    if (given("min-len"))
+      bad("min-len",
+          std::to_string(c.min_len) + " is larger than --max-len " + std::to_string(c.max_len));
+    bad("max-len",
+        std::to_string(c.max_len) + " is smaller than --min-len " + std::to_string(c.min_len));
+  }
   positive("symbols", c.symbols);
   positive("min-freq", c.min_freq);
   positive("valid-size", c.valid_size);
   positive("d-model", c.d_model);
   positive("heads", c.heads);
   positive("ff", c.ff);
+  at_least("enc-layers", c.enc_layers, 1);
+  at_least("dec-layers", c.dec_layers, 1);
+  if (has("heads") && has("d-model") && c.d_model % c.heads != 0) {
+    if (given("heads") || !given("d-model"))
+      bad("heads",
+          std::to_string(c.heads) + " does not divide --d-model " + std::to_string(c.d_model));
+    bad("d-model",
+        std::to_string(c.d_model) + " is not divisible by --heads " + std::to_string(c.heads));
+  }
+  in_range("dropout", c.dropout, 0, 1, true);
+  in_range("label-smoothing", c.label_smoothing, 0, 1, false);
+  non_negative("lr", c.lr);
+  in_range("beta1", c.beta1, 0, 1, true);
+  in_range("beta2", c.beta2, 0, 1, true);
+  non_negative("eps", c.eps);
+  non_negative("weight-decay", c.weight_decay);
+  non_negative("momentum", c.momentum);
+  non_negative("clip-norm", c.clip_norm);
   positive("batch", c.batch);
   positive("micro-batches", c.micro_batches);
   positive("beam", c.beam);
   positive("keep", c.keep);
   positive("log-every", c.log_every);
-  if (given("enc-layers") && c.enc_layers < 1) bad("enc-layers", "must be at least 1");
-  if (given("dec-layers") && c.dec_layers < 1) bad("dec-layers", "must be at least 1");
-  if (given("heads") && given("d-model") && c.heads > 0 && c.d_model % c.heads != 0)
-    bad("heads",
-        std::to_string(c.heads) + " does not divide --d-model " + std::to_string(c.d_model));
-  if (given("dropout") && !(c.dropout >= 0 && c.dropout < 1)) bad("dropout", "must be in [0, 1)");
-  if (given("label-smoothing") && !(c.label_smoothing >= 0 && c.label_smoothing <= 1))
-    bad("label-smoothing", "must be in [0, 1]");
-  if (given("lr") && !(c.lr >= 0)) bad("lr", "must not be negative");
-  if (given("beta1") && !(c.beta1 >= 0 && c.beta1 < 1)) bad("beta1", "must be in [0, 1)");
-  if (given("beta2") && !(c.beta2 >= 0 && c.beta2 < 1)) bad("beta2", "must be in [0, 1)");
-  if (given("eps") && !(c.eps >= 0)) bad("eps", "must not be negative");
-  non_negative("weight-decay", c.weight_decay);
-  non_negative("momentum", c.momentum);
-  non_negative("clip-norm", c.clip_norm);
-  if (given("warmup") && c.warmup < 0) bad("warmup", "must not be negative");
-  if (given("steps") && c.steps < 0) bad("steps", "must not be negative");
-  if (given("epochs") && c.epochs < 0) bad("epochs", "must not be negative");
-  if (given("threads") && c.threads < 0) bad("threads", "must not be negative");
-  if (given("save-every") && c.save_every < 0) bad("save-every", "must not be negative");
-  if (given("eval-every") && c.eval_every < 0) bad("eval-every", "must not be negative");
-  if (given("patience") && c.patience < 0) bad("patience", "must not be negative");
-  if (given("decode-max-len") && c.decode_max_len < 0)
-    bad("decode-max-len", "must not be negative");
+  for (const auto& [name, v] : {std::pair<const char*, int64_t>{"warmup", c.warmup},
+                                {"steps", c.steps},
+                                {"epochs", c.epochs},
+                                {"threads", c.threads},
+                                {"save-every", c.save_every},
+                                {"eval-every", c.eval_every},
+                                {"patience", c.patience},
+                                {"decode-max-len", c.decode_max_len}})
+    at_least(name, v, 0);
+  // The cosine schedule decays from the end of warmup to step --steps (with --epochs, the
+  // trainer knows the steps only once the data is read).
+  if (has("schedule") && c.schedule == "cosine" && has("steps") && c.epochs == 0 && c.steps > 0 &&
+      c.steps <= c.warmup) {
+    if (given("warmup"))
+      bad("warmup", std::to_string(c.warmup) + " must be below --steps " + std::to_string(c.steps) +
+                        " with --schedule cosine");
+    bad("steps", std::to_string(c.steps) + " must exceed --warmup " + std::to_string(c.warmup) +
+                     " with --schedule cosine");
+  }
 }
+
+namespace {
+
+// Options whose effective value depends on another one. The result is written back into vm too,
+// so that --dump-config prints the value the run uses (and --config reads it back unchanged).
+void resolve(Config& c, po::variables_map& vm) {
+  if (vm.count("no-shuffle") && vm["no-shuffle"].as<bool>()) {
+    if (vm.count("shuffle") && !vm["shuffle"].defaulted() && c.shuffle)
+      throw UsageError("--no-shuffle: contradicts --shuffle");
+    c.shuffle = false;
+    vm.at("shuffle") = po::variable_value(boost::any(false), false);
+  }
+  // TSV lines are longer than synthetic sequences: --max-len has its own default there. It stays
+  // marked as a default, so a resumed run does not count it as given.
+  if (vm.count("task") && c.task == "tsv" && vm.count("max-len") && vm["max-len"].defaulted()) {
+    c.max_len = kTsvMaxLen;
+    vm.at("max-len") = po::variable_value(boost::any(c.max_len), true);
+  }
+}
+
+}  // namespace
 
 bool parse_config(const std::string& command, const std::vector<std::string>& args,
                   const po::options_description& groups, Config& c, po::variables_map& vm,
@@ -201,7 +283,7 @@ bool parse_config(const std::string& command, const std::vector<std::string>& ar
     parser.positional(pos ? *pos : none);
     po::store(parser.run(), vm);
     if (vm.count("help")) {
-      std::cout << "Usage: seqgrad " << command << " [options]\n\n" << all;
+      std::cout << "Usage: seqgrad " << command << " [options]\n\n" << help_text(all);
       return false;
     }
     if (vm.count("config")) {
@@ -218,10 +300,11 @@ bool parse_config(const std::string& command, const std::vector<std::string>& ar
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
-  if (vm.count("no-shuffle") && vm["no-shuffle"].as<bool>()) c.shuffle = false;
+  resolve(c, vm);
   validate(c, vm);
   if (vm["dump-config"].as<bool>()) {
-    std::cout << dump_ini(groups, vm);
+    std::cout << "# seqgrad " << command << ": read back with --config FILE\n"
+              << dump_ini(groups, vm);
     return false;
   }
   return true;

@@ -11,6 +11,9 @@
 
 namespace sg::cli {
 
+// --max-len with --task tsv unless given: the most tokens on one side of a TSV line.
+constexpr int64_t kTsvMaxLen = 256;
+
 po::options_description data_options(Config& c);
 po::options_description model_options(Config& c);
 po::options_description optim_options(Config& c);
@@ -18,7 +21,9 @@ po::options_description run_options(Config& c);
 
 // Parses args into c with the given option groups plus --config and --dump-config. Returns false
 // when the command should exit 0 at once (--help or --dump-config printed what was asked).
-// `vm` receives what was given (vm.count(name) && !vm[name].defaulted() means set by the user).
+// `vm` receives what was given (vm.count(name) && !vm[name].defaulted() means set by the user, on
+// the command line or in the --config file). Values that depend on others are resolved in both c
+// and vm: --no-shuffle sets shuffle false; --task tsv makes --max-len default to kTsvMaxLen.
 bool parse_config(const std::string& command, const std::vector<std::string>& args,
                   const po::options_description& groups, Config& c, po::variables_map& vm,
                   const po::positional_options_description* pos = nullptr);
