@@ -27,6 +27,11 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
                    const po::options_description& desc, po::variables_map& vm,
                    const po::positional_options_description* pos = nullptr);
 
+// The message of a Program_options error. Boost 1.74 builds it by replacing placeholders such as
+// %value% until none is left, so a value that itself contains one ("--steps %value%") loops
+// forever inside what(); the '%' of the user's text is replaced by U+FF05 first.
+std::string message_of(po::error& e);
+
 using CommandFn = int (*)(const std::vector<std::string>& args);
 struct Command {
   const char* name;

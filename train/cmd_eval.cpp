@@ -28,12 +28,14 @@ int cmd_eval(const std::vector<std::string>& args) {
   LoadedModel m = load_for_inference(c.checkpoint);
   const Config& run = m.contents.config;
   std::vector<Example> data;
+  // Longer lines do not fit the model's positional table (source + <eos>, <bos> + target).
+  const int64_t most = m.model->config().max_len - 1;
   if (!c.data_file.empty()) {
-    TsvReader reader(TsvOptions{m.mode, std::max<int64_t>(run.max_len, 1024)});
+    TsvReader reader(TsvOptions{m.mode, most});
     data = TsvReader::encode(reader.read(c.data_file), m.src_vocab, m.tgt_vocab);
   } else if (run.task == "tsv") {
     if (run.valid_file.empty()) throw UsageError("--data: the checkpoint has no held-out file");
-    TsvReader reader(TsvOptions{m.mode, std::max<int64_t>(run.max_len, 1024)});
+    TsvReader reader(TsvOptions{m.mode, most});
     data = TsvReader::encode(reader.read(run.valid_file), m.src_vocab, m.tgt_vocab);
   } else {
     TaskOptions to{run.symbols, run.min_len, run.max_len};

@@ -11,12 +11,20 @@ namespace sg::cli {
 
 namespace {
 
+// `where(i)` names line i in errors ("--input", "stdin line 7").
+template <class Where>
 void translate_lines(const LoadedModel& m, const std::vector<std::string>& lines,
-                     const DecodeOptions& opt, bool json) {
+                     const DecodeOptions& opt, bool json, Where where) {
+  // A source longer than the positional table is refused rather than cut: a cut source would
+  // be translated without a word of warning in the output.
+  const int64_t most = m.model->config().max_len - 1;
   std::vector<std::vector<int64_t>> srcs;
   int64_t longest = 0;
-  for (const auto& l : lines) {
-    srcs.push_back(encode_source(l, m.src_vocab, m.mode));
+  for (size_t i = 0; i < lines.size(); ++i) {
+    srcs.push_back(encode_source(lines[i], m.src_vocab, m.mode));
+    if (static_cast<int64_t>(srcs.back().size()) > most)
+      throw RunError(where(i) + ": " + std::to_string(srcs.back().size()) +
+                     " tokens, more than the " + std::to_string(most) + " this model takes");
     srcs.back().push_back(kEos);
     longest = std::max<int64_t>(longest, static_cast<int64_t>(srcs.back().size()));
   }
@@ -56,20 +64,23 @@ int cmd_translate(const std::vector<std::string>& args) {
   d.beam = c.beam;
   d.max_len = c.decode_max_len;
   if (vm.count("input")) {
-    translate_lines(m, {c.input}, d, c.json);
+    translate_lines(m, {c.input}, d, c.json, [](size_t) { return std::string("--input"); });
     return 0;
   }
   std::vector<std::string> lines;
   std::string line;
+  int64_t first = 1;  // line number of lines[0]
+  const auto where = [&](size_t i) { return "stdin line " + std::to_string(first + i); };
   while (std::getline(std::cin, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     lines.push_back(line);
     if (static_cast<int64_t>(lines.size()) == c.batch) {
-      translate_lines(m, lines, d, c.json);
+      translate_lines(m, lines, d, c.json, where);
+      first += c.batch;
       lines.clear();
     }
   }
-  if (!lines.empty()) translate_lines(m, lines, d, c.json);
+  if (!lines.empty()) translate_lines(m, lines, d, c.json, where);
   return 0;
 }
 

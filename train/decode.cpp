@@ -85,9 +85,9 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
   for (int64_t b = 0; b < B; ++b) {
     // K copies of the source; only the first hypothesis is live at the start.
     const IntTensor one = source_row(src, b, model.config().pad_id);
-    IntTensor rep({K, one.shape[1]}, {});
-    for (int64_t k = 0; k < K; ++k)
-      rep.data.insert(rep.data.end(), one.data.begin(), one.data.end());
+    std::vector<int64_t> ids;
+    for (int64_t k = 0; k < K; ++k) ids.insert(ids.end(), one.data.begin(), one.data.end());
+    const IntTensor rep({K, one.shape[1]}, std::move(ids));
     DecodeState st = model.start_decoding(rep);
     std::vector<std::vector<int64_t>> hyps(K);
     std::vector<double> score(K, neg_inf);
@@ -152,8 +152,11 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
 
 std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                          const DecodeOptions& opt) {
-  if (opt.beam <= 1) return greedy_decode(model, src, opt.max_len);
-  return beam_decode(model, src, opt);
+  // Target positions beyond the positional table cannot be decoded: stop there.
+  DecodeOptions o = opt;
+  o.max_len = std::min(o.max_len, model.config().max_len - 1);
+  if (o.beam <= 1) return greedy_decode(model, src, o.max_len);
+  return beam_decode(model, src, o);
 }
 
 }  // namespace sg

@@ -21,7 +21,8 @@ std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
 // One source row at a time, `beam` hypotheses each, length-normalized scores.
 std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                               const DecodeOptions& opt);
-// Greedy for beam 1, else beam search.
+// Greedy for beam 1, else beam search. max_len is capped at what the model's positional table
+// covers (ModelConfig::max_len - 1 generated tokens).
 std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                          const DecodeOptions& opt);
 

@@ -20,9 +20,13 @@ void print_usage(std::ostream& os) {
 }
 
 int error(const std::string& msg, int code) {
+  // One line of text, whatever the message quotes (a binary file's bytes, say).
   std::string line = msg;
   for (char& ch : line)
-    if (ch == '\n' || ch == '\r') ch = ' ';
+    if (ch == '\n' || ch == '\r' || ch == '\t')
+      ch = ' ';
+    else if ((ch >= 0 && ch < 0x20) || ch == 0x7f)
+      ch = '?';
   std::cerr << "seqgrad: error: " << line << std::endl;
   return code;
 }
@@ -30,10 +34,7 @@ int error(const std::string& msg, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    print_usage(std::cerr);
-    return error("no command given", 2);
-  }
+  if (argc < 2) return error("no command given (see 'seqgrad --help')", 2);
   const std::string name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
     print_usage(std::cout);

@@ -1,5 +1,6 @@
 #include "train/options.h"
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,7 +16,7 @@ po::options_description data_options(Config& c) {
       "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
       "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
       "max-len", po::value(&c.max_len)->default_value(c.max_len),
-      "longest synthetic sequence; TSV lines with more tokens are an error")(
+      "longest synthetic sequence (at most 10000); TSV lines with more tokens are an error")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
       "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
       "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
@@ -144,6 +145,15 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (given("min-len") && given("max-len") && c.min_len > c.max_len)
     bad("min-len", "is larger than --max-len");
   positive("symbols", c.symbols);
+  // Upper bounds on sizes whose cost is paid before training starts (held-out sets, the
+  // positional table, vocabularies, beams), so that a typo is an error instead of a stall.
+  auto at_most = [&](const char* n, int64_t v, int64_t most) {
+    if (given(n) && v > most)
+      bad(n, "at most " + std::to_string(most) + ", got " + std::to_string(v));
+  };
+  at_most("max-len", c.max_len, 10000);
+  at_most("symbols", c.symbols, 1000000);
+  at_most("beam", c.beam, 1000);
   positive("min-freq", c.min_freq);
   positive("valid-size", c.valid_size);
   positive("d-model", c.d_model);
@@ -204,16 +214,20 @@ bool parse_config(const std::string& command, const std::vector<std::string>& ar
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream in(path);
+      // A folder opens as an empty stream on Linux: it would read as an empty configuration.
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec))
+        throw RunError("--config: '" + path + "' is a folder, not a file");
       if (!in) throw RunError("--config: cannot read '" + path + "'");
       try {
         po::store(po::parse_config_file(in, groups), vm);  // the command line already won
-      } catch (const po::error& e) {
-        throw UsageError(path + ": " + e.what());
+      } catch (po::error& e) {
+        throw UsageError(path + ": " + message_of(e));
       }
     }
     po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
+  } catch (po::error& e) {
+    throw UsageError(message_of(e));
   }
   if (vm.count("no-shuffle") && vm["no-shuffle"].as<bool>()) c.shuffle = false;
   validate(c, vm);
