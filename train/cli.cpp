@@ -7,8 +7,28 @@
 #include <cblas.h>
 
 #include "autograd/parallel.h"
+#include <map>
 
 namespace sg::cli {
+
+namespace {
+
+// Reaches the protected substitution table of a Program_options error.
+struct Substitutions : po::error_with_option_name {
+  static std::map<std::string, std::string>& of(po::error_with_option_name& e) {
+    return e.*(&Substitutions::m_substitutions);
+  }
+};
+
+}  // namespace
+
+std::string message_of(po::error& e) {
+  if (auto* named = dynamic_cast<po::error_with_option_name*>(&e))
+    for (auto& [key, text] : Substitutions::of(*named))
+      for (size_t i = text.find('%'); i != std::string::npos; i = text.find('%', i))
+        text.replace(i, 1, "\xef\xbc\x85");  // U+FF05 FULLWIDTH PERCENT SIGN
+  return e.what();
+}
 
 bool parse_options(const std::string& command, const std::vector<std::string>& args,
                    const po::options_description& desc, po::variables_map& vm,
@@ -31,8 +51,8 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
       return false;
     }
     po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
+  } catch (po::error& e) {
+    throw UsageError(message_of(e));
   }
   return true;
 }

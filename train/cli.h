@@ -29,6 +29,10 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
 
 // Sets the threads of our parallel loops and of OpenBLAS (0: all cores).
 void use_threads(int threads);
+// The message of a Program_options error. Boost 1.74 builds it by replacing placeholders such as
+// %value% until none is left, so a value that itself contains one ("--steps %value%") loops
+// forever inside what(); the '%' of the user's text is replaced by U+FF05 first.
+std::string message_of(po::error& e);
 
 using CommandFn = int (*)(const std::vector<std::string>& args);
 struct Command {

@@ -350,10 +350,13 @@ bool dataset_shape(hid_t ds, Shape& shape) {
   return true;
 }
 
+// An integer or floating-point type of at most 8 bytes: a corrupt file can declare a "float" of
+// gigabytes per element, and HDF5 then allocates its conversion buffers by that size.
 bool is_numeric(hid_t ds) {
   Handle type(H5Dget_type(ds), Handle::Kind::datatype);
   const H5T_class_t cls = type.valid() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
-  return cls == H5T_INTEGER || cls == H5T_FLOAT;
+  const size_t size = type.valid() ? H5Tget_size(type.get()) : 0;
+  return (cls == H5T_INTEGER || cls == H5T_FLOAT) && size >= 1 && size <= 8;
 }
 
 }  // namespace
@@ -436,6 +439,13 @@ std::vector<std::string> H5File::read_strings(const std::string& path) const {
   Handle type(H5Dget_type(ds.get()), Handle::Kind::datatype);
   if (!type.valid() || H5Tget_class(type.get()) != H5T_STRING)
     fail_plain("dataset '" + p + "' does not hold strings", path_);
+  // Each string takes at least a byte of the file: a corrupt dataspace claiming 2^60 of them
+  // would otherwise size the pointer buffer below.
+  hsize_t file_size = 0;
+  if (H5Fget_filesize(file_.get(), &file_size) < 0 || count > file_size)
+    fail_plain("dataset '" + p + "' claims " + std::to_string(count) +
+                   " strings, more than the file holds",
+               path_);
   std::vector<std::string> out;
   const bool ok = read_string_values(type.get(), count, out, [&](hid_t mem, void* buf) {
     return H5Dread(ds.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
@@ -515,7 +525,7 @@ int64_t H5File::attr_i64(const std::string& object, const std::string& name) con
   const std::string where = "attribute '" + name + "' of '" + normalize(object) + "'";
   Handle attr = open_attr(object, name);
   Handle type(H5Aget_type(attr.get()), Handle::Kind::datatype);
-  if (!type.valid() || H5Tget_class(type.get()) != H5T_INTEGER)
+  if (!type.valid() || H5Tget_class(type.get()) != H5T_INTEGER || H5Tget_size(type.get()) > 8)
     fail_plain(where + " is not an integer", path_);
   int64_t v = 0;
   if (H5Aread(attr.get(), H5T_NATIVE_INT64, &v) < 0) fail("cannot read " + where, path_);
@@ -527,7 +537,8 @@ double H5File::attr_f64(const std::string& object, const std::string& name) cons
   Handle attr = open_attr(object, name);
   Handle type(H5Aget_type(attr.get()), Handle::Kind::datatype);
   const H5T_class_t cls = type.valid() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
-  if (cls != H5T_FLOAT && cls != H5T_INTEGER) fail_plain(where + " is not a number", path_);
+  if ((cls != H5T_FLOAT && cls != H5T_INTEGER) || H5Tget_size(type.get()) > 8)
+    fail_plain(where + " is not a number", path_);
   double v = 0;
   if (H5Aread(attr.get(), H5T_NATIVE_DOUBLE, &v) < 0) fail("cannot read " + where, path_);
   return v;

@@ -1,5 +1,6 @@
 #include "train/inference.h"
 
+#include "train/memory_check.h"
 #include "train/trainer.h"
 
 namespace sg {
@@ -16,6 +17,7 @@ LoadedModel load_for_inference(const std::string& path) {
   m.src_vocab = Vocab(m.contents.src_vocab);
   m.tgt_vocab = Vocab(m.contents.tgt_vocab);
   m.mode = tokenize_mode_of(m.contents.config);
+  check_model_fits(m.contents.config, m.src_vocab.size(), m.tgt_vocab.size(), false);
   m.model = std::make_unique<Seq2SeqTransformer>(
       model_config(m.contents.config, m.src_vocab.size(), m.tgt_vocab.size()),
       m.contents.config.seed);

@@ -24,9 +24,13 @@ void print_usage(std::ostream& os) {
 }
 
 int error(const std::string& msg, int code) {
+  // One line of text, whatever the message quotes (a binary file's bytes, say).
   std::string line = msg;
   for (char& ch : line)
-    if (ch == '\n' || ch == '\r') ch = ' ';
+    if (ch == '\n' || ch == '\r' || ch == '\t')
+      ch = ' ';
+    else if ((ch >= 0 && ch < 0x20) || ch == 0x7f)
+      ch = '?';
   std::cerr << "seqgrad: error: " << line << std::endl;
   return code;
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -17,7 +18,7 @@ po::options_description data_options(Config& c) {
       "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
       "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
       "max-len", po::value(&c.max_len)->default_value(c.max_len),
-      "longest synthetic sequence; with --task tsv, the most tokens a side of a line may have "
+      "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a line may have "
       "(default 256 there; longer lines are an error)")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
       "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
@@ -194,6 +195,15 @@ void validate(const Config& c, const po::variables_map& vm) {
         std::to_string(c.max_len) + " is smaller than --min-len " + std::to_string(c.min_len));
   }
   positive("symbols", c.symbols);
+  // Upper bounds on sizes whose cost is paid before training starts (held-out sets, the
+  // positional table, vocabularies, beams), so that a typo is an error instead of a stall.
+  auto at_most = [&](const char* n, int64_t v, int64_t most) {
+    if (given(n) && v > most)
+      bad(n, "at most " + std::to_string(most) + ", got " + std::to_string(v));
+  };
+  at_most("max-len", c.max_len, 10000);
+  at_most("symbols", c.symbols, 1000000);
+  at_most("beam", c.beam, 1000);
   positive("min-freq", c.min_freq);
   positive("valid-size", c.valid_size);
   positive("d-model", c.d_model);
@@ -289,16 +299,20 @@ bool parse_config(const std::string& command, const std::vector<std::string>& ar
     if (vm.count("config")) {
       const std::string path = vm["config"].as<std::string>();
       std::ifstream in(path);
+      // A folder opens as an empty stream on Linux: it would read as an empty configuration.
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec))
+        throw RunError("--config: '" + path + "' is a folder, not a file");
       if (!in) throw RunError("--config: cannot read '" + path + "'");
       try {
         po::store(po::parse_config_file(in, groups), vm);  // the command line already won
-      } catch (const po::error& e) {
-        throw UsageError(path + ": " + e.what());
+      } catch (po::error& e) {
+        throw UsageError(path + ": " + message_of(e));
       }
     }
     po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
+  } catch (po::error& e) {
+    throw UsageError(message_of(e));
   }
   resolve(c, vm);
   validate(c, vm);

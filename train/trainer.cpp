@@ -24,6 +24,7 @@
 #include "optim/sgd.h"
 #include "train/cli.h"
 #include "train/distributed.h"
+#include "train/memory_check.h"
 
 namespace sg {
 
@@ -159,6 +160,7 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
       throw cli::UsageError("--epochs: only a TSV corpus has epochs; use --steps");
     if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
   }
+  check_model_fits(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size(), true);
   model_ = std::make_unique<Seq2SeqTransformer>(
       model_config(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size()), cfg_.seed);
   // Same parameters on every rank (same seed); a dropout stream of its own per rank.

@@ -183,7 +183,7 @@ TEST_F(ResumeFlags, AFlagContradictingTheCheckpointIsAUsageError) {
   expect_one_error_line(train(resume + std::vector<std::string>{"--task", "reverse"}), 2,
                         "--task: \"reverse\" contradicts the checkpoint's \"copy\"");
   expect_one_error_line(train(resume + std::vector<std::string>{"--no-shuffle"}), 2,
-                        "--no-shuffle: false contradicts the checkpoint's true");
+                        "shuffle: false contradicts the checkpoint's true");
   expect_one_error_line(train(resume + std::vector<std::string>{"--lr", "0.5"}), 2, "--lr: 0.5");
   EXPECT_FALSE(fs::exists(dir_ / "run/ckpt-2.h5"));
   // Repeating the architecture, or changing a run option, is fine.

@@ -102,7 +102,7 @@ TEST(CliBadInput, LongLinesAreRefusedUnlessMaxLenAllowsThem) {
 TEST(CliBadInput, TranslateInputProblemsNameTheLine) {
   ScratchDir dir;
   const auto made = run_seqgrad(
-      concat({"train", "--steps", "0", "--valid-size", "10", "--out", dir / "m"}, tiny_model()),
+      concat({"train", "--steps", "0", "--out", dir / "m"}, tiny_model()),
       dir);
   ASSERT_EQ(made.code, 0) << made.err;
   const std::string ck = dir / "m/latest.h5";
@@ -125,7 +125,7 @@ TEST(CliBadInput, DivergingLossStopsAndKeepsTheLastGoodCheckpoint) {
   const auto r =
       run_seqgrad(concat({"train", "--optim", "sgd", "--lr", "1e30", "--schedule", "constant",
                           "--clip-norm", "0", "--steps", "50", "--save-every", "1", "--eval-every",
-                          "0", "--valid-size", "10", "--out", dir / "run"},
+                          "0", "--out", dir / "run"},
                          tiny_model()),
                   dir);
   expect_error(r, 1, {"non-finite", "ckpt-"});
