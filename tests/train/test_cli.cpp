@@ -179,7 +179,7 @@ TEST(Cli, OptionValuesTheDataLibraryRejectsAreUsageErrors) {
   ScratchDir dir;
   // Two symbols of length <= 3 cannot give 1000 distinct held-out sequences.
   expect_error(run_seqgrad(concat({"train", "--symbols", "2", "--max-len", "3", "--steps", "0"},
-                                  testing::tiny_model()),
+                                  testing::cli_tiny_model()),
                            dir),
                2, {"--valid-size", "--symbols"});
   expect_error(run_seqgrad({"train", "--task", "tsv", "--steps", "0"}, dir), 2, {"--train"});

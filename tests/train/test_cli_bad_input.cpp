@@ -18,7 +18,7 @@ using testing::concat;
 using testing::expect_error;
 using testing::run_seqgrad;
 using testing::ScratchDir;
-using testing::tiny_model;
+using testing::cli_tiny_model;
 
 // `seqgrad train --task tsv` on the given training file (tiny model, no steps: reading the data
 // and writing ckpt-0.h5 is all it does).
@@ -26,7 +26,7 @@ testing::RunResult train_tsv(const ScratchDir& dir, const std::string& train,
                              const std::vector<std::string>& more = {}) {
   return run_seqgrad(concat(concat({"train", "--task", "tsv", "--train", train, "--steps", "0",
                                     "--out", dir / "out"},
-                                   tiny_model()),
+                                   cli_tiny_model()),
                             more),
                      dir);
 }
@@ -102,7 +102,7 @@ TEST(CliBadInput, LongLinesAreRefusedUnlessMaxLenAllowsThem) {
 TEST(CliBadInput, TranslateInputProblemsNameTheLine) {
   ScratchDir dir;
   const auto made = run_seqgrad(
-      concat({"train", "--steps", "0", "--out", dir / "m"}, tiny_model()),
+      concat({"train", "--steps", "0", "--valid-size", "10", "--out", dir / "m"}, cli_tiny_model()),
       dir);
   ASSERT_EQ(made.code, 0) << made.err;
   const std::string ck = dir / "m/latest.h5";
@@ -125,8 +125,8 @@ TEST(CliBadInput, DivergingLossStopsAndKeepsTheLastGoodCheckpoint) {
   const auto r =
       run_seqgrad(concat({"train", "--optim", "sgd", "--lr", "1e30", "--schedule", "constant",
                           "--clip-norm", "0", "--steps", "50", "--save-every", "1", "--eval-every",
-                          "0", "--out", dir / "run"},
-                         tiny_model()),
+                          "0", "--valid-size", "10", "--out", dir / "run"},
+                         cli_tiny_model()),
                   dir);
   expect_error(r, 1, {"non-finite", "ckpt-"});
   const std::string latest = dir / "run/latest.h5";

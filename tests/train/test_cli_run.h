@@ -106,7 +106,7 @@ inline void expect_error(const RunResult& r, int code, const std::vector<std::st
 }
 
 // Options of a tiny, fast model for runs in tests.
-inline std::vector<std::string> tiny_model() {
+inline std::vector<std::string> cli_tiny_model() {
   return {"--d-model",    "32", "--heads",      "2", "--ff",      "64",
           "--enc-layers", "1",  "--dec-layers", "1", "--threads", "1"};
 }

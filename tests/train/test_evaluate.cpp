@@ -74,7 +74,7 @@ TEST(Evaluate, EvalCommandPrintsTheSpecFields) {
   ScratchDir dir;
   const auto made = run_seqgrad(
       concat({"train", "--steps", "0", "--valid-size", "12", "--out", dir / "m", "--seed", "3"},
-             testing::tiny_model()),
+             testing::cli_tiny_model()),
       dir);
   ASSERT_EQ(made.code, 0) << made.err;
   const std::string ck = dir / "m/ckpt-0.h5";

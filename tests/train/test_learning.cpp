@@ -42,7 +42,7 @@ class Learning : public ::testing::Test {
                             file,    "--batch",      "8",   "--steps",      "300",   "--lr",
                             "0.003", "--warmup",     "30",  "--eval-every", "100",   "--log-every",
                             "50",    "--save-every", "0",   "--json",       "--out", *dir_ / "run"},
-                           testing::tiny_model()),
+                           testing::cli_tiny_model()),
                     *dir_);
   }
   static void TearDownTestSuite() { delete dir_; }
