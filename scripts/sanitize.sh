@@ -9,19 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The Debian packages of scripts/setup.sh (g++ brings libasan and libubsan with it).
-packages=(g++ cmake make libboost-program-options-dev libhdf5-dev libopenblas-openmp-dev
-          nlohmann-json3-dev libgtest-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "sanitize: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+./scripts/install_packages.sh
 
 if [ ! -f build-asan/CMakeCache.txt ] || [ ! -f build-asan/Makefile ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
