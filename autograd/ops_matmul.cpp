@@ -1,5 +1,5 @@
-// Matrix products on CBLAS (OpenBLAS, which threads itself: never call GEMM inside an OpenMP
-// region). Operands are passed to GEMM in place whenever their last two dims are a row-major
+// Matrix products on CBLAS (OpenBLAS's OpenMP build: it threads a large product itself and runs
+// single-threaded when called inside a parallel region, where batches of small products go). Operands are passed to GEMM in place whenever their last two dims are a row-major
 // matrix or the transpose of one (a transposed view becomes a CblasTrans flag, a sliced view a
 // larger leading dim); only other layouts are copied. Backward products are single GEMM calls
 // with flipped trans flags, so no transpose is ever materialized.
@@ -109,27 +109,37 @@ int64_t operand_rows(const Operand& o) {
   return o.t.shape()[0];
 }
 
+// Below this many multiply-adds per product, a batch of products runs in parallel over the batch,
+// one single-threaded GEMM per product; above it, one product after another, each threaded by
+// OpenBLAS. Per-head attention products (T x T x C/H) are far below it, FFN ones far above.
+constexpr int64_t kSmallGemm = 1 << 20;
+
 // out[i] (m, n) = op(X[i]) op(Y[i]) for every index i of `batch`, out contiguous (batch..., m, n).
-// fx / fy use X^T / Y^T instead (a flipped trans flag).
+// fx / fy use X^T / Y^T instead (a flipped trans flag). Each product is written by one thread,
+// and OpenBLAS runs single-threaded inside a parallel region, so results do not depend on timing.
 template <class T>
 void gemm_batched(const Shape& batch, const Operand& x, bool fx, const Operand& y, bool fy,
                   int64_t m, int64_t n, int64_t k, T* out) {
   const int64_t nb = static_cast<int64_t>(batch.size()), count = shape_numel(batch);
   const T *px = x.ptr<T>(), *py = y.ptr<T>();
-  std::vector<int64_t> idx(nb, 0);
-  int64_t ox = 0, oy = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    gemm<T>(x.lay.trans != fx, y.lay.trans != fy, m, n, k, px + ox, x.lay.ld, py + oy, y.lay.ld,
-            T(0), out + i * m * n, n);
-    for (int64_t d = nb - 1; d >= 0; --d) {
-      ox += x.bstrides[d];
-      oy += y.bstrides[d];
-      if (++idx[d] < batch[d]) break;
-      ox -= x.bstrides[d] * batch[d];
-      oy -= y.bstrides[d] * batch[d];
-      idx[d] = 0;
+  auto run = [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t ox = 0, oy = 0;
+      for (int64_t d = nb - 1, rem = i; d >= 0; --d) {
+        const int64_t j = rem % batch[d];
+        rem /= batch[d];
+        ox += j * x.bstrides[d];
+        oy += j * y.bstrides[d];
+      }
+      gemm<T>(x.lay.trans != fx, y.lay.trans != fy, m, n, k, px + ox, x.lay.ld, py + oy,
+              y.lay.ld, T(0), out + i * m * n, n);
     }
-  }
+  };
+  if (count > 1 && m * n * k < kSmallGemm)
+    parallel_for(count, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(m * n * k, 1)),
+                 run);
+  else
+    run(0, count);
 }
 
 [[noreturn]] void mismatch(const char* op, const char* what, const Tensor& a, const Tensor& b,

@@ -1,5 +1,6 @@
 // seqgrad <command> [options]: dispatches to a command and turns every failure into one line on
 // stderr that begins "seqgrad: error:", with exit code 2 for usage errors and 1 otherwise.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -67,14 +68,21 @@ int run_command(int argc, char** argv) {
 
 // Under mpirun, a rank that fails takes the whole job down rather than leaving the others waiting.
 int main(int argc, char** argv) {
-  // Threads that wait for work sleep instead of spinning: a spinning thread takes the core from
-  // the one doing the work whenever the machine has other load, which made 2-thread steps 6x
-  // slower than 1-thread ones on a busy 2-core machine. libgomp reads the policy when it loads,
-  // before main, so it is set by executing this program once more; a user's own setting wins.
-  if (!std::getenv("OMP_WAIT_POLICY")) {
-    ::setenv("OMP_WAIT_POLICY", "passive", 1);
+  // Threads that wait for work spin briefly, then sleep. Long spinning (libgomp's default) takes
+  // the core from the thread doing the work whenever the machine has other load: 2-thread steps
+  // ran 6x slower than 1-thread ones on a busy 2-core machine. Never spinning costs a futex
+  // wake-up per parallel region: toy steps ran 38 ms instead of 30 ms on an idle one (see
+  // bench/README.md). libgomp reads these variables when it loads, before main, so they are set
+  // by executing this program once more; a user's own setting of either wins.
+  if (!std::getenv("OMP_WAIT_POLICY") && !std::getenv("GOMP_SPINCOUNT")) {
+    ::setenv("GOMP_SPINCOUNT", "3000", 1);
     ::execv("/proc/self/exe", argv);  // on failure, carry on with the default policy
   }
+  // Tensors up to 32 MB come from the heap and freed memory stays there, instead of every buffer of
+  // 128 KB or more being a fresh mmap: a training step or decoding step allocates the same sizes
+  // as the one before, and fresh pages cost a page fault each (decoding ran 15% faster).
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   try {
     sg::dist::init(&argc, &argv);
   } catch (const std::exception& e) {
