@@ -1,8 +1,8 @@
 // Neural-network ops: softmax, log_softmax, layer_norm, embedding, masked_fill, dropout and
 // cross_entropy. Each op is a fused forward kernel, its backward kernel directly below, and the
 // public function that runs the forward and records the backward. Kernels loop over rows; rows are
-// independent and run in parallel, while every reduction runs serially in a fixed order (summing in
-// double), so results are deterministic and do not depend on the number of threads.
+// independent and run in parallel, while every reduction runs in a fixed order within its thread
+// (summing in double), so results are deterministic and do not depend on the number of threads.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -208,6 +208,22 @@ Tensor log_softmax(const Tensor& x_in, int64_t dim) {
 
 namespace {
 
+// sum_{i < n} f(i) in double, in kLanes interleaved partial sums added up in a fixed order: the
+// compiler vectorizes it (one running sum is a serial chain it may not reorder), and the result
+// still depends only on n, never on timing or threads.
+template <class F>
+double lane_sum(int64_t n, F f) {
+  constexpr int64_t kLanes = 16;
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int64_t j = 0; j < kLanes; ++j) acc[j] += f(i + j);
+  double s = 0;
+  for (; i < n; ++i) s += f(i);
+  for (int64_t j = 0; j < kLanes; ++j) s += acc[j];
+  return s;
+}
+
 // ---- layer_norm over the last dim. x, y: (R, C) (all leading dims flattened into R rows);
 // w, b: (C) or null; mean, rstd: (R).
 // mean = sum_c x_c / C, var = sum_c (x_c - mean)^2 / C (biased), rstd = 1 / sqrt(var + eps),
@@ -219,19 +235,22 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
     for (int64_t r = rb; r < re; ++r) {
       const T* xr = x + r * C;
       T* yr = y + r * C;
-      double sum = 0;
-      for (int64_t c = 0; c < C; ++c) sum += xr[c];
-      const double mu = sum / static_cast<double>(C);
-      double sq = 0;
-      for (int64_t c = 0; c < C; ++c) sq += (xr[c] - mu) * (xr[c] - mu);
+      const double mu = lane_sum(C, [&](int64_t c) { return static_cast<double>(xr[c]); }) / C;
+      const double sq = lane_sum(C, [&](int64_t c) {
+        const double d = xr[c] - mu;
+        return d * d;
+      });
       const T m = static_cast<T>(mu), rs = static_cast<T>(1.0 / std::sqrt(sq / C + eps));
       mean[r] = m;
       rstd[r] = rs;
-      for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs;
-      if (w)
-        for (int64_t c = 0; c < C; ++c) yr[c] *= w[c];
-      if (b)
-        for (int64_t c = 0; c < C; ++c) yr[c] += b[c];
+      if (w && b)
+        for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs * w[c] + b[c];
+      else if (w)
+        for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs * w[c];
+      else if (b)
+        for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs + b[c];
+      else
+        for (int64_t c = 0; c < C; ++c) yr[c] = (xr[c] - m) * rs;
     }
   });
 }
@@ -250,17 +269,12 @@ void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, c
         const T *xr = x + r * C, *gr = g + r * C;
         T* gxr = gx + r * C;
         const T m = mean[r], rs = rstd[r];
-        double sum_gh = 0, sum_ghx = 0;
-        for (int64_t c = 0; c < C; ++c) {
-          const T gh = w ? gr[c] * w[c] : gr[c];
-          sum_gh += gh;
-          sum_ghx += static_cast<double>(gh) * ((xr[c] - m) * rs);
-        }
+        auto gh = [&](int64_t c) { return w ? gr[c] * w[c] : gr[c]; };
+        const double sum_gh = lane_sum(C, [&](int64_t c) { return static_cast<double>(gh(c)); });
+        const double sum_ghx =
+            lane_sum(C, [&](int64_t c) { return static_cast<double>(gh(c)) * ((xr[c] - m) * rs); });
         const T a = static_cast<T>(sum_gh / C), bb = static_cast<T>(sum_ghx / C);
-        for (int64_t c = 0; c < C; ++c) {
-          const T gh = w ? gr[c] * w[c] : gr[c];
-          gxr[c] = rs * (gh - a - (xr[c] - m) * rs * bb);
-        }
+        for (int64_t c = 0; c < C; ++c) gxr[c] = rs * (gh(c) - a - (xr[c] - m) * rs * bb);
       }
     });
   }
@@ -268,13 +282,13 @@ void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, c
   parallel_for(C, row_grain(R), [&](int64_t cb, int64_t ce) {
     std::vector<double> aw(gw ? ce - cb : 0, 0.0), ab(gb ? ce - cb : 0, 0.0);
     for (int64_t r = 0; r < R; ++r) {
-      const T *xr = x + r * C, *gr = g + r * C;
+      const T *xr = x + r * C + cb, *gr = g + r * C + cb;
       const T m = mean[r], rs = rstd[r];
       if (gw)
-        for (int64_t c = cb; c < ce; ++c)
-          aw[c - cb] += static_cast<double>(gr[c]) * ((xr[c] - m) * rs);
+        for (int64_t c = 0; c < ce - cb; ++c)
+          aw[c] += static_cast<double>(gr[c]) * ((xr[c] - m) * rs);
       if (gb)
-        for (int64_t c = cb; c < ce; ++c) ab[c - cb] += gr[c];
+        for (int64_t c = 0; c < ce - cb; ++c) ab[c] += gr[c];
     }
     for (int64_t c = cb; c < ce; ++c) {
       if (gw) gw[c] = static_cast<T>(aw[c - cb]);
