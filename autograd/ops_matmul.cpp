@@ -1,8 +1,9 @@
 // Matrix products on CBLAS (OpenBLAS's OpenMP build: it threads a large product itself and runs
-// single-threaded when called inside a parallel region, where batches of small products go). Operands are passed to GEMM in place whenever their last two dims are a row-major
-// matrix or the transpose of one (a transposed view becomes a CblasTrans flag, a sliced view a
-// larger leading dim); only other layouts are copied. Backward products are single GEMM calls
-// with flipped trans flags, so no transpose is ever materialized.
+// single-threaded when called inside a parallel region, where batches of small products go).
+// Operands are passed to GEMM in place whenever their last two dims are a row-major matrix or the
+// transpose of one (a transposed view becomes a CblasTrans flag, a sliced view a larger leading
+// dim); only other layouts are copied. Backward products are single GEMM calls with flipped trans
+// flags, so no transpose is ever materialized.
 #include <cblas.h>
 
 #include <algorithm>
@@ -131,8 +132,8 @@ void gemm_batched(const Shape& batch, const Operand& x, bool fx, const Operand& 
         ox += j * x.bstrides[d];
         oy += j * y.bstrides[d];
       }
-      gemm<T>(x.lay.trans != fx, y.lay.trans != fy, m, n, k, px + ox, x.lay.ld, py + oy,
-              y.lay.ld, T(0), out + i * m * n, n);
+      gemm<T>(x.lay.trans != fx, y.lay.trans != fy, m, n, k, px + ox, x.lay.ld, py + oy, y.lay.ld,
+              T(0), out + i * m * n, n);
     }
   };
   if (count > 1 && m * n * k < kSmallGemm)
