@@ -1,8 +1,43 @@
 #include "layers/decoder_layer.h"
 
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "autograd/engine.h"
 #include "autograd/ops.h"
 
 namespace sg {
+
+namespace {
+
+// Writes x (B, H, 1, Dh) at position len of buf (B, H, cap, Dh), first doubling cap if the buffer
+// is full (or allocating it), and returns the view (B, H, len + 1, Dh) of the filled positions.
+// Views handed out earlier stay valid: they cover positions that are never written again.
+Tensor append_position(Tensor& buf, int64_t len, const Tensor& x_in) {
+  const Tensor x = x_in.contiguous_data();
+  const int64_t B = x.size(0), H = x.size(1), Dh = x.size(3);
+  const size_t row = Dh * dtype_size(x.dtype());  // bytes of one position of one head
+  int64_t cap = buf.defined() ? buf.size(2) : 0;
+  if (len == cap) {
+    const int64_t grown = std::max<int64_t>(16, 2 * cap);
+    Tensor fresh = Tensor::empty({B, H, grown, Dh}, x.dtype());
+    if (len > 0) {
+      const Tensor old = buf.contiguous_data();
+      for (int64_t r = 0; r < B * H; ++r)
+        std::memcpy(static_cast<char*>(fresh.raw_data()) + r * grown * row,
+                    static_cast<const char*>(old.raw_data()) + r * cap * row, len * row);
+    }
+    buf = fresh;
+    cap = grown;
+  }
+  char* dst = static_cast<char*>(buf.raw_data());
+  const char* src = static_cast<const char*>(x.raw_data());
+  for (int64_t r = 0; r < B * H; ++r) std::memcpy(dst + (r * cap + len) * row, src + r * row, row);
+  return Tensor::view_of(buf, {B, H, len + 1, Dh}, {H * cap * Dh, cap * Dh, Dh, 1}, buf.offset());
+}
+
+}  // namespace
 
 DecoderLayer::DecoderLayer(const LayerConfig& c, Generator* dg, Generator& init, DType dtype)
     : self_attn(c.d_model, c.heads, c.dropout, dg, init, dtype),
@@ -43,21 +78,21 @@ Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const IntTen
 
 void DecoderLayer::start_cache(DecoderCache& cache, const Tensor& memory) const {
   cache.self_kv = KeyValue{};
+  cache.self_buf = KeyValue{};
   cache.cross_kv = multihead_attn.project_kv(memory);
 }
 
 Tensor DecoderLayer::step(const Tensor& y_t, DecoderCache& cache, const IntTensor* mem_mask,
                           DecoderWeights* w) const {
+  if (grad_enabled())
+    throw std::logic_error("DecoderLayer::step: decoding runs without gradients (NoGradGuard)");
   Tensor* ws = w ? &w->self_attn : nullptr;
   Tensor* wc = w ? &w->cross_attn : nullptr;
   const Tensor sa_in = norm_first_ ? norm1.forward(y_t) : y_t;
   const KeyValue kv_t = self_attn.project_kv(sa_in);  // (B, H, 1, Dh)
-  if (cache.self_kv.k.defined()) {
-    cache.self_kv.k = concat({cache.self_kv.k, kv_t.k}, 2);
-    cache.self_kv.v = concat({cache.self_kv.v, kv_t.v}, 2);
-  } else {
-    cache.self_kv = kv_t;
-  }
+  const int64_t len = cache.self_kv.k.defined() ? cache.self_kv.k.size(2) : 0;
+  cache.self_kv.k = append_position(cache.self_buf.k, len, kv_t.k);
+  cache.self_kv.v = append_position(cache.self_buf.v, len, kv_t.v);
   // The new position attends to every cached position and itself: nothing later exists yet, so
   // the causal mask is implicit.
   if (norm_first_) {

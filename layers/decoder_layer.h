@@ -12,7 +12,8 @@
 namespace sg {
 
 struct DecoderCache {
-  KeyValue self_kv;   // (B, H, t, Dh), grows by one position per step
+  KeyValue self_kv;   // (B, H, t, Dh), grows by one position per step: a view of self_buf
+  KeyValue self_buf;  // (B, H, capacity, Dh), doubled when full, so a step copies one position
   KeyValue cross_kv;  // (B, H, S, Dh), projected from the memory once
 };
 
@@ -33,6 +34,7 @@ class DecoderLayer : public Module {
 
   void start_cache(DecoderCache& cache, const Tensor& memory) const;
   // y_t: (B, 1, C), the input at the next position; appends its keys and values to the cache.
+  // Decoding only: it runs without recording (the cache is written in place).
   Tensor step(const Tensor& y_t, DecoderCache& cache, const IntTensor* mem_mask,
               DecoderWeights* weights = nullptr) const;
 

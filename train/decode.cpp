@@ -31,6 +31,7 @@ void reorder(DecodeState& st, const std::vector<int64_t>& rows) {
   for (auto& c : st.caches) {
     c.self_kv.k = take_rows(c.self_kv.k, rows);
     c.self_kv.v = take_rows(c.self_kv.v, rows);
+    c.self_buf = c.self_kv;  // full: the next step grows it
   }
 }
 
