@@ -27,6 +27,7 @@ struct BenchConfig {
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
   int64_t batch = 64, length = 10, symbols = 10, steps = 30, warmup_steps = 3;
   int64_t decode = 0;  // > 0: time greedy decoding of this many sequences instead of training
+  bool sgemm = false;  // time plain cblas_sgemm instead of training
   int threads = 1;
   bool json = false;
 };
@@ -78,6 +79,53 @@ int bench_decode(Seq2SeqTransformer& model, const BenchConfig& c) {
   return 0;
 }
 
+// The sgemm rate the training step is measured against: plain cblas_sgemm, C = A B, on a large
+// square product (the rate OpenBLAS peaks at) and on the step's largest product, the first
+// feed-forward GEMM (B*T, ff) = (B*T, d) (d, ff). Each shape runs for at least a second after one
+// untimed call.
+int bench_sgemm(const BenchConfig& c) {
+  struct Gemm {
+    const char* name;
+    int64_t m, n, k;
+  };
+  const int64_t bt = c.batch * (c.length + 1);
+  const Gemm shapes[] = {{"square", 2048, 2048, 2048}, {"feed_forward", bt, c.ff, c.d_model}};
+  nlohmann::json results = nlohmann::json::array();
+  for (const Gemm& s : shapes) {
+    std::vector<float> a(s.m * s.k), b(s.k * s.n), out(s.m * s.n);
+    Generator g(7);
+    for (float& v : a) v = static_cast<float>(g.uniform() - 0.5);
+    for (float& v : b) v = static_cast<float>(g.uniform() - 0.5);
+    auto run = [&] {
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s.m, s.n, s.k, 1.0f, a.data(), s.k,
+                  b.data(), s.n, 0.0f, out.data(), s.n);
+    };
+    run();
+    int64_t calls = 0;
+    double dt = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (dt < 1.0) {
+      run();
+      ++calls;
+      dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    const double gflops = 2.0 * s.m * s.n * s.k * calls / dt / 1e9;
+    results.push_back({{"shape", s.name}, {"m", s.m}, {"n", s.n}, {"k", s.k}, {"gflops", gflops}});
+    if (!c.json)
+      std::printf("sgemm %-12s %5lld x %5lld x %5lld  %.1f GFLOP/s\n", s.name,
+                  static_cast<long long>(s.m), static_cast<long long>(s.n),
+                  static_cast<long long>(s.k), gflops);
+  }
+  if (c.json)
+    std::cout << nlohmann::json{{"impl", std::string("seqgrad-") + SEQGRAD_VERSION},
+                                {"mode", "sgemm"},
+                                {"threads", c.threads},
+                                {"sgemm", results}}
+                     .dump()
+              << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& args) {
@@ -96,6 +144,8 @@ int cmd_bench(const std::vector<std::string>& args) {
       "untimed steps first")("threads", po::value(&c.threads)->default_value(c.threads), "threads")(
       "decode", po::value(&c.decode)->default_value(0),
       "time cached greedy decoding of N copy sequences (eval mode) instead of training")(
+      "sgemm", po::bool_switch(&c.sgemm),
+      "time plain cblas_sgemm (a 2048^3 product and the feed-forward GEMM) instead of training")(
       "json", po::bool_switch(&c.json), "print one JSON object");
   po::variables_map vm;
   if (!parse_options("bench", args, desc, vm)) return 0;
@@ -113,6 +163,7 @@ int cmd_bench(const std::vector<std::string>& args) {
   if (c.threads < 1) throw UsageError("--threads: must be at least 1");
   set_num_threads(c.threads);
   openblas_set_num_threads(c.threads);
+  if (c.sgemm) return bench_sgemm(c);
 
   ModelConfig mc;
   mc.src_vocab = mc.tgt_vocab = Vocab::kNumSpecial + c.symbols;
