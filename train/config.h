@@ -38,7 +38,7 @@ struct Config {
   int threads = 0;  // 0: all cores
   // run
   std::string out;  // default runs/<task>
-  int64_t save_every = 500, keep = 3, eval_every = 250, patience = 0, log_every = 50;
+  int64_t save_every = 500, keep = 3, eval_every = 50, patience = 0, log_every = 50;
   std::string resume, checkpoint, input;
   int64_t beam = 1, decode_max_len = 0;  // 0: source length * 2 + 10
   bool json = false;

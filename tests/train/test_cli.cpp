@@ -31,7 +31,7 @@ TEST(Cli, EveryCommandHasHelpWithDefaults) {
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
       {"train",
        {"--task arg (=copy)", "--batch arg (=64)", "--lr arg (=0.001)", "--d-model arg (=128)",
-        "--heads arg (=4)", "--steps arg (=3000)", "--eval-every arg (=250)", "--no-shuffle",
+        "--heads arg (=4)", "--steps arg (=3000)", "--eval-every arg (=50)", "--no-shuffle",
         "--config arg", "--dump-config"}},
       {"eval", {"--checkpoint arg", "--data arg", "--beam arg (=1)", "--batch arg (=200)"}},
       {"translate", {"--checkpoint arg", "--input arg", "--beam arg (=1)"}},
