@@ -31,4 +31,23 @@ void parallel_for(int64_t n, int64_t grain, F&& f) {
   }
 }
 
+// f() and g() at the same time on two threads, when the pool has exactly two (serially
+// otherwise): for two independent products of equal size, each GEMM single-threaded inside the
+// region. Neither may throw.
+template <class F, class G>
+void parallel_invoke(F&& f, G&& g) {
+  if (num_threads() != 2) {
+    f();
+    g();
+    return;
+  }
+#pragma omp parallel num_threads(2)
+  {
+    if (omp_thread_id() == 0)
+      f();
+    else if (omp_thread_id() == 1)
+      g();
+  }
+}
+
 }  // namespace sg
