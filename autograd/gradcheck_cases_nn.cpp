@@ -102,6 +102,26 @@ std::vector<GradCase> nn_grad_cases() {
          const IntTensor mask({3, 4}, {0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0});
          return GradProblem{{x}, [=] { return softmax(masked_fill(x, mask, -inf), -1); }};
        }},
+      // A key-padding mask (B, 1, 1, Tk) onto scores (B, H, Tq, Tk); batch 1 is masked entirely,
+      // so its rows are zeros with a zero gradient.
+      {"masked_softmax_broadcast_mask", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({2, 2, 3, 4}, g, -2, 2);
+         const IntTensor mask({2, 1, 1, 4}, {0, 0, 1, 0, 1, 1, 1, 1});
+         return GradProblem{{x}, [=] { return masked_softmax(x, &mask, 0.5); }};
+       }},
+      {"masked_softmax_no_mask_size1", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({3, 1, 5}, g, -2, 2);
+         return GradProblem{{x}, [=] { return masked_softmax(x, nullptr, 1.3); }};
+       }},
+      // A causal mask, and x on two paths: masked_softmax(x) * x.
+      {"masked_softmax_causal_reused", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({2, 3, 3}, g, -2, 2);
+         const IntTensor mask({1, 3, 3}, {0, 1, 1, 0, 0, 1, 0, 0, 0});
+         return GradProblem{{x}, [=] { return mul(masked_softmax(x, &mask, 0.7), x); }};
+       }},
       // A fresh generator per call, so every evaluation uses the same mask.
       {"dropout", "op",
        [](Generator& g) {

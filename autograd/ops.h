@@ -31,21 +31,41 @@ Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
 Tensor gelu(const Tensor& x);  // exact: x * Phi(x), as torch.nn.functional.gelu
 
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-inline Tensor operator+(const Tensor& a, double s) { return add(a, s); }
-inline Tensor operator-(const Tensor& a, double s) { return add(a, -s); }
-inline Tensor operator*(const Tensor& a, double s) { return mul(a, s); }
-inline Tensor operator*(double s, const Tensor& a) { return mul(a, s); }
-inline Tensor operator/(const Tensor& a, double s) { return mul(a, 1.0 / s); }
-inline Tensor operator-(const Tensor& x) { return neg(x); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+inline Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+inline Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+inline Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+inline Tensor operator+(const Tensor& a, double s) {
+  return add(a, s);
+}
+inline Tensor operator-(const Tensor& a, double s) {
+  return add(a, -s);
+}
+inline Tensor operator*(const Tensor& a, double s) {
+  return mul(a, s);
+}
+inline Tensor operator*(double s, const Tensor& a) {
+  return mul(a, s);
+}
+inline Tensor operator/(const Tensor& a, double s) {
+  return mul(a, 1.0 / s);
+}
+inline Tensor operator-(const Tensor& x) {
+  return neg(x);
+}
 
 // ---- broadcasting and reductions (ops_reduce.cpp)
-Shape broadcast_shapes(const Shape& a, const Shape& b);  // throws if incompatible
+Shape broadcast_shapes(const Shape& a, const Shape& b);    // throws if incompatible
 Tensor broadcast_to(const Tensor& x, const Shape& shape);  // stride-0 view; backward: sum_to
-Tensor sum_to(const Tensor& x, const Shape& shape);        // sums broadcast dims; backward: broadcast_to
+Tensor sum_to(const Tensor& x, const Shape& shape);  // sums broadcast dims; backward: broadcast_to
 Tensor sum(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim = false);
 Tensor sum(const Tensor& x);  // all elements, shape {}
 Tensor mean(const Tensor& x, const std::vector<int64_t>& axes, bool keepdim = false);
@@ -77,6 +97,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps 
 Tensor embedding(const Tensor& weight, const IntTensor& ids);
 // Where mask (broadcastable to x) is nonzero, the result is `value` and the gradient zero.
 Tensor masked_fill(const Tensor& x, const IntTensor& mask, double value);
+// softmax over the last dim of scale * x with -inf where mask (broadcastable to x; null: none)
+// is nonzero: attention's scale, mask and softmax in one pass, forward and backward.
+Tensor masked_softmax(const Tensor& x, const IntTensor* mask, double scale = 1.0);
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
 // takes one g.uniform() per element in order. p in [0, 1] (else throws); p == 1 gives zeros.
 // In eval mode or with p == 0 it returns x itself.

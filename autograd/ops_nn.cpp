@@ -1,8 +1,9 @@
-// Neural-network ops: softmax, log_softmax, layer_norm, embedding, masked_fill, dropout and
-// cross_entropy. Each op is a fused forward kernel, its backward kernel directly below, and the
-// public function that runs the forward and records the backward. Kernels loop over rows; rows are
-// independent and run in parallel, while every reduction runs in a fixed order within its thread
-// (summing in double), so results are deterministic and do not depend on the number of threads.
+// Neural-network ops: softmax, log_softmax, layer_norm, embedding, masked_fill, masked_softmax,
+// dropout and cross_entropy. Each op is a fused forward kernel, its backward kernel directly below,
+// and the public function that runs the forward and records the backward. Kernels loop over rows;
+// rows are independent and run in parallel, while every reduction runs in a fixed order within its
+// thread (summing in double), so results are deterministic and do not depend on the number of
+// threads.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -425,24 +426,31 @@ void masked_fill_kernel(const T* x, T* y, const Shape& shape, const Shape& mstri
   });
 }
 
-// Strides that read `mask` as if broadcast to `shape`; throws unless it broadcasts.
-Shape mask_strides(const IntTensor& mask, const Shape& shape) {
+// Strides that read a mask of shape `mshape` as if broadcast to `shape`; throws unless it
+// broadcasts.
+Shape mask_strides(const Shape& mshape, const Shape& shape, const char* op) {
   const int64_t nd = static_cast<int64_t>(shape.size());
-  const int64_t lead = nd - static_cast<int64_t>(mask.shape.size());
-  if (lead < 0 || broadcast_shapes(mask.shape, shape) != shape)
-    throw std::invalid_argument("masked_fill: mask " + shape_str(mask.shape) +
+  const int64_t lead = nd - static_cast<int64_t>(mshape.size());
+  bool fits = lead >= 0;
+  try {
+    fits = fits && broadcast_shapes(mshape, shape) == shape;
+  } catch (const std::invalid_argument&) {
+    fits = false;
+  }
+  if (!fits)
+    throw std::invalid_argument(std::string(op) + ": mask " + shape_str(mshape) +
                                 " does not broadcast to " + shape_str(shape));
-  const Shape ms = contiguous_strides(mask.shape);
+  const Shape ms = contiguous_strides(mshape);
   Shape st(nd, 0);
   for (int64_t d = lead; d < nd; ++d)
-    if (mask.shape[d - lead] != 1) st[d] = ms[d - lead];
+    if (mshape[d - lead] != 1) st[d] = ms[d - lead];
   return st;
 }
 
 }  // namespace
 
 Tensor masked_fill(const Tensor& x_in, const IntTensor& mask, double value) {
-  const Shape mst = mask_strides(mask, x_in.shape());
+  const Shape mst = mask_strides(mask.shape, x_in.shape(), "masked_fill");
   const Tensor x = x_in.contiguous_data();
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   dispatch(x.dtype(), [&](auto z) {
@@ -460,6 +468,89 @@ Tensor masked_fill(const Tensor& x_in, const IntTensor& mask, double value) {
                   dispatch(g.dtype(), [&](auto z) {
                     using T = decltype(z);
                     masked_fill_kernel(g.data<T>(), gx.data<T>(), shape, mst, saved->data(), T(0));
+                  });
+                  return std::vector<Tensor>{gx};
+                });
+}
+
+namespace {
+
+// ---- masked_softmax over the last dim, fusing attention's scale, mask and softmax. x, y: (R, L)
+// (leading dims flattened); mask read through strides as in masked_fill.
+// s_k = mask_k ? -inf : scale * x_k, y = softmax(s); a fully masked row gives y = 0.
+template <class T>
+void masked_softmax_forward(const T* x, T* y, const Shape& shape, const Shape& mst,
+                            const int64_t* mask, T scale) {
+  const int64_t nd = static_cast<int64_t>(shape.size()), L = shape.back();
+  const int64_t R = L == 0 ? 0 : shape_numel(shape) / L, ms = mask ? mst.back() : 0;
+  parallel_for(R, row_grain(L), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const T* xr = x + r * L;
+      T* yr = y + r * L;
+      const int64_t* mr = nullptr;
+      if (mask) {
+        int64_t mo = 0;  // the mask offset of row r
+        for (int64_t d = nd - 2, rem = r; d >= 0; --d) {
+          mo += (rem % shape[d]) * mst[d];
+          rem /= shape[d];
+        }
+        mr = mask + mo;
+      }
+      auto live = [&](int64_t k) { return !mr || mr[k * ms] == 0; };
+      T m = static_cast<T>(kNegInf);
+      for (int64_t k = 0; k < L; ++k)
+        if (live(k)) m = std::max(m, scale * xr[k]);
+      if (m == static_cast<T>(kNegInf)) {
+        std::fill(yr, yr + L, T(0));
+        continue;
+      }
+      double sum = 0;
+      for (int64_t k = 0; k < L; ++k) {
+        yr[k] = live(k) ? std::exp(scale * xr[k] - m) : T(0);
+        sum += yr[k];
+      }
+      const T inv = static_cast<T>(1.0 / sum);
+      for (int64_t k = 0; k < L; ++k) yr[k] *= inv;
+    }
+  });
+}
+
+// gx_k = scale * y_k (g_k - sum_j g_j y_j); masked entries have y = 0, so their gradient is 0.
+template <class T>
+void masked_softmax_backward(const T* y, const T* g, T* gx, int64_t R, int64_t L, T scale) {
+  parallel_for(R, row_grain(L), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const T *yr = y + r * L, *gr = g + r * L;
+      T* gxr = gx + r * L;
+      const T d = static_cast<T>(lane_sum(L, [&](int64_t k) { return double(gr[k]) * yr[k]; }));
+      for (int64_t k = 0; k < L; ++k) gxr[k] = scale * (yr[k] * (gr[k] - d));
+    }
+  });
+}
+
+}  // namespace
+
+Tensor masked_softmax(const Tensor& x_in, const IntTensor* mask, double scale) {
+  if (x_in.dim() == 0) throw std::invalid_argument("masked_softmax: x must have at least one dim");
+  const Shape mst = mask ? mask_strides(mask->shape, x_in.shape(), "masked_softmax") : Shape{};
+  const Tensor x = x_in.contiguous_data();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto z) {
+    using T = decltype(z);
+    masked_softmax_forward(x.data<T>(), y.data<T>(), x.shape(), mst,
+                           mask ? mask->data.data() : nullptr, static_cast<T>(scale));
+  });
+  if (!needs_record({&x_in})) return y;
+  const Tensor ys = y.detach();  // backward needs only the output
+  return record(y, "masked_softmax", {x_in},
+                [ys, scale](const Tensor& g_in, const std::vector<bool>&) {
+                  const Tensor g = g_in.contiguous_data();
+                  Tensor gx = Tensor::empty(ys.shape(), ys.dtype());
+                  const int64_t L = ys.shape().back(), R = L == 0 ? 0 : ys.numel() / L;
+                  dispatch(ys.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    masked_softmax_backward(ys.data<T>(), g.data<T>(), gx.data<T>(), R, L,
+                                            static_cast<T>(scale));
                   });
                   return std::vector<Tensor>{gx};
                 });

@@ -38,20 +38,20 @@ KeyValue MultiHeadAttention::project_kv(const Tensor& kv_src) const {
   return {split_heads(k), split_heads(v)};
 }
 
-// q = query Wq^T + bq, split into heads and scaled by 1/sqrt(Dh) as PyTorch does: (B, H, Tq, Dh).
+// q = query Wq^T + bq, split into heads: (B, H, Tq, Dh).
 Tensor MultiHeadAttention::project_q(const Tensor& query) const {
   const int64_t C = d_model;
-  const Tensor q = linear(query, slice(in_proj_weight, 0, 0, C), slice(in_proj_bias, 0, 0, C));
-  return mul(split_heads(q), 1.0 / std::sqrt(static_cast<double>(C / heads)));
+  return split_heads(linear(query, slice(in_proj_weight, 0, 0, C), slice(in_proj_bias, 0, 0, C)));
 }
 
-// softmax(q k^T + mask) v, merged back to (B, Tq, C) and projected by out_proj.
+// softmax(q k^T / sqrt(Dh) + mask) v, merged back to (B, Tq, C) and projected by out_proj. The
+// scale, mask and softmax are one fused op (PyTorch scales q before the product instead: the same
+// up to rounding).
 Tensor MultiHeadAttention::attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,
                                         Tensor* weights) const {
   const int64_t B = q.size(0), Tq = q.size(2);
-  Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
-  if (mask) scores = masked_fill(scores, *mask, -std::numeric_limits<double>::infinity());
-  Tensor p = softmax(scores, -1);
+  const Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
+  Tensor p = masked_softmax(scores, mask, 1.0 / std::sqrt(static_cast<double>(d_model / heads)));
   if (weights) *weights = p.detach();
   p = attn_drop_.forward(p);
   const Tensor ctx = matmul(p, kv.v);  // (B, H, Tq, Dh)
@@ -74,8 +74,7 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& kv_src, co
   // Self-attention: q, k and v in one GEMM, (B, T, 3C), then views of its three column blocks.
   const int64_t C = d_model;
   const Tensor qkv = linear(query, in_proj_weight, in_proj_bias);
-  const Tensor q =
-      mul(split_heads(slice(qkv, 2, 0, C)), 1.0 / std::sqrt(static_cast<double>(C / heads)));
+  const Tensor q = split_heads(slice(qkv, 2, 0, C));
   const KeyValue kv{split_heads(slice(qkv, 2, C, 2 * C)), split_heads(slice(qkv, 2, 2 * C, 3 * C))};
   return attend_heads(q, kv, mask, weights);
 }

@@ -121,6 +121,46 @@ TEST(NnReferenceFile, HoldsEveryOp) {
     EXPECT_GT(ops[op], 0) << op;
 }
 
+// ---- masked_softmax: the fused op equals the composition of the PyTorch-checked ones,
+// softmax(masked_fill(scale * x, mask, -inf)), in value and gradient.
+
+TEST(MaskedSoftmax, EqualsScaleMaskedFillSoftmax) {
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(5);
+    const Tensor up = Tensor::randn({2, 3, 4, 5}, g, dt);
+    const IntTensor mask({2, 1, 1, 5}, {0, 0, 1, 0, 1, 1, 1, 1, 1, 1});  // batch 1 fully masked
+    for (const IntTensor* m : {&mask, static_cast<const IntTensor*>(nullptr)}) {
+      Tensor x1 = Tensor::randn({2, 3, 4, 5}, g, dt).set_requires_grad();
+      Tensor x2 = x1.clone().set_requires_grad();
+      const Tensor y1 = masked_softmax(x1, m, 0.125);
+      Tensor s = mul(x2, 0.125);
+      if (m) s = masked_fill(s, *m, -kInf);
+      const Tensor y2 = softmax(s, -1);
+      y1.backward(up);
+      y2.backward(up);
+      const double tol = dt == DType::f64 ? 1e-14 : 1e-6;
+      const auto a = y1.to_vector(), b = y2.to_vector();
+      const auto ga = x1.grad().to_vector(), gb = x2.grad().to_vector();
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_NEAR(a[i], b[i], tol) << i;
+        ASSERT_NEAR(ga[i], gb[i], tol) << i;
+        ASSERT_TRUE(std::isfinite(ga[i]));
+      }
+    }
+  }
+}
+
+TEST(MaskedSoftmax, RejectsAMaskThatDoesNotBroadcast) {
+  const Tensor x = Tensor::zeros({2, 3});
+  const IntTensor mask({3, 3}, std::vector<int64_t>(9, 0));
+  try {
+    masked_softmax(x, &mask, 1.0);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("masked_softmax: mask"), std::string::npos) << e.what();
+  }
+}
+
 // ---- fully masked rows
 
 TEST(Softmax, FullyMaskedRowGivesZerosAndZeroGradient) {
