@@ -1,9 +1,11 @@
 #include "autograd/engine.h"
 
 #include <atomic>
+
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
+#include "autograd/parallel.h"
 
 namespace sg {
 
@@ -68,14 +70,44 @@ Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, B
   return out;
 }
 
-// a += b for contiguous a (owned by the engine) and any-strided b of the same shape.
+Tensor record_window(Tensor out, const char* name, const Tensor& input, WindowFn window) {
+  out = record(std::move(out), name, {input}, nullptr);
+  if (out.grad_fn()) out.grad_fn()->window = std::move(window);
+  return out;
+}
+
+// a += b for a of any strides (a buffer the engine owns, or a window of one) and b of any layout
+// and the same shape. Parallel over rows of the last dim: each element is written by one thread.
 static void add_into(const Tensor& a, const Tensor& b) {
-  Tensor bc = b.contiguous_data();
+  if (a.numel() == 0) return;
+  const Tensor bc = b.contiguous_data();
+  const Shape& shape = a.shape();
+  const int64_t nd = a.dim(), n = a.numel();
+  const int64_t L = a.is_contiguous() || nd == 0 ? n : shape.back();
+  const int64_t rows = L == 0 ? 0 : n / L,
+                ls = a.is_contiguous() || nd == 0 ? 1 : a.strides().back();
   dispatch(a.dtype(), [&](auto z) {
     using T = decltype(z);
     T* pa = a.data<T>();
     const T* pb = bc.data<T>();
-    for (int64_t i = 0, n = a.numel(); i < n; ++i) pa[i] += pb[i];
+    if (rows == 1) {
+      parallel_for(L, kParallelGrain, [&](int64_t s, int64_t e) {
+        for (int64_t i = s; i < e; ++i) pa[i * ls] += pb[i];
+      });
+      return;
+    }
+    parallel_for(rows, std::max<int64_t>(1, kParallelGrain / L), [&](int64_t s, int64_t e) {
+      for (int64_t r = s; r < e; ++r) {
+        int64_t off = 0;
+        for (int64_t d = nd - 2, rem = r; d >= 0; --d) {
+          off += (rem % shape[d]) * a.strides()[d];
+          rem /= shape[d];
+        }
+        T* ar = pa + off;
+        const T* br = pb + r * L;
+        for (int64_t i = 0; i < L; ++i) ar[i * ls] += br[i];
+      }
+    });
   });
 }
 
@@ -93,9 +125,8 @@ static void check_grad(const std::string& op, size_t input, const Shape& shape, 
 // True if nothing but `g` refers to its buffer, and the buffer holds exactly g's elements in
 // order: the engine may then keep or update it in place instead of copying.
 static bool sole_owner(const Tensor& g) {
-  return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
-         g.offset() == 0 && g.is_contiguous() &&
-         g.impl()->storage->nbytes == g.numel() * dtype_size(g.dtype());
+  return g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 && g.offset() == 0 &&
+         g.is_contiguous() && g.impl()->storage->nbytes == g.numel() * dtype_size(g.dtype());
 }
 
 static void accumulate_leaf(TensorImpl* leaf, Tensor g) {
@@ -104,6 +135,37 @@ static void accumulate_leaf(TensorImpl* leaf, Tensor g) {
   } else {
     add_into(Tensor(leaf->grad), g);
   }
+}
+
+static void free_node(Node& node) {
+  node.backward = nullptr;
+  node.window = nullptr;
+  node.edges.clear();
+  node.freed = true;
+}
+
+// The window node's output gradient g goes into its window of the input's gradient: a leaf's
+// .grad or the pending gradient of the input's node, created zero-filled if there is none yet and
+// copied first if the engine does not hold it alone.
+static void add_into_window(const Node& node, const Tensor& g,
+                            std::unordered_map<Node*, Tensor>& grads) {
+  const Edge& e = node.edges.at(0);
+  if (!e.active()) return;
+  Tensor acc;
+  if (e.leaf) {
+    if (!e.leaf->grad) e.leaf->grad = Tensor::zeros(e.shape, e.dtype).impl_ptr();
+    acc = Tensor(e.leaf->grad);
+  } else {
+    auto [slot, fresh] = grads.try_emplace(e.fn.get());
+    if (fresh)
+      slot->second = Tensor::zeros(e.shape, e.dtype);
+    else if (!sole_owner(slot->second))
+      slot->second = slot->second.clone();
+    acc = slot->second;
+  }
+  const Tensor win = node.window(acc);
+  check_grad(node.name + "' window", 0, win.shape(), e.dtype, g);
+  add_into(win, g);
 }
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
@@ -151,6 +213,11 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     Tensor gout = std::move(git->second);
     grads.erase(git);
     check_grad(node->name + "' output", 0, node->out_shape, node->out_dtype, gout);
+    if (node->window) {
+      add_into_window(*node, gout, grads);
+      if (!retain_graph) free_node(*node);
+      continue;
+    }
     std::vector<bool> needs(node->edges.size());
     for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->edges[i].active();
     std::vector<Tensor> gin = node->backward(gout, needs);
@@ -174,11 +241,7 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
         }
       }
     }
-    if (!retain_graph) {
-      node->backward = nullptr;
-      node->edges.clear();
-      node->freed = true;
-    }
+    if (!retain_graph) free_node(*node);
   }
 }
 

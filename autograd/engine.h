@@ -27,6 +27,10 @@ struct Edge {
 using BackwardFn =
     std::function<std::vector<Tensor>(const Tensor& grad_out, const std::vector<bool>& needs)>;
 
+// For an op whose output is a window (a strided view) of its single input: maps the input's
+// gradient buffer to the view that the output's gradient adds into.
+using WindowFn = std::function<Tensor(const Tensor& input_grad)>;
+
 struct Node {
   Node();
   ~Node();
@@ -34,7 +38,8 @@ struct Node {
   Node& operator=(const Node&) = delete;
   std::string name;  // the op's name, used in error messages
   std::vector<Edge> edges;
-  BackwardFn backward;
+  BackwardFn backward;  // unset for a window node
+  WindowFn window;      // set instead of backward by record_window
   Shape out_shape;
   DType out_dtype = DType::f32;
   bool freed = false;
@@ -61,6 +66,12 @@ bool needs_record(const std::vector<Tensor>& inputs);
 // Attaches a node named `name` to `out`, with one edge per input (in order), if needs_record.
 // Returns `out` for chaining.
 Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn);
+
+// For `out` a window of `input` (slice): its gradient is the output's gradient inside
+// window(grad buffer) and zero elsewhere. The engine adds it into that window of the input's
+// accumulated gradient, instead of materializing a zero-filled input-sized tensor per window and
+// adding those up (q, k and v are three windows of one projection).
+Tensor record_window(Tensor out, const char* name, const Tensor& input, WindowFn window);
 
 // Runs reverse mode from `root` with upstream gradient `grad` (same shape and dtype as root).
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph);

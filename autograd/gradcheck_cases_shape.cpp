@@ -25,6 +25,14 @@ std::vector<GradCase> shape_grad_cases() {
                  [](const Tensor& x) { return slice(slice(x, -1, -5, -1), 0, -3, 5); }),
       unary_case("slice_of_transposed", {4, 6},
                  [](const Tensor& x) { return slice(transpose(x, 0, 1), 0, 1, 5, 3); }),
+      // q, k, v-like windows of one node, the last two overlapping, plus a window of the leaf x
+      // itself: the engine adds each into the same accumulated gradient.
+      unary_case("slice_windows_of_one_node", {3, 9},
+                 [](const Tensor& x) {
+                   const Tensor y = mul(x, x);
+                   const Tensor a = slice(y, 1, 0, 3), b = slice(y, 1, 3, 6), c = slice(y, 1, 5, 8);
+                   return add(add(mul(a, b), c), slice(x, 1, 1, 4));
+                 }),
       {"concat", "op",
        [](Generator& g) {
          Tensor a = grad_input({2, 1, 3}, g), b = grad_input({2, 2, 3}, g),

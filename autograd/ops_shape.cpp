@@ -161,7 +161,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims) {
 }
 
 // ---- slice: x[start:end:step] along dim, a view. start/end clamp like Python slicing (negative
-// counts from the end); step >= 1. Backward: zeros of x's shape with g written into the slice.
+// counts from the end); step >= 1. Backward: gx is g inside the slice and 0 elsewhere, which the
+// engine adds straight into the slice of x's accumulated gradient (record_window).
 Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
   dim = wrap_dim(dim, x.dim(), "slice");
   if (step < 1)
@@ -172,15 +173,9 @@ Tensor slice(const Tensor& x, int64_t dim, int64_t start, int64_t end, int64_t s
   end = clamp(end);
   const int64_t len = end > start ? (end - start + step - 1) / step : 0;
   Tensor y = slice_view(x, dim, start, len, step);
-  const Shape xshape = x.shape();
-  const DType dt = x.dtype();
-  return record(y, "slice", {x},
-                [xshape, dt, dim, start, len, step](const Tensor& g, const std::vector<bool>&) {
-                  Tensor gx = Tensor::zeros(xshape, dt);
-                  const Tensor window = slice_view(gx, dim, start, len, step);
-                  dispatch(dt, [&](auto z) { copy_strided<decltype(z)>(g, window); });
-                  return std::vector<Tensor>{gx};
-                });
+  return record_window(y, "slice", x, [dim, start, len, step](const Tensor& gx) {
+    return slice_view(gx, dim, start, len, step);
+  });
 }
 
 // ---- concat: xs[i] (..., n_i, ...) along dim -> (..., sum n_i, ...), a copy.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Side by side: seqgrad bench and shared/bench/torch_ref.py throughput on the same config,
-# alternating the two programs, ROUNDS times each; prints every run and the medians.
+# alternating the two programs, ROUNDS times each, plus `seqgrad bench --sgemm` (the plain sgemm
+# rate at the same thread count) in every round; prints every run and the medians.
 # Usage: bench/compare.sh toy|base [ROUNDS] [SEQGRAD_THREADS]
 # PyTorch runs at its best setting on 2 cores: OPENBLAS_NUM_THREADS=2, --threads 1.
 set -euo pipefail
@@ -15,19 +16,24 @@ torch_ref=../shared/bench/torch_ref.py
 out=$(mktemp)
 for ((i = 0; i < rounds; i++)); do
   build/seqgrad bench "${args[@]}" --threads "$threads" --json | sed 's/^/seqgrad /' | tee -a "$out"
-  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$torch_ref" throughput "${args[@]}" --threads 1 |
+  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$torch_ref" throughput "${args[@]}" --threads 1 2>/dev/null |
     sed 's/^/pytorch /' | tee -a "$out"
+  build/seqgrad bench "${args[@]}" --sgemm --threads "$threads" --json | sed 's/^/sgemm /' | tee -a "$out"
 done
 /usr/bin/python3 - "$out" <<'PY'
 import json, statistics, sys
-runs = {"seqgrad": [], "pytorch": []}
+runs = {"seqgrad": [], "pytorch": [], "sgemm": []}
 for line in open(sys.argv[1]):
     impl, js = line.split(" ", 1)
     runs[impl].append(json.loads(js))
-med = {k: {f: statistics.median(r[f] for r in v) for f in ("tokens_per_s", "ms_per_step", "peak_rss_mb")}
-       for k, v in runs.items()}
+med = {k: {f: statistics.median(r[f] for r in runs[k]) for f in ("tokens_per_s", "ms_per_step", "peak_rss_mb")}
+       for k in ("seqgrad", "pytorch")}
 for k, m in med.items():
     print(f"median {k:8s} {m['tokens_per_s']:9.0f} tokens/s {m['ms_per_step']:8.1f} ms/step {m['peak_rss_mb']:7.1f} MB peak RSS")
 print(f"speedup seqgrad/pytorch: {med['seqgrad']['tokens_per_s'] / med['pytorch']['tokens_per_s']:.2f}x")
+gf = statistics.median(r["gflops"] for r in runs["seqgrad"])
+for i, shape in enumerate(r["shape"] for r in runs["sgemm"][0]["sgemm"]):
+    peak = statistics.median(r["sgemm"][i]["gflops"] for r in runs["sgemm"])
+    print(f"seqgrad {gf:.1f} GFLOP/s = {100 * gf / peak:.0f}% of sgemm {shape} {peak:.1f} GFLOP/s")
 PY
 rm -f "$out"

@@ -77,6 +77,20 @@ TEST(Engine, BackwardTwiceWithRetainGraphAccumulates) {
   expect_near(x.grad().to_vector(), {2, 4, 6});
 }
 
+// Slices are window nodes: their gradients go straight into windows of the input's gradient.
+TEST(Engine, SliceWindowsAccumulateIntoLeafAndIntermediate) {
+  Tensor x = leaf({1, 2, 3, 4}, {4});
+  const Tensor h = mul(x, 2.0);  // an intermediate with three overlapping windows
+  const Tensor y = add(add(sum(slice(h, 0, 0, 2)), sum(slice(h, 0, 1, 3))), sum(slice(x, 0, 3, 4)));
+  y.backward(Tensor(), true);
+  expect_near(x.grad().to_vector(), {2, 4, 2, 1});
+  y.backward(Tensor(), true);  // onto the existing .grad of the leaf
+  expect_near(x.grad().to_vector(), {4, 8, 4, 2});
+  const Tensor kept = x.grad();  // a handle the user holds is updated in place, as in PyTorch
+  y.backward(Tensor(), true);
+  expect_near(kept.to_vector(), {6, 12, 6, 3});
+}
+
 TEST(Engine, BackwardTwiceWithoutRetainThrowsNamingTheOp) {
   Tensor x = leaf({1, 2}, {2});
   const Tensor y = sum(tanh(x));
