@@ -264,7 +264,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     T beta = T(0);
     if (b.defined()) {
       const Tensor bc = b.contiguous_data();
-      for (int64_t r = 0; r < rows; ++r) std::memcpy(py + r * N, bc.data<T>(), N * sizeof(T));
+      const T* pb = bc.data<T>();
+      parallel_for(rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(N, 1)),
+                   [&](int64_t s, int64_t e) {
+                     for (int64_t r = s; r < e; ++r) std::memcpy(py + r * N, pb, N * sizeof(T));
+                   });
       beta = T(1);
     }
     gemm<T>(X.lay.trans, !W.lay.trans, rows, N, K, X.ptr<T>(), X.lay.ld, W.ptr<T>(), W.lay.ld, beta,

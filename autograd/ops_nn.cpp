@@ -265,18 +265,30 @@ template <class T>
 void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, const T* g, T* gx,
                          T* gw, T* gb, int64_t R, int64_t C) {
   if (gx) {
-    parallel_for(R, row_grain(C), [&](int64_t rb, int64_t re) {
+    // has_w is a compile-time flag, so the inner loops carry no branch and vectorize.
+    auto rows = [&](int64_t rb, int64_t re, auto has_w) {
       for (int64_t r = rb; r < re; ++r) {
         const T *xr = x + r * C, *gr = g + r * C;
         T* gxr = gx + r * C;
         const T m = mean[r], rs = rstd[r];
-        auto gh = [&](int64_t c) { return w ? gr[c] * w[c] : gr[c]; };
+        auto gh = [&](int64_t c) {
+          if constexpr (decltype(has_w)::value)
+            return gr[c] * w[c];
+          else
+            return gr[c];
+        };
         const double sum_gh = lane_sum(C, [&](int64_t c) { return static_cast<double>(gh(c)); });
         const double sum_ghx =
             lane_sum(C, [&](int64_t c) { return static_cast<double>(gh(c)) * ((xr[c] - m) * rs); });
         const T a = static_cast<T>(sum_gh / C), bb = static_cast<T>(sum_ghx / C);
         for (int64_t c = 0; c < C; ++c) gxr[c] = rs * (gh(c) - a - (xr[c] - m) * rs * bb);
       }
+    };
+    parallel_for(R, row_grain(C), [&](int64_t rb, int64_t re) {
+      if (w)
+        rows(rb, re, std::true_type{});
+      else
+        rows(rb, re, std::false_type{});
     });
   }
   if (!gw && !gb) return;
