@@ -74,6 +74,14 @@ std::vector<GradCase> nn_grad_cases() {
                 b = grad_input({5}, g);
          return GradProblem{{x, w, b}, [=] { return layer_norm(x, w, b, 1e-5); }};
        }},
+      // More rows than one backward block (32): gw and gb add up partial sums of three blocks,
+      // the last one partial.
+      {"layer_norm_many_rows", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({70, 3}, g, -2, 2), w = grad_input({3}, g, 0.5, 1.5),
+                b = grad_input({3}, g);
+         return GradProblem{{x, w, b}, [=] { return layer_norm(x, w, b, 1e-5); }};
+       }},
       // Id 1 appears three times and id 4 twice, so their gradient rows accumulate.
       {"embedding_repeated_ids", "op",
        [](Generator& g) {

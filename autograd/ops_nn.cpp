@@ -259,18 +259,29 @@ void layer_norm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rs
 // With xhat = (x - mean) * rstd and gh = g * w (g without w):
 //   gx = rstd * (gh - mean_c(gh) - xhat * mean_c(gh * xhat))
 //   gw = sum_rows g * xhat,  gb = sum_rows g
-// gx runs in parallel over rows. gw and gb run in parallel over columns, each column summed over
-// the rows in order, so no two threads write one element and the sum order is fixed.
+// One pass over fixed blocks of kLnBlock rows, in parallel over blocks: each block writes its
+// rows of gx and its own partial sums of gw and gb (in double), which are then added up block by
+// block in order. Blocks do not depend on the thread count, so neither do the results.
+constexpr int64_t kLnBlock = 32;
+
 template <class T>
 void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, const T* g, T* gx,
                          T* gw, T* gb, int64_t R, int64_t C) {
-  if (gx) {
-    // has_w is a compile-time flag, so the inner loops carry no branch and vectorize.
-    auto rows = [&](int64_t rb, int64_t re, auto has_w) {
-      for (int64_t r = rb; r < re; ++r) {
+  const int64_t nblocks = (R + kLnBlock - 1) / kLnBlock;
+  std::vector<double> pw(gw ? nblocks * C : 0, 0.0), pb(gb ? nblocks * C : 0, 0.0);
+  // has_w is a compile-time flag, so the inner loops carry no branch and vectorize.
+  auto blocks = [&](int64_t kb, int64_t ke, auto has_w) {
+    for (int64_t k = kb; k < ke; ++k) {
+      double* aw = gw ? pw.data() + k * C : nullptr;
+      double* ab = gb ? pb.data() + k * C : nullptr;
+      for (int64_t r = k * kLnBlock; r < std::min(R, (k + 1) * kLnBlock); ++r) {
         const T *xr = x + r * C, *gr = g + r * C;
-        T* gxr = gx + r * C;
         const T m = mean[r], rs = rstd[r];
+        if (aw)
+          for (int64_t c = 0; c < C; ++c) aw[c] += static_cast<double>(gr[c]) * ((xr[c] - m) * rs);
+        if (ab)
+          for (int64_t c = 0; c < C; ++c) ab[c] += gr[c];
+        if (!gx) continue;
         auto gh = [&](int64_t c) {
           if constexpr (decltype(has_w)::value)
             return gr[c] * w[c];
@@ -281,31 +292,27 @@ void layer_norm_backward(const T* x, const T* w, const T* mean, const T* rstd, c
         const double sum_ghx =
             lane_sum(C, [&](int64_t c) { return static_cast<double>(gh(c)) * ((xr[c] - m) * rs); });
         const T a = static_cast<T>(sum_gh / C), bb = static_cast<T>(sum_ghx / C);
+        T* gxr = gx + r * C;
         for (int64_t c = 0; c < C; ++c) gxr[c] = rs * (gh(c) - a - (xr[c] - m) * rs * bb);
       }
-    };
-    parallel_for(R, row_grain(C), [&](int64_t rb, int64_t re) {
-      if (w)
-        rows(rb, re, std::true_type{});
-      else
-        rows(rb, re, std::false_type{});
-    });
-  }
-  if (!gw && !gb) return;
-  parallel_for(C, row_grain(R), [&](int64_t cb, int64_t ce) {
-    std::vector<double> aw(gw ? ce - cb : 0, 0.0), ab(gb ? ce - cb : 0, 0.0);
-    for (int64_t r = 0; r < R; ++r) {
-      const T *xr = x + r * C + cb, *gr = g + r * C + cb;
-      const T m = mean[r], rs = rstd[r];
-      if (gw)
-        for (int64_t c = 0; c < ce - cb; ++c)
-          aw[c] += static_cast<double>(gr[c]) * ((xr[c] - m) * rs);
-      if (gb)
-        for (int64_t c = 0; c < ce - cb; ++c) ab[c] += gr[c];
     }
+  };
+  parallel_for(nblocks, row_grain(kLnBlock * C), [&](int64_t kb, int64_t ke) {
+    if (w)
+      blocks(kb, ke, std::true_type{});
+    else
+      blocks(kb, ke, std::false_type{});
+  });
+  if (!gw && !gb) return;
+  parallel_for(C, row_grain(nblocks), [&](int64_t cb, int64_t ce) {
     for (int64_t c = cb; c < ce; ++c) {
-      if (gw) gw[c] = static_cast<T>(aw[c - cb]);
-      if (gb) gb[c] = static_cast<T>(ab[c - cb]);
+      double sw = 0, sb = 0;
+      for (int64_t k = 0; k < nblocks; ++k) {
+        if (gw) sw += pw[k * C + c];
+        if (gb) sb += pb[k * C + c];
+      }
+      if (gw) gw[c] = static_cast<T>(sw);
+      if (gb) gb[c] = static_cast<T>(sb);
     }
   });
 }
