@@ -100,6 +100,14 @@ Tensor masked_fill(const Tensor& x, const IntTensor& mask, double value);
 // softmax over the last dim of scale * x with -inf where mask (broadcastable to x; null: none)
 // is nonzero: attention's scale, mask and softmax in one pass, forward and backward.
 Tensor masked_softmax(const Tensor& x, const IntTensor* mask, double scale = 1.0);
+
+// ---- attention (ops_attention.cpp)
+// Scaled dot-product attention over heads, fused: q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) ->
+// (B, Tq, H * Dh), heads merged: y[b, t, h*Dh:(h+1)*Dh] = softmax(scale q k^T, -inf where mask
+// (broadcastable to (B, H, Tq, Tk); null: none)) v for head h. A fully masked row gives zeros. If
+// `probs` is given it receives the probabilities (B, H, Tq, Tk), without history.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
+                 double scale, Tensor* probs = nullptr);
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
 // takes one g.uniform() per element in order. p in [0, 1] (else throws); p == 1 gives zeros.
 // In eval mode or with p == 0 it returns x itself.

@@ -50,8 +50,12 @@ Tensor MultiHeadAttention::project_q(const Tensor& query) const {
 Tensor MultiHeadAttention::attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,
                                         Tensor* weights) const {
   const int64_t B = q.size(0), Tq = q.size(2);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(d_model / heads));
+  // Without dropout on the probabilities, the fused op does the whole product.
+  if (!attn_drop_.is_training() || attn_drop_.p == 0)
+    return out_proj.forward(attention(q, kv.k, kv.v, mask, scale, weights));
   const Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
-  Tensor p = masked_softmax(scores, mask, 1.0 / std::sqrt(static_cast<double>(d_model / heads)));
+  Tensor p = masked_softmax(scores, mask, scale);
   if (weights) *weights = p.detach();
   p = attn_drop_.forward(p);
   const Tensor ctx = matmul(p, kv.v);  // (B, H, Tq, Dh)

@@ -161,6 +161,58 @@ TEST(MaskedSoftmax, RejectsAMaskThatDoesNotBroadcast) {
   }
 }
 
+// ---- attention: the fused op equals matmul, masked_softmax, matmul and merging the heads, in
+// value, probabilities and gradients, on strided head views as the layers pass them.
+
+TEST(AttentionOp, EqualsTheComposedOps) {
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(9);
+    const int64_t B = 2, H = 3, Tq = 4, Tk = 5, Dh = 2;
+    const IntTensor mask({B, 1, 1, Tk}, {0, 0, 0, 1, 1, 1, 1, 1, 1, 1});  // b = 1 fully masked
+    const Tensor up = Tensor::randn({B, Tq, H * Dh}, g, dt);
+    const Tensor q0 = Tensor::randn({B, Tq, H * Dh}, g, dt),
+                 kv0 = Tensor::randn({B, Tk, 2 * H * Dh}, g, dt);
+    Tensor q1 = q0.clone().set_requires_grad(), kv1 = kv0.clone().set_requires_grad();
+    Tensor q2 = q0.clone().set_requires_grad(), kv2 = kv0.clone().set_requires_grad();
+    auto heads = [&](const Tensor& t, int64_t T) {
+      return permute(reshape(t, {B, T, H, Dh}), {0, 2, 1, 3});
+    };
+    Tensor probs;
+    const Tensor y1 = attention(heads(q1, Tq), heads(slice(kv1, 2, 0, H * Dh), Tk),
+                                heads(slice(kv1, 2, H * Dh, 2 * H * Dh), Tk), &mask, 0.7, &probs);
+    const Tensor p2 = masked_softmax(
+        matmul(heads(q2, Tq), transpose(heads(slice(kv2, 2, 0, H * Dh), Tk), -2, -1)), &mask, 0.7);
+    const Tensor y2 =
+        reshape(permute(matmul(p2, heads(slice(kv2, 2, H * Dh, 2 * H * Dh), Tk)), {0, 2, 1, 3}),
+                {B, Tq, H * Dh});
+    y1.backward(up);
+    y2.backward(up);
+    const double tol = dt == DType::f64 ? 1e-13 : 1e-5;
+    auto expect_same = [&](const Tensor& a, const Tensor& b, const char* what) {
+      ASSERT_EQ(a.shape(), b.shape()) << what;
+      const auto va = a.to_vector(), vb = b.to_vector();
+      for (size_t i = 0; i < va.size(); ++i) {
+        ASSERT_NEAR(va[i], vb[i], tol) << what << " " << i;
+        ASSERT_TRUE(std::isfinite(va[i])) << what << " " << i;
+      }
+    };
+    expect_same(y1, y2, "output");
+    expect_same(probs, p2, "probabilities");
+    expect_same(q1.grad(), q2.grad(), "dq");
+    expect_same(kv1.grad(), kv2.grad(), "dk, dv");
+  }
+}
+
+TEST(AttentionOp, RejectsMismatchedShapes) {
+  const Tensor q = Tensor::zeros({1, 2, 3, 4}), k = Tensor::zeros({1, 2, 5, 3});
+  try {
+    attention(q, k, k, nullptr, 1.0);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("attention: q"), std::string::npos) << e.what();
+  }
+}
+
 // ---- fully masked rows
 
 TEST(Softmax, FullyMaskedRowGivesZerosAndZeroGradient) {

@@ -1,0 +1,171 @@
+// Fused scaled dot-product attention over heads: for every batch element b and head h,
+//   S = scale * q k^T (Tq, Tk), P = softmax(S with -inf where mask), ctx = P v (Tq, Dh),
+// written straight into the merged-heads layout (B, Tq, H * Dh) that the output projection reads.
+// One op instead of matmul, masked_softmax, matmul, permute and a reshape copy, and its backward
+// writes dq, dk and dv in the (B, T, H, Dh) memory order of the projections they came from, so
+// no gradient is copied to merge or split heads. Each (b, h) is one task of small single-threaded
+// GEMMs (OpenBLAS runs single-threaded inside a parallel region), written by one thread.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <type_traits>
+
+#include "autograd/engine.h"
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+
+namespace sg {
+
+namespace {
+
+// C (m, n) = alpha op(A) op(B) + beta C, row-major with leading dims.
+template <class T>
+void small_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    return;
+  }
+  const auto fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>)
+    cblas_sgemm(CblasRowMajor, fa, fb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else
+    cblas_dgemm(CblasRowMajor, fa, fb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// Where head (b, h) of a (B, H, T, Dh) tensor starts, and its row stride (last-dim stride 1).
+struct Heads {
+  int64_t sb, sh, ld;
+  Heads(const Tensor& t) : sb(t.strides()[0]), sh(t.strides()[1]), ld(t.strides()[2]) {}
+  int64_t at(int64_t b, int64_t h) const { return b * sb + h * sh; }
+};
+
+// A (B, H, T, Dh) tensor whose memory is (B, T, H, Dh): the layout of heads split from a
+// (B, T, H * Dh) projection, so merging its heads back is a view.
+Tensor empty_heads(int64_t B, int64_t H, int64_t T, int64_t Dh, DType dt) {
+  const Tensor base = Tensor::empty({B, T, H, Dh}, dt);
+  return Tensor::view_of(base, {B, H, T, Dh}, {T * H * Dh, Dh, H * Dh, 1}, 0);
+}
+
+// Heads with a unit last-dim stride are read in place; any other layout is copied once.
+Tensor heads_operand(const Tensor& x) {
+  return x.strides()[3] == 1 || x.size(3) <= 1 ? x.detach() : x.contiguous_data();
+}
+
+}  // namespace
+
+Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const IntTensor* mask,
+                 double scale, Tensor* probs) {
+  if (q_in.dim() != 4 || k_in.dim() != 4 || v_in.dim() != 4 || k_in.shape() != v_in.shape() ||
+      q_in.size(0) != k_in.size(0) || q_in.size(1) != k_in.size(1) ||
+      q_in.size(3) != k_in.size(3) || q_in.dtype() != k_in.dtype() || q_in.dtype() != v_in.dtype())
+    throw std::invalid_argument("attention: q " + shape_str(q_in.shape()) + ", k " +
+                                shape_str(k_in.shape()) + " and v " + shape_str(v_in.shape()) +
+                                " must be (B, H, Tq, Dh), (B, H, Tk, Dh) twice, of one dtype");
+  const int64_t B = q_in.size(0), H = q_in.size(1), Tq = q_in.size(2), Tk = k_in.size(2),
+                Dh = q_in.size(3), C = H * Dh;
+  const Shape pshape{B, H, Tq, Tk};
+  const Tensor q = heads_operand(q_in), k = heads_operand(k_in), v = heads_operand(v_in);
+  Tensor p = Tensor::empty(pshape, q.dtype());
+  Tensor y = Tensor::empty({B, Tq, C}, q.dtype());
+  const Tensor scores = p;
+  dispatch(q.dtype(), [&](auto z) {
+    using T = decltype(z);
+    const Heads hq(q), hk(k);
+    const T *pq = q.data<T>(), *pk = k.data<T>();
+    T* pp = p.data<T>();
+    // S = scale q k^T for every head (single-threaded GEMMs, one head per task) ...
+    parallel_for(B * H, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1)),
+                 [&](int64_t s, int64_t e) {
+                   for (int64_t i = s; i < e; ++i) {
+                     const int64_t b = i / H, h = i % H;
+                     small_gemm<T>(false, true, Tq, Tk, Dh, static_cast<T>(scale), pq + hq.at(b, h),
+                                   hq.ld, pk + hk.at(b, h), hk.ld, T(0), pp + i * Tq * Tk, Tk);
+                   }
+                 });
+  });
+  // ... P = masked softmax of S (scale already applied; scores has no history) ...
+  p = masked_softmax(scores, mask, 1.0);
+  dispatch(q.dtype(), [&](auto z) {
+    using T = decltype(z);
+    const Heads hv(v);
+    const T* pv = v.data<T>();
+    const T* pp = p.data<T>();
+    T* py = y.data<T>();
+    // ... and ctx = P v, head h of row (b, t) at y[b, t, h * Dh].
+    parallel_for(B * H, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1)),
+                 [&](int64_t s, int64_t e) {
+                   for (int64_t i = s; i < e; ++i) {
+                     const int64_t b = i / H, h = i % H;
+                     small_gemm<T>(false, false, Tq, Dh, Tk, T(1), pp + i * Tq * Tk, Tk,
+                                   pv + hv.at(b, h), hv.ld, T(0), py + b * Tq * C + h * Dh, C);
+                   }
+                 });
+  });
+  if (probs) *probs = p;
+  if (!needs_record({&q_in, &k_in, &v_in})) return y;
+  return record(
+      y, "attention", {q_in, k_in, v_in},
+      [q, k, v, p, scale, B, H, Tq, Tk, Dh, C](const Tensor& g_in, const std::vector<bool>& needs) {
+        // With G = dctx (Tq, Dh) per head:
+        //   dP = G v^T,  dS = P * (dP - rowsum(dP * P)),  dq = scale dS k,
+        //   dk = scale dS^T q,  dv = P^T G.
+        const Tensor g = g_in.contiguous_data();
+        std::vector<Tensor> d(3);
+        if (needs[0]) d[0] = empty_heads(B, H, Tq, Dh, g.dtype());
+        if (needs[1]) d[1] = empty_heads(B, H, Tk, Dh, g.dtype());
+        if (needs[2]) d[2] = empty_heads(B, H, Tk, Dh, g.dtype());
+        dispatch(g.dtype(), [&](auto z) {
+          using T = decltype(z);
+          const Heads hq(q), hk(k), hv(v);
+          const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *pp = p.data<T>(),
+                  *pg = g.data<T>();
+          T* out[3] = {nullptr, nullptr, nullptr};
+          for (int j = 0; j < 3; ++j)
+            if (d[j].defined()) out[j] = d[j].data<T>();
+          const T sc = static_cast<T>(scale);
+          parallel_for(B * H,
+                       std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1)),
+                       [&](int64_t s, int64_t e) {
+                         std::vector<T> ds(Tq * Tk);
+                         for (int64_t i = s; i < e; ++i) {
+                           const int64_t b = i / H, h = i % H;
+                           const T* P = pp + i * Tq * Tk;
+                           const T* G = pg + b * Tq * C + h * Dh;  // (Tq, Dh), ld C
+                           const int64_t od = b * Tq * C + h * Dh, okv = b * Tk * C + h * Dh;
+                           if (out[2])  // dv = P^T G
+                             small_gemm<T>(true, false, Tk, Dh, Tq, T(1), P, Tk, G, C, T(0),
+                                           out[2] + okv, C);
+                           if (!out[0] && !out[1]) continue;
+                           // dP = G v^T, then dS = P (dP - rowsum(dP P)) in place.
+                           small_gemm<T>(false, true, Tq, Tk, Dh, T(1), G, C, pv + hv.at(b, h),
+                                         hv.ld, T(0), ds.data(), Tk);
+                           for (int64_t r = 0; r < Tq; ++r) {
+                             T* dr = ds.data() + r * Tk;
+                             const T* pr = P + r * Tk;
+                             double dot = 0;
+                             for (int64_t c = 0; c < Tk; ++c)
+                               dot += static_cast<double>(dr[c]) * pr[c];
+                             const T rowdot = static_cast<T>(dot);
+                             for (int64_t c = 0; c < Tk; ++c) dr[c] = pr[c] * (dr[c] - rowdot);
+                           }
+                           if (out[0])  // dq = scale dS k
+                             small_gemm<T>(false, false, Tq, Dh, Tk, sc, ds.data(), Tk,
+                                           pk + hk.at(b, h), hk.ld, T(0), out[0] + od, C);
+                           if (out[1])  // dk = scale dS^T q
+                             small_gemm<T>(true, false, Tk, Dh, Tq, sc, ds.data(), Tk,
+                                           pq + hq.at(b, h), hq.ld, T(0), out[1] + okv, C);
+                         }
+                       });
+        });
+        return d;
+      });
+}
+
+}  // namespace sg
