@@ -1,6 +1,7 @@
 // Elementwise ops. Each op is a forward lambda f and, right below it, the lambda for its local
 // derivative; the two generic drivers below run them over contiguous memory and record the node.
 #include <cmath>
+#include <type_traits>
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
@@ -46,6 +47,15 @@ void check_same_dtype(const char* name, const Tensor& a, const Tensor& b) {
                                 " and " + dtype_name(b.dtype()));
 }
 
+// The local derivative 1: the input's gradient is gy itself, shared rather than copied (the
+// engine copies a shared gradient before it adds into it).
+struct Identity {
+  template <class T>
+  T operator()(T, T, T g) const {
+    return g;
+  }
+};
+
 // y = f(a, b) after broadcasting both to one shape; backward: ga = da(a, b, gy), gb = db(a, b, gy).
 template <class F, class DA, class DB>
 Tensor binary(const char* name, const Tensor& a_in, const Tensor& b_in, F f, DA da, DB db) {
@@ -63,6 +73,10 @@ Tensor binary(const char* name, const Tensor& a_in, const Tensor& b_in, F f, DA 
     });
   });
   if (!needs_record({&a_b, &b_b})) return y;
+  if constexpr (std::is_same_v<DA, Identity> && std::is_same_v<DB, Identity>)
+    return record(y, name, {a_b, b_b}, [](const Tensor& gy, const std::vector<bool>&) {
+      return std::vector<Tensor>{gy, gy};
+    });
   const Tensor as = a.detach(), bs = b.detach();
   return record(y, name, {a_b, b_b},
                 [as, bs, da, db](const Tensor& gy_in, const std::vector<bool>& needs) {
@@ -80,7 +94,12 @@ Tensor binary(const char* name, const Tensor& a_in, const Tensor& b_in, F f, DA 
                       });
                       return out;
                     };
-                    if (needs[0]) g[0] = run(da);
+                    if (needs[0]) {
+                      if constexpr (std::is_same_v<DA, Identity>)
+                        g[0] = gy;
+                      else
+                        g[0] = run(da);
+                    }
                     if (needs[1]) g[1] = run(db);
                   });
                   return g;
@@ -92,15 +111,13 @@ Tensor binary(const char* name, const Tensor& a_in, const Tensor& b_in, F f, DA 
 // ---- binary: y = a op b
 Tensor add(const Tensor& a, const Tensor& b) {
   return binary(
-      "add", a, b, [](auto x, auto y) { return x + y; },
-      [](auto, auto, auto g) { return g; },  // d/da (a + b) = 1
-      [](auto, auto, auto g) { return g; });
+      "add", a, b, [](auto x, auto y) { return x + y; }, Identity{},  // d/da (a + b) = 1
+      Identity{});
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   return binary(
-      "sub", a, b, [](auto x, auto y) { return x - y; },
-      [](auto, auto, auto g) { return g; },  // d/db (a - b) = -1
+      "sub", a, b, [](auto x, auto y) { return x - y; }, Identity{},  // d/db (a - b) = -1
       [](auto, auto, auto g) { return -g; });
 }
 
