@@ -154,6 +154,15 @@ std::vector<GradCase> nn_grad_cases() {
                return add(attention(q, k, v, &mask, 1.0), attention(k, q, q, nullptr, 0.3));
              }};
        }},
+      // self_attention on one (B, T, 3C) projection, 2 heads of 2, causal plus key padding,
+      // with qkv also used on a second path.
+      {"self_attention_causal_padding", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({2, 3, 12}, g);
+         const IntTensor mask({2, 1, 3, 3}, {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1});
+         return GradProblem{
+             {x}, [=] { return add(self_attention(x, 2, &mask, 0.6), slice(x, 2, 4, 8)); }};
+       }},
       // A fresh generator per call, so every evaluation uses the same mask.
       {"dropout", "op",
        [](Generator& g) {

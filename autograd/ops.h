@@ -108,6 +108,10 @@ Tensor masked_softmax(const Tensor& x, const IntTensor* mask, double scale = 1.0
 // `probs` is given it receives the probabilities (B, H, Tq, Tk), without history.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
                  double scale, Tensor* probs = nullptr);
+// Self-attention on one projection: qkv (B, T, 3C) holds q, k and v as column blocks (C = heads
+// * Dh each); the same result as attention() on their heads, and one (B, T, 3C) gradient.
+Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
+                      Tensor* probs = nullptr);
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
 // takes one g.uniform() per element in order. p in [0, 1] (else throws); p == 1 gives zeros.
 // In eval mode or with p == 0 it returns x itself.

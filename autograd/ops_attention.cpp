@@ -3,8 +3,10 @@
 // written straight into the merged-heads layout (B, Tq, H * Dh) that the output projection reads.
 // One op instead of matmul, masked_softmax, matmul, permute and a reshape copy, and its backward
 // writes dq, dk and dv in the (B, T, H, Dh) memory order of the projections they came from, so
-// no gradient is copied to merge or split heads. Each (b, h) is one task of small single-threaded
-// GEMMs (OpenBLAS runs single-threaded inside a parallel region), written by one thread.
+// no gradient is copied to merge or split heads. self_attention takes the fused q, k, v
+// projection itself and writes its gradient as one (B, T, 3C) tensor. Each (b, h) is one task of
+// small single-threaded GEMMs (OpenBLAS runs single-threaded inside a parallel region), written by
+// one thread.
 #include <cblas.h>
 
 #include <algorithm>
@@ -58,114 +60,186 @@ Tensor heads_operand(const Tensor& x) {
   return x.strides()[3] == 1 || x.size(3) <= 1 ? x.detach() : x.contiguous_data();
 }
 
-}  // namespace
+// Where the gradients of q, k and v go: head (b, h) of each at base + b * sb + h * Dh, rows ld
+// apart (null: not needed).
+template <class T>
+struct GradOut {
+  T* base[3] = {nullptr, nullptr, nullptr};
+  int64_t sb[3] = {0, 0, 0}, ld[3] = {0, 0, 0};
+};
 
-Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const IntTensor* mask,
-                 double scale, Tensor* probs) {
-  if (q_in.dim() != 4 || k_in.dim() != 4 || v_in.dim() != 4 || k_in.shape() != v_in.shape() ||
-      q_in.size(0) != k_in.size(0) || q_in.size(1) != k_in.size(1) ||
-      q_in.size(3) != k_in.size(3) || q_in.dtype() != k_in.dtype() || q_in.dtype() != v_in.dtype())
-    throw std::invalid_argument("attention: q " + shape_str(q_in.shape()) + ", k " +
-                                shape_str(k_in.shape()) + " and v " + shape_str(v_in.shape()) +
+void check_heads(const Tensor& q, const Tensor& k, const Tensor& v) {
+  if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || k.shape() != v.shape() ||
+      q.size(0) != k.size(0) || q.size(1) != k.size(1) || q.size(3) != k.size(3) ||
+      q.dtype() != k.dtype() || q.dtype() != v.dtype())
+    throw std::invalid_argument("attention: q " + shape_str(q.shape()) + ", k " +
+                                shape_str(k.shape()) + " and v " + shape_str(v.shape()) +
                                 " must be (B, H, Tq, Dh), (B, H, Tk, Dh) twice, of one dtype");
-  const int64_t B = q_in.size(0), H = q_in.size(1), Tq = q_in.size(2), Tk = k_in.size(2),
-                Dh = q_in.size(3), C = H * Dh;
-  const Shape pshape{B, H, Tq, Tk};
-  const Tensor q = heads_operand(q_in), k = heads_operand(k_in), v = heads_operand(v_in);
-  Tensor p = Tensor::empty(pshape, q.dtype());
+}
+
+int64_t head_grain(int64_t Tq, int64_t Tk, int64_t Dh) {
+  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1));
+}
+
+// Forward: y (B, Tq, C) and the probabilities p (B, H, Tq, Tk), without history.
+struct Forward {
+  Tensor y, p;
+};
+
+Forward attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
+                          double scale) {
+  const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), Tk = k.size(2), Dh = q.size(3),
+                C = H * Dh;
+  Tensor scores = Tensor::empty({B, H, Tq, Tk}, q.dtype());
   Tensor y = Tensor::empty({B, Tq, C}, q.dtype());
-  const Tensor scores = p;
+  // S = scale q k^T for every head (single-threaded GEMMs, one head per task) ...
   dispatch(q.dtype(), [&](auto z) {
     using T = decltype(z);
     const Heads hq(q), hk(k);
     const T *pq = q.data<T>(), *pk = k.data<T>();
-    T* pp = p.data<T>();
-    // S = scale q k^T for every head (single-threaded GEMMs, one head per task) ...
-    parallel_for(B * H, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1)),
-                 [&](int64_t s, int64_t e) {
-                   for (int64_t i = s; i < e; ++i) {
-                     const int64_t b = i / H, h = i % H;
-                     small_gemm<T>(false, true, Tq, Tk, Dh, static_cast<T>(scale), pq + hq.at(b, h),
-                                   hq.ld, pk + hk.at(b, h), hk.ld, T(0), pp + i * Tq * Tk, Tk);
-                   }
-                 });
+    T* ps = scores.data<T>();
+    parallel_for(B * H, head_grain(Tq, Tk, Dh), [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) {
+        const int64_t b = i / H, h = i % H;
+        small_gemm<T>(false, true, Tq, Tk, Dh, static_cast<T>(scale), pq + hq.at(b, h), hq.ld,
+                      pk + hk.at(b, h), hk.ld, T(0), ps + i * Tq * Tk, Tk);
+      }
+    });
   });
-  // ... P = masked softmax of S (scale already applied; scores has no history) ...
-  p = masked_softmax(scores, mask, 1.0);
+  // ... P = masked softmax of S (the scale is applied; scores has no history) ...
+  const Tensor p = masked_softmax(scores, mask, 1.0);
+  // ... and ctx = P v, head h of row (b, t) at y[b, t, h * Dh].
   dispatch(q.dtype(), [&](auto z) {
     using T = decltype(z);
     const Heads hv(v);
-    const T* pv = v.data<T>();
-    const T* pp = p.data<T>();
+    const T *pv = v.data<T>(), *pp = p.data<T>();
     T* py = y.data<T>();
-    // ... and ctx = P v, head h of row (b, t) at y[b, t, h * Dh].
-    parallel_for(B * H, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1)),
-                 [&](int64_t s, int64_t e) {
-                   for (int64_t i = s; i < e; ++i) {
-                     const int64_t b = i / H, h = i % H;
-                     small_gemm<T>(false, false, Tq, Dh, Tk, T(1), pp + i * Tq * Tk, Tk,
-                                   pv + hv.at(b, h), hv.ld, T(0), py + b * Tq * C + h * Dh, C);
-                   }
-                 });
+    parallel_for(B * H, head_grain(Tq, Tk, Dh), [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) {
+        const int64_t b = i / H, h = i % H;
+        small_gemm<T>(false, false, Tq, Dh, Tk, T(1), pp + i * Tq * Tk, Tk, pv + hv.at(b, h), hv.ld,
+                      T(0), py + b * Tq * C + h * Dh, C);
+      }
+    });
   });
-  if (probs) *probs = p;
-  if (!needs_record({&q_in, &k_in, &v_in})) return y;
+  return {y, p};
+}
+
+// Backward, with G = dctx (Tq, Dh) per head (g is (B, Tq, C)):
+//   dP = G v^T,  dS = P * (dP - rowsum(dP * P)),  dq = scale dS k,  dk = scale dS^T q,
+//   dv = P^T G.
+// Every element of each requested gradient is written once, by the task of its head.
+template <class T>
+void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& p,
+                        const Tensor& g, double scale, const GradOut<T>& out) {
+  const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), Tk = k.size(2), Dh = q.size(3),
+                C = H * Dh;
+  const Heads hq(q), hk(k), hv(v);
+  const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *pp = p.data<T>(),
+          *pg = g.data<T>();
+  const T sc = static_cast<T>(scale);
+  auto at = [&](int j, int64_t b, int64_t h) { return out.base[j] + b * out.sb[j] + h * Dh; };
+  parallel_for(B * H, head_grain(Tq, Tk, Dh), [&](int64_t s, int64_t e) {
+    std::vector<T> ds(Tq * Tk);
+    for (int64_t i = s; i < e; ++i) {
+      const int64_t b = i / H, h = i % H;
+      const T* P = pp + i * Tq * Tk;
+      const T* G = pg + b * Tq * C + h * Dh;  // (Tq, Dh), ld C
+      if (out.base[2])                        // dv = P^T G
+        small_gemm<T>(true, false, Tk, Dh, Tq, T(1), P, Tk, G, C, T(0), at(2, b, h), out.ld[2]);
+      if (!out.base[0] && !out.base[1]) continue;
+      // dP = G v^T, then dS = P (dP - rowsum(dP P)) in place.
+      small_gemm<T>(false, true, Tq, Tk, Dh, T(1), G, C, pv + hv.at(b, h), hv.ld, T(0), ds.data(),
+                    Tk);
+      for (int64_t r = 0; r < Tq; ++r) {
+        T* dr = ds.data() + r * Tk;
+        const T* pr = P + r * Tk;
+        double dot = 0;
+        for (int64_t c = 0; c < Tk; ++c) dot += static_cast<double>(dr[c]) * pr[c];
+        const T rowdot = static_cast<T>(dot);
+        for (int64_t c = 0; c < Tk; ++c) dr[c] = pr[c] * (dr[c] - rowdot);
+      }
+      if (out.base[0])  // dq = scale dS k
+        small_gemm<T>(false, false, Tq, Dh, Tk, sc, ds.data(), Tk, pk + hk.at(b, h), hk.ld, T(0),
+                      at(0, b, h), out.ld[0]);
+      if (out.base[1])  // dk = scale dS^T q
+        small_gemm<T>(true, false, Tk, Dh, Tq, sc, ds.data(), Tk, pq + hq.at(b, h), hq.ld, T(0),
+                      at(1, b, h), out.ld[1]);
+    }
+  });
+}
+
+}  // namespace
+
+Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const IntTensor* mask,
+                 double scale, Tensor* probs) {
+  check_heads(q_in, k_in, v_in);
+  const int64_t B = q_in.size(0), H = q_in.size(1), Tq = q_in.size(2), Tk = k_in.size(2),
+                Dh = q_in.size(3), C = H * Dh;
+  const Tensor q = heads_operand(q_in), k = heads_operand(k_in), v = heads_operand(v_in);
+  Forward f = attention_forward(q, k, v, mask, scale);
+  if (probs) *probs = f.p;
+  if (!needs_record({&q_in, &k_in, &v_in})) return f.y;
+  const Tensor p = f.p;
   return record(
-      y, "attention", {q_in, k_in, v_in},
+      f.y, "attention", {q_in, k_in, v_in},
       [q, k, v, p, scale, B, H, Tq, Tk, Dh, C](const Tensor& g_in, const std::vector<bool>& needs) {
-        // With G = dctx (Tq, Dh) per head:
-        //   dP = G v^T,  dS = P * (dP - rowsum(dP * P)),  dq = scale dS k,
-        //   dk = scale dS^T q,  dv = P^T G.
         const Tensor g = g_in.contiguous_data();
+        // dq, dk, dv in (B, T, H, Dh) memory: merging their heads back is a view.
         std::vector<Tensor> d(3);
         if (needs[0]) d[0] = empty_heads(B, H, Tq, Dh, g.dtype());
         if (needs[1]) d[1] = empty_heads(B, H, Tk, Dh, g.dtype());
         if (needs[2]) d[2] = empty_heads(B, H, Tk, Dh, g.dtype());
         dispatch(g.dtype(), [&](auto z) {
           using T = decltype(z);
-          const Heads hq(q), hk(k), hv(v);
-          const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *pp = p.data<T>(),
-                  *pg = g.data<T>();
-          T* out[3] = {nullptr, nullptr, nullptr};
-          for (int j = 0; j < 3; ++j)
-            if (d[j].defined()) out[j] = d[j].data<T>();
-          const T sc = static_cast<T>(scale);
-          parallel_for(B * H,
-                       std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1)),
-                       [&](int64_t s, int64_t e) {
-                         std::vector<T> ds(Tq * Tk);
-                         for (int64_t i = s; i < e; ++i) {
-                           const int64_t b = i / H, h = i % H;
-                           const T* P = pp + i * Tq * Tk;
-                           const T* G = pg + b * Tq * C + h * Dh;  // (Tq, Dh), ld C
-                           const int64_t od = b * Tq * C + h * Dh, okv = b * Tk * C + h * Dh;
-                           if (out[2])  // dv = P^T G
-                             small_gemm<T>(true, false, Tk, Dh, Tq, T(1), P, Tk, G, C, T(0),
-                                           out[2] + okv, C);
-                           if (!out[0] && !out[1]) continue;
-                           // dP = G v^T, then dS = P (dP - rowsum(dP P)) in place.
-                           small_gemm<T>(false, true, Tq, Tk, Dh, T(1), G, C, pv + hv.at(b, h),
-                                         hv.ld, T(0), ds.data(), Tk);
-                           for (int64_t r = 0; r < Tq; ++r) {
-                             T* dr = ds.data() + r * Tk;
-                             const T* pr = P + r * Tk;
-                             double dot = 0;
-                             for (int64_t c = 0; c < Tk; ++c)
-                               dot += static_cast<double>(dr[c]) * pr[c];
-                             const T rowdot = static_cast<T>(dot);
-                             for (int64_t c = 0; c < Tk; ++c) dr[c] = pr[c] * (dr[c] - rowdot);
-                           }
-                           if (out[0])  // dq = scale dS k
-                             small_gemm<T>(false, false, Tq, Dh, Tk, sc, ds.data(), Tk,
-                                           pk + hk.at(b, h), hk.ld, T(0), out[0] + od, C);
-                           if (out[1])  // dk = scale dS^T q
-                             small_gemm<T>(true, false, Tk, Dh, Tq, sc, ds.data(), Tk,
-                                           pq + hq.at(b, h), hq.ld, T(0), out[1] + okv, C);
-                         }
-                       });
+          GradOut<T> out;
+          for (int j = 0; j < 3; ++j) {
+            if (!d[j].defined()) continue;
+            out.base[j] = d[j].data<T>();
+            out.sb[j] = (j == 0 ? Tq : Tk) * C;
+            out.ld[j] = C;
+          }
+          attention_backward<T>(q, k, v, p, g, scale, out);
         });
         return d;
       });
+}
+
+Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
+                      Tensor* probs) {
+  if (qkv.dim() != 3 || heads <= 0 || qkv.size(2) % (3 * heads) != 0)
+    throw std::invalid_argument("self_attention: qkv " + shape_str(qkv.shape()) +
+                                " must be (B, T, 3C) with C divisible by " + std::to_string(heads) +
+                                " heads");
+  const Tensor x = qkv.contiguous_data().detach();
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2) / 3, H = heads, Dh = C / H;
+  // Heads of the three column blocks as (B, H, T, Dh) views, rows 3C apart.
+  auto block = [&](int64_t j) {
+    return Tensor::view_of(x, {B, H, T, Dh}, {T * 3 * C, Dh, 3 * C, 1}, x.offset() + j * C);
+  };
+  const Tensor q = block(0), k = block(1), v = block(2);
+  Forward f = attention_forward(q, k, v, mask, scale);
+  if (probs) *probs = f.p;
+  if (!needs_record({&qkv})) return f.y;
+  const Tensor p = f.p;
+  return record(f.y, "self_attention", {qkv},
+                [q, k, v, p, scale, B, T, C](const Tensor& g_in, const std::vector<bool>&) {
+                  const Tensor g = g_in.contiguous_data();
+                  // dq, dk and dv are the column blocks of one (B, T, 3C) gradient, each
+                  // element written once.
+                  Tensor d = Tensor::empty({B, T, 3 * C}, g.dtype());
+                  dispatch(g.dtype(), [&](auto z) {
+                    using U = decltype(z);
+                    GradOut<U> out;
+                    for (int j = 0; j < 3; ++j) {
+                      out.base[j] = d.data<U>() + j * C;
+                      out.sb[j] = T * 3 * C;
+                      out.ld[j] = 3 * C;
+                    }
+                    attention_backward<U>(q, k, v, p, g, scale, out);
+                  });
+                  return std::vector<Tensor>{d};
+                });
 }
 
 }  // namespace sg

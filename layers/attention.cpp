@@ -23,6 +23,14 @@ MultiHeadAttention::MultiHeadAttention(int64_t d, int64_t h, double dropout, Gen
   register_module("", attn_drop_);
 }
 
+double MultiHeadAttention::scale() const {
+  return 1.0 / std::sqrt(static_cast<double>(d_model / heads));
+}
+
+bool MultiHeadAttention::drops_probs() const {
+  return attn_drop_.is_training() && attn_drop_.p > 0;
+}
+
 Tensor MultiHeadAttention::split_heads(const Tensor& x) const {
   const int64_t B = x.size(0), T = x.size(1);
   return permute(reshape(x, {B, T, heads, d_model / heads}), {0, 2, 1, 3});
@@ -50,12 +58,10 @@ Tensor MultiHeadAttention::project_q(const Tensor& query) const {
 Tensor MultiHeadAttention::attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,
                                         Tensor* weights) const {
   const int64_t B = q.size(0), Tq = q.size(2);
-  const double scale = 1.0 / std::sqrt(static_cast<double>(d_model / heads));
   // Without dropout on the probabilities, the fused op does the whole product.
-  if (!attn_drop_.is_training() || attn_drop_.p == 0)
-    return out_proj.forward(attention(q, kv.k, kv.v, mask, scale, weights));
+  if (!drops_probs()) return out_proj.forward(attention(q, kv.k, kv.v, mask, scale(), weights));
   const Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
-  Tensor p = masked_softmax(scores, mask, scale);
+  Tensor p = masked_softmax(scores, mask, scale());
   if (weights) *weights = p.detach();
   p = attn_drop_.forward(p);
   const Tensor ctx = matmul(p, kv.v);  // (B, H, Tq, Dh)
@@ -75,9 +81,11 @@ Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& kv_src, co
                                 shape_str(kv_src.shape()) + " must be (B, T, " +
                                 std::to_string(d_model) + ")");
   if (!query.same(kv_src)) return attend(query, project_kv(kv_src), mask, weights);
-  // Self-attention: q, k and v in one GEMM, (B, T, 3C), then views of its three column blocks.
+  // Self-attention: q, k and v in one GEMM, (B, T, 3C); the fused op reads its three column
+  // blocks (with dropout on the probabilities, the composed ops read them as views).
   const int64_t C = d_model;
   const Tensor qkv = linear(query, in_proj_weight, in_proj_bias);
+  if (!drops_probs()) return out_proj.forward(self_attention(qkv, heads, mask, scale(), weights));
   const Tensor q = split_heads(slice(qkv, 2, 0, C));
   const KeyValue kv{split_heads(slice(qkv, 2, C, 2 * C)), split_heads(slice(qkv, 2, 2 * C, 3 * C))};
   return attend_heads(q, kv, mask, weights);

@@ -39,6 +39,8 @@ class MultiHeadAttention : public Module {
   Linear out_proj;
 
  private:
+  double scale() const;                       // 1 / sqrt(Dh)
+  bool drops_probs() const;                   // training with attention dropout p > 0
   Tensor split_heads(const Tensor& x) const;  // (B, T, C) -> (B, H, T, Dh)
   Tensor project_q(const Tensor& query) const;
   Tensor attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,

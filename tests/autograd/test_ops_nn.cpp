@@ -203,6 +203,27 @@ TEST(AttentionOp, EqualsTheComposedOps) {
   }
 }
 
+TEST(AttentionOp, SelfAttentionEqualsAttentionOnTheThreeBlocks) {
+  for (DType dt : {DType::f32, DType::f64}) {
+    Generator g(4);
+    const int64_t B = 2, T = 4, H = 2, Dh = 3, C = H * Dh;
+    const IntTensor mask({B, 1, 1, T}, {0, 0, 0, 1, 0, 0, 0, 0});
+    const Tensor up = Tensor::randn({B, T, C}, g, dt);
+    const Tensor x0 = Tensor::randn({B, T, 3 * C}, g, dt);
+    Tensor x1 = x0.clone().set_requires_grad(), x2 = x0.clone().set_requires_grad();
+    auto heads = [&](const Tensor& t) { return permute(reshape(t, {B, T, H, Dh}), {0, 2, 1, 3}); };
+    Tensor p1, p2;
+    const Tensor y1 = self_attention(x1, H, &mask, 0.5, &p1);
+    const Tensor y2 = attention(heads(slice(x2, 2, 0, C)), heads(slice(x2, 2, C, 2 * C)),
+                                heads(slice(x2, 2, 2 * C, 3 * C)), &mask, 0.5, &p2);
+    y1.backward(up);
+    y2.backward(up);
+    EXPECT_EQ(y1.to_vector(), y2.to_vector());
+    EXPECT_EQ(p1.to_vector(), p2.to_vector());
+    EXPECT_EQ(x1.grad().to_vector(), x2.grad().to_vector());
+  }
+}
+
 TEST(AttentionOp, RejectsMismatchedShapes) {
   const Tensor q = Tensor::zeros({1, 2, 3, 4}), k = Tensor::zeros({1, 2, 5, 3});
   try {
@@ -210,6 +231,12 @@ TEST(AttentionOp, RejectsMismatchedShapes) {
     FAIL() << "no error";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("attention: q"), std::string::npos) << e.what();
+  }
+  try {
+    self_attention(Tensor::zeros({2, 3, 10}), 2, nullptr, 1.0);
+    FAIL() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("self_attention: qkv"), std::string::npos) << e.what();
   }
 }
 
