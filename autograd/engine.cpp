@@ -1,10 +1,10 @@
 #include "autograd/engine.h"
 
 #include <atomic>
-
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
+
 #include "autograd/parallel.h"
 
 namespace sg {
@@ -96,14 +96,9 @@ static void add_into(const Tensor& a, const Tensor& b) {
       });
       return;
     }
-    parallel_for(rows, std::max<int64_t>(1, kParallelGrain / L), [&](int64_t s, int64_t e) {
+    parallel_for(rows, row_grain(L), [&](int64_t s, int64_t e) {
       for (int64_t r = s; r < e; ++r) {
-        int64_t off = 0;
-        for (int64_t d = nd - 2, rem = r; d >= 0; --d) {
-          off += (rem % shape[d]) * a.strides()[d];
-          rem /= shape[d];
-        }
-        T* ar = pa + off;
+        T* ar = pa + strided_offset(r, shape, a.strides(), nd - 1);
         const T* br = pb + r * L;
         for (int64_t i = 0; i < L; ++i) ar[i * ls] += br[i];
       }

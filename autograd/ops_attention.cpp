@@ -7,39 +7,17 @@
 // projection itself and writes its gradient as one (B, T, 3C) tensor. Each (b, h) is one task of
 // small single-threaded GEMMs (OpenBLAS runs single-threaded inside a parallel region), written by
 // one thread.
-#include <cblas.h>
-
 #include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <limits>
-#include <memory>
-#include <type_traits>
+#include <vector>
 
 #include "autograd/engine.h"
+#include "autograd/gemm.h"
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
 
 namespace sg {
 
 namespace {
-
-// C (m, n) = alpha op(A) op(B) + beta C, row-major with leading dims.
-template <class T>
-void small_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-                const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
-    return;
-  }
-  const auto fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, fa, fb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  else
-    cblas_dgemm(CblasRowMajor, fa, fb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
 
 // Where head (b, h) of a (B, H, T, Dh) tensor starts, and its row stride (last-dim stride 1).
 struct Heads {
@@ -77,10 +55,6 @@ void check_heads(const Tensor& q, const Tensor& k, const Tensor& v) {
                                 " must be (B, H, Tq, Dh), (B, H, Tk, Dh) twice, of one dtype");
 }
 
-int64_t head_grain(int64_t Tq, int64_t Tk, int64_t Dh) {
-  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(Tq * Tk * Dh, 1));
-}
-
 // Forward: y (B, Tq, C) and the probabilities p (B, H, Tq, Tk), without history.
 struct Forward {
   Tensor y, p;
@@ -92,33 +66,33 @@ Forward attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, con
                 C = H * Dh;
   Tensor scores = Tensor::empty({B, H, Tq, Tk}, q.dtype());
   Tensor y = Tensor::empty({B, Tq, C}, q.dtype());
-  // S = scale q k^T for every head (single-threaded GEMMs, one head per task) ...
+  // S = q k^T for every head (single-threaded GEMMs, one head per task) ...
   dispatch(q.dtype(), [&](auto z) {
     using T = decltype(z);
     const Heads hq(q), hk(k);
     const T *pq = q.data<T>(), *pk = k.data<T>();
     T* ps = scores.data<T>();
-    parallel_for(B * H, head_grain(Tq, Tk, Dh), [&](int64_t s, int64_t e) {
+    parallel_for(B * H, row_grain(Tq * Tk * Dh), [&](int64_t s, int64_t e) {
       for (int64_t i = s; i < e; ++i) {
         const int64_t b = i / H, h = i % H;
-        small_gemm<T>(false, true, Tq, Tk, Dh, static_cast<T>(scale), pq + hq.at(b, h), hq.ld,
-                      pk + hk.at(b, h), hk.ld, T(0), ps + i * Tq * Tk, Tk);
+        gemm<T>(false, true, Tq, Tk, Dh, T(1), pq + hq.at(b, h), hq.ld, pk + hk.at(b, h), hk.ld,
+                T(0), ps + i * Tq * Tk, Tk);
       }
     });
   });
-  // ... P = masked softmax of S (the scale is applied; scores has no history) ...
-  const Tensor p = masked_softmax(scores, mask, 1.0);
+  // ... P = masked_softmax(S, scale), as the composed ops compute it (scores has no history) ...
+  const Tensor p = masked_softmax(scores, mask, scale);
   // ... and ctx = P v, head h of row (b, t) at y[b, t, h * Dh].
   dispatch(q.dtype(), [&](auto z) {
     using T = decltype(z);
     const Heads hv(v);
     const T *pv = v.data<T>(), *pp = p.data<T>();
     T* py = y.data<T>();
-    parallel_for(B * H, head_grain(Tq, Tk, Dh), [&](int64_t s, int64_t e) {
+    parallel_for(B * H, row_grain(Tq * Tk * Dh), [&](int64_t s, int64_t e) {
       for (int64_t i = s; i < e; ++i) {
         const int64_t b = i / H, h = i % H;
-        small_gemm<T>(false, false, Tq, Dh, Tk, T(1), pp + i * Tq * Tk, Tk, pv + hv.at(b, h), hv.ld,
-                      T(0), py + b * Tq * C + h * Dh, C);
+        gemm<T>(false, false, Tq, Dh, Tk, T(1), pp + i * Tq * Tk, Tk, pv + hv.at(b, h), hv.ld, T(0),
+                py + b * Tq * C + h * Dh, C);
       }
     });
   });
@@ -139,18 +113,17 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
           *pg = g.data<T>();
   const T sc = static_cast<T>(scale);
   auto at = [&](int j, int64_t b, int64_t h) { return out.base[j] + b * out.sb[j] + h * Dh; };
-  parallel_for(B * H, head_grain(Tq, Tk, Dh), [&](int64_t s, int64_t e) {
+  parallel_for(B * H, row_grain(Tq * Tk * Dh), [&](int64_t s, int64_t e) {
     std::vector<T> ds(Tq * Tk);
     for (int64_t i = s; i < e; ++i) {
       const int64_t b = i / H, h = i % H;
       const T* P = pp + i * Tq * Tk;
       const T* G = pg + b * Tq * C + h * Dh;  // (Tq, Dh), ld C
       if (out.base[2])                        // dv = P^T G
-        small_gemm<T>(true, false, Tk, Dh, Tq, T(1), P, Tk, G, C, T(0), at(2, b, h), out.ld[2]);
+        gemm<T>(true, false, Tk, Dh, Tq, T(1), P, Tk, G, C, T(0), at(2, b, h), out.ld[2]);
       if (!out.base[0] && !out.base[1]) continue;
       // dP = G v^T, then dS = P (dP - rowsum(dP P)) in place.
-      small_gemm<T>(false, true, Tq, Tk, Dh, T(1), G, C, pv + hv.at(b, h), hv.ld, T(0), ds.data(),
-                    Tk);
+      gemm<T>(false, true, Tq, Tk, Dh, T(1), G, C, pv + hv.at(b, h), hv.ld, T(0), ds.data(), Tk);
       for (int64_t r = 0; r < Tq; ++r) {
         T* dr = ds.data() + r * Tk;
         const T* pr = P + r * Tk;
@@ -160,11 +133,11 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
         for (int64_t c = 0; c < Tk; ++c) dr[c] = pr[c] * (dr[c] - rowdot);
       }
       if (out.base[0])  // dq = scale dS k
-        small_gemm<T>(false, false, Tq, Dh, Tk, sc, ds.data(), Tk, pk + hk.at(b, h), hk.ld, T(0),
-                      at(0, b, h), out.ld[0]);
+        gemm<T>(false, false, Tq, Dh, Tk, sc, ds.data(), Tk, pk + hk.at(b, h), hk.ld, T(0),
+                at(0, b, h), out.ld[0]);
       if (out.base[1])  // dk = scale dS^T q
-        small_gemm<T>(true, false, Tk, Dh, Tq, sc, ds.data(), Tk, pq + hq.at(b, h), hq.ld, T(0),
-                      at(1, b, h), out.ld[1]);
+        gemm<T>(true, false, Tk, Dh, Tq, sc, ds.data(), Tk, pq + hq.at(b, h), hq.ld, T(0),
+                at(1, b, h), out.ld[1]);
     }
   });
 }

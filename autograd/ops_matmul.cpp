@@ -4,40 +4,18 @@
 // transpose of one (a transposed view becomes a CblasTrans flag, a sliced view a larger leading
 // dim); only other layouts are copied. Backward products are single GEMM calls with flipped trans
 // flags, so no transpose is ever materialized.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <optional>
-#include <type_traits>
 
 #include "autograd/engine.h"
+#include "autograd/gemm.h"
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
 
 namespace sg {
 
 namespace {
-
-// C (m, n) = op(A) op(B) + beta C, row-major, op(A): (m, k), op(B): (k, n).
-template <class T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
-          int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    if (beta == T(0))
-      for (int64_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
-    return;
-  }
-  const CBLAS_TRANSPOSE fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
-  const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
-  const auto LA = static_cast<blasint>(lda), LB = static_cast<blasint>(ldb),
-             LC = static_cast<blasint>(ldc);
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, fa, fb, M, N, K, 1.0f, a, LA, b, LB, beta, c, LC);
-  else
-    cblas_dgemm(CblasRowMajor, fa, fb, M, N, K, 1.0, a, LA, b, LB, beta, c, LC);
-}
 
 // How a (R, C) matrix with strides (sr, sc) sits in memory for GEMM: row-major with leading dim
 // ld (strides (ld, 1)), or `trans`: the transpose of a row-major (C, R) matrix (strides (1, ld)).
@@ -124,21 +102,13 @@ void gemm_batched(const Shape& batch, const Operand& x, bool fx, const Operand& 
   const int64_t nb = static_cast<int64_t>(batch.size()), count = shape_numel(batch);
   const T *px = x.ptr<T>(), *py = y.ptr<T>();
   auto run = [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      int64_t ox = 0, oy = 0;
-      for (int64_t d = nb - 1, rem = i; d >= 0; --d) {
-        const int64_t j = rem % batch[d];
-        rem /= batch[d];
-        ox += j * x.bstrides[d];
-        oy += j * y.bstrides[d];
-      }
-      gemm<T>(x.lay.trans != fx, y.lay.trans != fy, m, n, k, px + ox, x.lay.ld, py + oy, y.lay.ld,
-              T(0), out + i * m * n, n);
-    }
+    for (int64_t i = begin; i < end; ++i)
+      gemm<T>(x.lay.trans != fx, y.lay.trans != fy, m, n, k, T(1),
+              px + strided_offset(i, batch, x.bstrides, nb), x.lay.ld,
+              py + strided_offset(i, batch, y.bstrides, nb), y.lay.ld, T(0), out + i * m * n, n);
   };
   if (count > 1 && m * n * k < kSmallGemm)
-    parallel_for(count, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(m * n * k, 1)),
-                 run);
+    parallel_for(count, row_grain(m * n * k), run);
   else
     run(0, count);
 }
@@ -265,10 +235,9 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     if (b.defined()) {
       const Tensor bc = b.contiguous_data();
       const T* pb = bc.data<T>();
-      parallel_for(rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(N, 1)),
-                   [&](int64_t s, int64_t e) {
-                     for (int64_t r = s; r < e; ++r) std::memcpy(py + r * N, pb, N * sizeof(T));
-                   });
+      parallel_for(rows, row_grain(N), [&](int64_t s, int64_t e) {
+        for (int64_t r = s; r < e; ++r) std::memcpy(py + r * N, pb, N * sizeof(T));
+      });
       beta = T(1);
     }
     // Rows [r0, r1) of Y; row r of X starts at column r of a transposed layout. On two threads
@@ -276,8 +245,8 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     // threading each product, base steps the same.
     auto rows_gemm = [&](int64_t r0, int64_t r1) {
       const T* xr = X.ptr<T>() + (X.lay.trans ? r0 : r0 * X.lay.ld);
-      gemm<T>(X.lay.trans, !W.lay.trans, r1 - r0, N, K, xr, X.lay.ld, W.ptr<T>(), W.lay.ld, beta,
-              py + r0 * N, N);
+      gemm<T>(X.lay.trans, !W.lay.trans, r1 - r0, N, K, T(1), xr, X.lay.ld, W.ptr<T>(), W.lay.ld,
+              beta, py + r0 * N, N);
     };
     if (num_threads() == 2 && rows >= 64 && rows * K * N >= kSmallGemm)
       parallel_invoke([&] { rows_gemm(0, rows / 2); }, [&] { rows_gemm(rows / 2, rows); });
@@ -294,11 +263,11 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                     using T = decltype(z);
                     const T* pg = G.ptr<T>();
                     auto dx = [&] {
-                      gemm<T>(G.lay.trans, W.lay.trans, rows, K, N, pg, G.lay.ld, W.ptr<T>(),
+                      gemm<T>(G.lay.trans, W.lay.trans, rows, K, N, T(1), pg, G.lay.ld, W.ptr<T>(),
                               W.lay.ld, T(0), d[0].data<T>(), K);
                     };
                     auto dw = [&] {
-                      gemm<T>(!G.lay.trans, X.lay.trans, N, K, rows, pg, G.lay.ld, X.ptr<T>(),
+                      gemm<T>(!G.lay.trans, X.lay.trans, N, K, rows, T(1), pg, G.lay.ld, X.ptr<T>(),
                               X.lay.ld, T(0), d[1].data<T>(), K);
                     };
                     if (needs[0]) d[0] = Tensor::empty(xshape, g.dtype());
@@ -306,24 +275,23 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
                     // dX and dW take the same FLOPs: on two threads, one single-threaded GEMM
                     // each beats the two threaded one after the other (toy steps 29.5 -> 25.9
                     // ms, base steps 1.5% faster; bench/README.md).
-                    if (needs[0] && needs[1] && rows * K * N >= kSmallGemm)
+                    if (needs[0] && needs[1] && rows * K * N >= kSmallGemm) {
                       parallel_invoke(dx, dw);
-                    else if (needs[0])
-                      dx();
-                    if (needs[1] && !(needs[0] && rows * K * N >= kSmallGemm)) dw();
+                    } else {
+                      if (needs[0]) dx();
+                      if (needs[1]) dw();
+                    }
                     if (needs[2]) {
                       d[2] = Tensor::zeros({N}, g.dtype());
                       T* db = d[2].data<T>();
                       const int64_t sr = G.t.strides()[0], sc = G.t.strides()[1];
                       // Each column summed over rows in order by one thread: deterministic.
-                      parallel_for(
-                          N, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(rows, 1)),
-                          [&](int64_t s, int64_t e) {
-                            for (int64_t r = 0; r < rows; ++r) {
-                              const T* row = pg + r * sr;
-                              for (int64_t n = s; n < e; ++n) db[n] += row[n * sc];
-                            }
-                          });
+                      parallel_for(N, row_grain(rows), [&](int64_t s, int64_t e) {
+                        for (int64_t r = 0; r < rows; ++r) {
+                          const T* row = pg + r * sr;
+                          for (int64_t n = s; n < e; ++n) db[n] += row[n * sc];
+                        }
+                      });
                     }
                   });
                   return d;

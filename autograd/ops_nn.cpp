@@ -42,11 +42,6 @@ Rows rows_along(const Shape& s, int64_t dim) {
   return r;
 }
 
-// Rows per parallel chunk, so that a chunk holds about kParallelGrain elements.
-int64_t row_grain(int64_t n) {
-  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(n, 1));
-}
-
 // Calls f(r, start, stride) for every row, in parallel over rows. For contiguous rows the stride
 // is the compile-time constant 1, so the inner loops vectorize.
 template <class F>
@@ -432,14 +427,9 @@ void masked_fill_kernel(const T* x, T* y, const Shape& shape, const Shape& mstri
   const int64_t R = L == 0 ? 0 : shape_numel(shape) / L;
   parallel_for(R, row_grain(L), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
-      int64_t mo = 0;  // the mask offset of row r
-      for (int64_t d = nd - 2, rem = r; d >= 0; --d) {
-        mo += (rem % shape[d]) * mstrides[d];
-        rem /= shape[d];
-      }
       const T* xr = x + r * L;
       T* yr = y + r * L;
-      const int64_t* mr = mask + mo;
+      const int64_t* mr = mask + strided_offset(r, shape, mstrides, nd - 1);
       for (int64_t k = 0; k < L; ++k) yr[k] = mr[k * ms] != 0 ? value : xr[k];
     }
   });
@@ -506,15 +496,7 @@ void masked_softmax_forward(const T* x, T* y, const Shape& shape, const Shape& m
     for (int64_t r = b; r < e; ++r) {
       const T* xr = x + r * L;
       T* yr = y + r * L;
-      const int64_t* mr = nullptr;
-      if (mask) {
-        int64_t mo = 0;  // the mask offset of row r
-        for (int64_t d = nd - 2, rem = r; d >= 0; --d) {
-          mo += (rem % shape[d]) * mst[d];
-          rem /= shape[d];
-        }
-        mr = mask + mo;
-      }
+      const int64_t* mr = mask ? mask + strided_offset(r, shape, mst, nd - 1) : nullptr;
       auto live = [&](int64_t k) { return !mr || mr[k * ms] == 0; };
       T m = static_cast<T>(kNegInf);
       for (int64_t k = 0; k < L; ++k)

@@ -14,6 +14,13 @@ void set_num_threads(int n);  // n >= 1
 int omp_threads_in_region();  // inside a parallel region: its size
 int omp_thread_id();          // inside a parallel region: this thread's index
 
+// The grain for items of `work` elements each (rows of that length, products of that many
+// multiply-adds): as many items as make up about kParallelGrain elements, at least one.
+inline int64_t row_grain(int64_t work) {
+  const int64_t w = work > 1 ? work : 1;
+  return kParallelGrain / w > 1 ? kParallelGrain / w : 1;
+}
+
 // f(begin, end) over a static partition of [0, n).
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& f) {

@@ -35,6 +35,16 @@ decltype(auto) dispatch(DType d, F&& f) {
 std::string shape_str(const Shape& s);
 int64_t shape_numel(const Shape& s);
 Shape contiguous_strides(const Shape& s);
+// The offset of entry i, in row-major order, of the index space dims[0..n) read through
+// strides[0..n): e.g. of row i of a tensor (n = dim() - 1), or of batch index i of a product.
+inline int64_t strided_offset(int64_t i, const Shape& dims, const Shape& strides, int64_t n) {
+  int64_t off = 0;
+  for (int64_t d = n - 1; d >= 0; --d) {
+    off += (i % dims[d]) * strides[d];
+    i /= dims[d];
+  }
+  return off;
+}
 // Wraps a possibly negative dim into [0, ndim); throws naming `op` if out of range.
 int64_t wrap_dim(int64_t d, int64_t ndim, const char* op);
 
@@ -106,12 +116,12 @@ class Tensor {
   // A contiguous tensor with the same values: *this if already contiguous, else a copy.
   // Not recorded: use sg::contiguous() inside differentiable code.
   Tensor contiguous_data() const;
-  Tensor detach() const;              // same storage, no history
-  Tensor clone() const;               // deep contiguous copy, no history
-  Tensor to(DType dtype) const;       // converted contiguous copy, no history
+  Tensor detach() const;         // same storage, no history
+  Tensor clone() const;          // deep contiguous copy, no history
+  Tensor to(DType dtype) const;  // converted contiguous copy, no history
   // Element-wise copy of same-shape data into this tensor's storage (the handle is unchanged).
   void copy_from(const Tensor& src) const;
-  double item() const;                // value of a one-element tensor
+  double item() const;  // value of a one-element tensor
   std::vector<double> to_vector() const;
   std::vector<float> to_floats() const;
 

@@ -64,11 +64,7 @@ bool run_config(const uint8_t* data, size_t size) {
   const std::string path = write_temp("config", data, size);
   return expected_errors_only([&] {
     Config c;
-    cli::po::options_description groups;
-    groups.add(cli::data_options(c))
-        .add(cli::model_options(c))
-        .add(cli::optim_options(c))
-        .add(cli::run_options(c));
+    const cli::po::options_description groups = cli::train_options(c);
     cli::po::variables_map vm;
     if (!cli::parse_config("train", {"--config", path}, groups, c, vm))
       throw std::logic_error("fuzz: a config file asked to exit");

@@ -32,6 +32,12 @@ struct BenchConfig {
   bool json = false;
 };
 
+const std::string kImpl = std::string("seqgrad-") + SEQGRAD_VERSION;  // the JSON "impl" field
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 // Matmul FLOPs of one forward pass (2 per multiply-add); a training step is about 3x this.
 double forward_flops(const BenchConfig& c, int64_t V) {
   const double B = c.batch, S = c.length + 1, T = c.length + 1, d = c.d_model, f = c.ff;
@@ -65,8 +71,8 @@ int bench_decode(Seq2SeqTransformer& model, const BenchConfig& c) {
   greedy_decode(model, b.src, c.length + 1);  // warm-up
   const auto t0 = std::chrono::steady_clock::now();
   const auto out = greedy_decode(model, b.src, c.length + 1);
-  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const nlohmann::json j = {{"impl", std::string("seqgrad-") + SEQGRAD_VERSION},
+  const double dt = seconds_since(t0);
+  const nlohmann::json j = {{"impl", kImpl},
                             {"mode", "decode"},
                             {"sequences", c.decode},
                             {"seconds", dt},
@@ -107,7 +113,7 @@ int bench_sgemm(const BenchConfig& c) {
     while (dt < 1.0) {
       run();
       ++calls;
-      dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      dt = seconds_since(t0);
     }
     const double gflops = 2.0 * s.m * s.n * s.k * calls / dt / 1e9;
     results.push_back({{"shape", s.name}, {"m", s.m}, {"n", s.n}, {"k", s.k}, {"gflops", gflops}});
@@ -117,7 +123,7 @@ int bench_sgemm(const BenchConfig& c) {
                   static_cast<long long>(s.k), gflops);
   }
   if (c.json)
-    std::cout << nlohmann::json{{"impl", std::string("seqgrad-") + SEQGRAD_VERSION},
+    std::cout << nlohmann::json{{"impl", kImpl},
                                 {"mode", "sgemm"},
                                 {"threads", c.threads},
                                 {"sgemm", results}}
@@ -196,12 +202,12 @@ int cmd_bench(const std::vector<std::string>& args) {
   for (int64_t i = 0; i < c.warmup_steps; ++i) step(batches[i % 8]);
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < c.steps; ++i) step(batches[i % 8]);
-  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double dt = seconds_since(t0);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   const double tokens = static_cast<double>(c.steps * c.batch * (c.length + 1));
   const double gflops = 3 * forward_flops(c, mc.tgt_vocab) * c.steps / dt / 1e9;
-  const nlohmann::json out = {{"impl", std::string("seqgrad-") + SEQGRAD_VERSION},
+  const nlohmann::json out = {{"impl", kImpl},
                               {"tokens_per_s", tokens / dt},
                               {"ms_per_step", 1000 * dt / c.steps},
                               {"peak_rss_mb", ru.ru_maxrss / 1024.0},

@@ -8,8 +8,7 @@ namespace sg::cli {
 
 int cmd_train(const std::vector<std::string>& args) {
   Config c;
-  po::options_description groups;
-  groups.add(data_options(c)).add(model_options(c)).add(optim_options(c)).add(run_options(c));
+  const po::options_description groups = train_options(c);
   po::variables_map vm;
   if (!parse_config("train", args, groups, c, vm)) return 0;
   std::vector<std::string> given;

@@ -18,7 +18,8 @@ po::options_description data_options(Config& c) {
       "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
       "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
       "max-len", po::value(&c.max_len)->default_value(c.max_len),
-      "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a line may have "
+      "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a "
+      "line may have "
       "(default 256 there; longer lines are an error)")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
       "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
@@ -91,6 +92,12 @@ po::options_description run_options(Config& c) {
       "most generated tokens (0: twice the source length + 10)")("json", po::bool_switch(&c.json),
                                                                  "print one JSON object per line");
   return d;
+}
+
+po::options_description train_options(Config& c) {
+  po::options_description groups;
+  groups.add(data_options(c)).add(model_options(c)).add(optim_options(c)).add(run_options(c));
+  return groups;
 }
 
 namespace {

@@ -18,6 +18,8 @@ po::options_description data_options(Config& c);
 po::options_description model_options(Config& c);
 po::options_description optim_options(Config& c);
 po::options_description run_options(Config& c);
+// The four groups above: every option of `seqgrad train`.
+po::options_description train_options(Config& c);
 
 // Parses args into c with the given option groups plus --config and --dump-config. Returns false
 // when the command should exit 0 at once (--help or --dump-config printed what was asked).

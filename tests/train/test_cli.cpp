@@ -87,11 +87,7 @@ TEST(Cli, ConfigFileGivesOptionsAndTheCommandLineWins) {
 // Parses args as `seqgrad train` does and returns the effective configuration.
 Config parse_train(const std::vector<std::string>& args) {
   Config c;
-  cli::po::options_description groups;
-  groups.add(cli::data_options(c))
-      .add(cli::model_options(c))
-      .add(cli::optim_options(c))
-      .add(cli::run_options(c));
+  const cli::po::options_description groups = cli::train_options(c);
   cli::po::variables_map vm;
   EXPECT_TRUE(cli::parse_config("train", args, groups, c, vm));
   return c;
