@@ -64,6 +64,22 @@ Rows softmax_rows(const Tensor& x, int64_t dim, const char* op) {
   return rows_along(x.shape(), wrap_dim(dim, x.dim(), op));
 }
 
+// sum_{i < n} f(i) in double, in kLanes interleaved partial sums added up in a fixed order: the
+// compiler vectorizes it (one running sum is a serial chain it may not reorder), and the result
+// still depends only on n, never on timing or threads.
+template <class F>
+double lane_sum(int64_t n, F f) {
+  constexpr int64_t kLanes = 16;
+  double acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int64_t j = 0; j < kLanes; ++j) acc[j] += f(i + j);
+  double s = 0;
+  for (; i < n; ++i) s += f(i);
+  for (int64_t j = 0; j < kLanes; ++j) s += acc[j];
+  return s;
+}
+
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 void check_dtype(const char* op, const Tensor& a, const Tensor& b) {
@@ -97,17 +113,20 @@ void softmax_forward(const T* x, T* y, const Rows& rows) {
   });
 }
 
-// dL/dx_k = y_k (g_k - sum_j g_j y_j). A fully masked row has y = 0, so its gradient is 0.
+// dL/dx_k = scale y_k (g_k - sum_j g_j y_j), scale 1 unless the input was scaled first
+// (masked_softmax). A fully masked row has y = 0, so its gradient is 0.
 template <class T>
-void softmax_backward(const T* y, const T* g, T* gx, const Rows& rows) {
+void softmax_backward(const T* y, const T* g, T* gx, const Rows& rows, T scale) {
   const int64_t n = rows.n;
   for_rows(rows, [&](int64_t, int64_t o, auto s) {
     const T *yr = y + o, *gr = g + o;
     T* gxr = gx + o;
-    double dot = 0;
-    for (int64_t k = 0; k < n; ++k) dot += static_cast<double>(gr[k * s]) * yr[k * s];
-    const T d = static_cast<T>(dot);
-    for (int64_t k = 0; k < n; ++k) gxr[k * s] = yr[k * s] * (gr[k * s] - d);
+    const T d = static_cast<T>(
+        lane_sum(n, [&](int64_t k) { return static_cast<double>(gr[k * s]) * yr[k * s]; }));
+    if (scale == T(1))
+      for (int64_t k = 0; k < n; ++k) gxr[k * s] = yr[k * s] * (gr[k * s] - d);
+    else
+      for (int64_t k = 0; k < n; ++k) gxr[k * s] = scale * (yr[k * s] * (gr[k * s] - d));
   });
 }
 
@@ -128,7 +147,7 @@ Tensor softmax(const Tensor& x_in, int64_t dim) {
     Tensor gx = Tensor::empty(ys.shape(), ys.dtype());
     dispatch(ys.dtype(), [&](auto z) {
       using T = decltype(z);
-      softmax_backward(ys.data<T>(), g.data<T>(), gx.data<T>(), rows);
+      softmax_backward(ys.data<T>(), g.data<T>(), gx.data<T>(), rows, T(1));
     });
     return std::vector<Tensor>{gx};
   });
@@ -203,22 +222,6 @@ Tensor log_softmax(const Tensor& x_in, int64_t dim) {
 }
 
 namespace {
-
-// sum_{i < n} f(i) in double, in kLanes interleaved partial sums added up in a fixed order: the
-// compiler vectorizes it (one running sum is a serial chain it may not reorder), and the result
-// still depends only on n, never on timing or threads.
-template <class F>
-double lane_sum(int64_t n, F f) {
-  constexpr int64_t kLanes = 16;
-  double acc[kLanes] = {};
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int64_t j = 0; j < kLanes; ++j) acc[j] += f(i + j);
-  double s = 0;
-  for (; i < n; ++i) s += f(i);
-  for (int64_t j = 0; j < kLanes; ++j) s += acc[j];
-  return s;
-}
 
 // ---- layer_norm over the last dim. x, y: (R, C) (all leading dims flattened into R rows);
 // w, b: (C) or null; mean, rstd: (R).
@@ -516,19 +519,6 @@ void masked_softmax_forward(const T* x, T* y, const Shape& shape, const Shape& m
   });
 }
 
-// gx_k = scale * y_k (g_k - sum_j g_j y_j); masked entries have y = 0, so their gradient is 0.
-template <class T>
-void masked_softmax_backward(const T* y, const T* g, T* gx, int64_t R, int64_t L, T scale) {
-  parallel_for(R, row_grain(L), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) {
-      const T *yr = y + r * L, *gr = g + r * L;
-      T* gxr = gx + r * L;
-      const T d = static_cast<T>(lane_sum(L, [&](int64_t k) { return double(gr[k]) * yr[k]; }));
-      for (int64_t k = 0; k < L; ++k) gxr[k] = scale * (yr[k] * (gr[k] - d));
-    }
-  });
-}
-
 }  // namespace
 
 Tensor masked_softmax(const Tensor& x_in, const IntTensor* mask, double scale) {
@@ -547,11 +537,11 @@ Tensor masked_softmax(const Tensor& x_in, const IntTensor* mask, double scale) {
                 [ys, scale](const Tensor& g_in, const std::vector<bool>&) {
                   const Tensor g = g_in.contiguous_data();
                   Tensor gx = Tensor::empty(ys.shape(), ys.dtype());
-                  const int64_t L = ys.shape().back(), R = L == 0 ? 0 : ys.numel() / L;
+                  // Masked entries have y = 0, so their gradient is 0.
                   dispatch(ys.dtype(), [&](auto z) {
                     using T = decltype(z);
-                    masked_softmax_backward(ys.data<T>(), g.data<T>(), gx.data<T>(), R, L,
-                                            static_cast<T>(scale));
+                    softmax_backward(ys.data<T>(), g.data<T>(), gx.data<T>(),
+                                     rows_along(ys.shape(), ys.dim() - 1), static_cast<T>(scale));
                   });
                   return std::vector<Tensor>{gx};
                 });
