@@ -76,6 +76,13 @@ Tensor record_window(Tensor out, const char* name, const Tensor& input, WindowFn
   return out;
 }
 
+Tensor record_accumulating(Tensor out, const char* name, const std::vector<Tensor>& inputs,
+                           AccumulateFn fn) {
+  out = record(std::move(out), name, inputs, nullptr);
+  if (out.grad_fn()) out.grad_fn()->accumulate = std::move(fn);
+  return out;
+}
+
 // a += b for a of any strides (a buffer the engine owns, or a window of one) and b of any layout
 // and the same shape. Parallel over rows of the last dim: each element is written by one thread.
 static void add_into(const Tensor& a, const Tensor& b) {
@@ -135,6 +142,7 @@ static void accumulate_leaf(TensorImpl* leaf, Tensor g) {
 static void free_node(Node& node) {
   node.backward = nullptr;
   node.window = nullptr;
+  node.accumulate = nullptr;
   node.edges.clear();
   node.freed = true;
 }
@@ -161,6 +169,18 @@ static void add_into_window(const Node& node, const Tensor& g,
   const Tensor win = node.window(acc);
   check_grad(node.name + "' window", 0, win.shape(), e.dtype, g);
   add_into(win, g);
+}
+
+// The gradient an accumulating op may add edge e's gradient into: the input node's pending
+// gradient (copied first if the engine does not hold it alone), or undefined. Never a leaf's
+// .grad: each backward call adds its own finished gradient there, so accumulating micro-batches
+// sums the same per-batch gradients as an all-reduce over ranks, bit for bit.
+static Tensor accumulator_for(const Edge& e, std::unordered_map<Node*, Tensor>& grads) {
+  if (!e.fn) return Tensor();
+  const auto it = grads.find(e.fn.get());
+  if (it == grads.end()) return Tensor();
+  if (!sole_owner(it->second)) it->second = it->second.clone();
+  return it->second;
 }
 
 void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
@@ -215,7 +235,22 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     }
     std::vector<bool> needs(node->edges.size());
     for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->edges[i].active();
-    std::vector<Tensor> gin = node->backward(gout, needs);
+    std::vector<Tensor> into(node->edges.size());
+    if (node->accumulate)
+      for (size_t i = 0; i < into.size(); ++i) {
+        if (!needs[i]) continue;
+        into[i] = accumulator_for(node->edges[i], grads);
+        if (!into[i].defined()) continue;
+        // An input used twice by the op, or a buffer the output's gradient shares, is left to
+        // the returned-gradient path.
+        const auto& buf = into[i].impl()->storage;
+        bool shared = buf == gout.impl()->storage;
+        for (size_t j = 0; j < i && !shared; ++j)
+          shared = into[j].defined() && into[j].impl()->storage == buf;
+        if (shared) into[i] = Tensor();
+      }
+    std::vector<Tensor> gin =
+        node->accumulate ? node->accumulate(gout, needs, into) : node->backward(gout, needs);
     if (gin.size() != node->edges.size())
       throw std::logic_error("op '" + node->name + "': backward returned " +
                              std::to_string(gin.size()) + " gradients for " +
@@ -223,6 +258,13 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     for (size_t i = 0; i < gin.size(); ++i) {
       const Edge& e = node->edges[i];
       if (!e.active()) continue;
+      if (into[i].defined()) {
+        if (gin[i].defined())
+          throw std::logic_error("op '" + node->name +
+                                 "': backward both accumulated and returned " +
+                                 "a gradient for input " + std::to_string(i));
+        continue;
+      }
       check_grad(node->name, i, e.shape, e.dtype, gin[i]);
       if (e.leaf) {
         accumulate_leaf(e.leaf.get(), std::move(gin[i]));

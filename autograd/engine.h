@@ -27,6 +27,13 @@ struct Edge {
 using BackwardFn =
     std::function<std::vector<Tensor>(const Tensor& grad_out, const std::vector<bool>& needs)>;
 
+// A backward that may add input i's gradient straight into into[i] when that is defined (the
+// gradient accumulated so far from the input's other uses, a contiguous buffer the engine holds
+// alone; never a leaf's .grad) and then returns an undefined tensor for i. A GEMM adds with beta =
+// 1 and so skips zero-filling its output and the engine's separate add.
+using AccumulateFn = std::function<std::vector<Tensor>(
+    const Tensor& grad_out, const std::vector<bool>& needs, const std::vector<Tensor>& into)>;
+
 // For an op whose output is a window (a strided view) of its single input: maps the input's
 // gradient buffer to the view that the output's gradient adds into.
 using WindowFn = std::function<Tensor(const Tensor& input_grad)>;
@@ -38,8 +45,9 @@ struct Node {
   Node& operator=(const Node&) = delete;
   std::string name;  // the op's name, used in error messages
   std::vector<Edge> edges;
-  BackwardFn backward;  // unset for a window node
-  WindowFn window;      // set instead of backward by record_window
+  BackwardFn backward;      // unset for a window or accumulating node
+  WindowFn window;          // set instead of backward by record_window
+  AccumulateFn accumulate;  // set instead of backward by record_accumulating
   Shape out_shape;
   DType out_dtype = DType::f32;
   bool freed = false;
@@ -66,6 +74,10 @@ bool needs_record(const std::vector<Tensor>& inputs);
 // Attaches a node named `name` to `out`, with one edge per input (in order), if needs_record.
 // Returns `out` for chaining.
 Tensor record(Tensor out, const char* name, const std::vector<Tensor>& inputs, BackwardFn fn);
+
+// record for an op whose backward can accumulate into its inputs' gradients (AccumulateFn).
+Tensor record_accumulating(Tensor out, const char* name, const std::vector<Tensor>& inputs,
+                           AccumulateFn fn);
 
 // For `out` a window of `input` (slice): its gradient is the output's gradient inside
 // window(grad buffer) and zero elsewhere. The engine adds it into that window of the input's

@@ -72,6 +72,15 @@ std::vector<GradCase> matmul_grad_cases() {
       linear_case("linear_no_bias", {4, 3}, 5, false),
       linear_case("linear_3d_input", {2, 3, 4}, 5, true),
       linear_case("linear_1d_input", {4}, 3, true),
+      // h feeds linear and the residual add: linear's dX GEMM adds into h's pending gradient.
+      {"linear_residual_accumulates", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({2, 3, 4}, g), w = grad_input({4, 4}, g), b = grad_input({4}, g);
+         return GradProblem{{x, w, b}, [=] {
+                              const Tensor h = tanh(x);
+                              return add(linear(h, w, b), h);
+                            }};
+       }},
       {"linear_transposed_input", "op",
        [](Generator& g) {
          Tensor x = grad_input({3, 4}, g), w = grad_input({2, 3}, g), b = grad_input({2}, g);

@@ -215,7 +215,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 // ---- linear: x (..., K), w (N, K), b (N) or undefined -> y (..., N) = x w^T + b.
 // x's leading dims merge into rows R: Y (R, N) = X (R, K) W^T + 1 b^T, one GEMM whose beta = 1
 // accumulates onto the bias rows. Backward: dX = dY W (R, K), dW = dY^T X (N, K), one GEMM each;
-// db = column sums of dY.
+// db = column sums of dY, each added into a gradient the engine already holds.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   if (x.dim() < 1 || w.dim() != 2 || x.shape().back() != w.shape()[1])
     mismatch("linear", "input and weight", x, w, "need x (..., K) and w (N, K)");
@@ -255,47 +255,55 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   });
   if (!needs_record({&x, &w, &b})) return y;
   const Shape xshape = x.shape();
-  return record(y, "linear", {x, w, b},
-                [X, W, xshape, rows, K, N](const Tensor& g, const std::vector<bool>& needs) {
-                  const Operand G = row_operand(g);
-                  std::vector<Tensor> d(3);
-                  dispatch(g.dtype(), [&](auto z) {
-                    using T = decltype(z);
-                    const T* pg = G.ptr<T>();
-                    auto dx = [&] {
-                      gemm<T>(G.lay.trans, W.lay.trans, rows, K, N, T(1), pg, G.lay.ld, W.ptr<T>(),
-                              W.lay.ld, T(0), d[0].data<T>(), K);
-                    };
-                    auto dw = [&] {
-                      gemm<T>(!G.lay.trans, X.lay.trans, N, K, rows, T(1), pg, G.lay.ld, X.ptr<T>(),
-                              X.lay.ld, T(0), d[1].data<T>(), K);
-                    };
-                    if (needs[0]) d[0] = Tensor::empty(xshape, g.dtype());
-                    if (needs[1]) d[1] = Tensor::empty({N, K}, g.dtype());
-                    // dX and dW take the same FLOPs: on two threads, one single-threaded GEMM
-                    // each beats the two threaded one after the other (toy steps 29.5 -> 25.9
-                    // ms, base steps 1.5% faster; bench/README.md).
-                    if (needs[0] && needs[1] && rows * K * N >= kSmallGemm) {
-                      parallel_invoke(dx, dw);
-                    } else {
-                      if (needs[0]) dx();
-                      if (needs[1]) dw();
-                    }
-                    if (needs[2]) {
-                      d[2] = Tensor::zeros({N}, g.dtype());
-                      T* db = d[2].data<T>();
-                      const int64_t sr = G.t.strides()[0], sc = G.t.strides()[1];
-                      // Each column summed over rows in order by one thread: deterministic.
-                      parallel_for(N, row_grain(rows), [&](int64_t s, int64_t e) {
-                        for (int64_t r = 0; r < rows; ++r) {
-                          const T* row = pg + r * sr;
-                          for (int64_t n = s; n < e; ++n) db[n] += row[n * sc];
-                        }
-                      });
-                    }
-                  });
-                  return d;
-                });
+  // A gradient the engine already holds for x (x's other uses: the residual path), w or b is
+  // added into (GEMM beta = 1) instead of written to a new zero-filled buffer and added after.
+  return record_accumulating(
+      y, "linear", {x, w, b},
+      [X, W, xshape, rows, K, N](const Tensor& g, const std::vector<bool>& needs,
+                                 const std::vector<Tensor>& into) {
+        const Operand G = row_operand(g);
+        std::vector<Tensor> d(3);
+        for (size_t i = 0; i < 3; ++i)
+          if (needs[i] && !into[i].defined())
+            d[i] = i == 0   ? Tensor::empty(xshape, g.dtype())
+                   : i == 1 ? Tensor::empty({N, K}, g.dtype())
+                            : Tensor::zeros({N}, g.dtype());
+        auto out = [&](size_t i) { return into[i].defined() ? into[i] : d[i]; };
+        auto beta = [&](size_t i) { return into[i].defined() ? 1.0 : 0.0; };
+        dispatch(g.dtype(), [&](auto z) {
+          using T = decltype(z);
+          const T* pg = G.ptr<T>();
+          auto dx = [&] {
+            gemm<T>(G.lay.trans, W.lay.trans, rows, K, N, T(1), pg, G.lay.ld, W.ptr<T>(), W.lay.ld,
+                    T(beta(0)), out(0).template data<T>(), K);
+          };
+          auto dw = [&] {
+            gemm<T>(!G.lay.trans, X.lay.trans, N, K, rows, T(1), pg, G.lay.ld, X.ptr<T>(), X.lay.ld,
+                    T(beta(1)), out(1).template data<T>(), K);
+          };
+          // dX and dW take the same FLOPs: on two threads, one single-threaded GEMM each beats
+          // the two threaded one after the other (toy steps 29.5 -> 25.9 ms, base steps 1.5%
+          // faster; bench/README.md).
+          if (needs[0] && needs[1] && rows * K * N >= kSmallGemm) {
+            parallel_invoke(dx, dw);
+          } else {
+            if (needs[0]) dx();
+            if (needs[1]) dw();
+          }
+          if (needs[2]) {
+            T* db = out(2).template data<T>();
+            const int64_t sr = G.t.strides()[0], sc = G.t.strides()[1];
+            // Each column summed over rows in order by one thread: deterministic.
+            parallel_for(N, row_grain(rows), [&](int64_t s, int64_t e) {
+              for (int64_t r = 0; r < rows; ++r) {
+                const T* row = pg + r * sr;
+                for (int64_t n = s; n < e; ++n) db[n] += row[n * sc];
+              }
+            });
+          }
+        });
+        return d;
+      });
 }
 
 }  // namespace sg

@@ -67,6 +67,7 @@ namespace {
 // The float32 scalars of one update (see Adam::update for how they are derived).
 struct AdamScalars {
   float neg_step_size, bc2_sqrt, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, wd, decay;
+  float grad_scale;  // clip_grad_norm's deferred factor, 1 if none
 };
 
 // Elements [b, e) of one parameter. The flags are template arguments so the loop has no
@@ -76,7 +77,7 @@ void adam_kernel(const AdamScalars& c, float* __restrict p, const float* __restr
                  float* __restrict m, float* __restrict v, float* __restrict vmax, int64_t b,
                  int64_t e) {
   for (int64_t i = b; i < e; ++i) {
-    float g = grad[i];
+    float g = grad[i] * c.grad_scale;
     if constexpr (kL2) g = g + c.wd * p[i];           // grad.add(param, alpha=wd)
     if constexpr (kDecoupled) p[i] = p[i] * c.decay;  // param.mul_(1 - lr * wd)
     const float mi = m[i] * c.beta1 + c.one_minus_beta1 * g;
@@ -104,7 +105,7 @@ void adam_pass(const AdamScalars& c, float* p, const float* grad, float* m, floa
 
 }  // namespace
 
-void Adam::update(Slot& s, const float* grad) {
+void Adam::update(Slot& s, const float* grad, float scale) {
   // Python-side scalars, in double as torch computes them ...
   const double t = static_cast<double>(s.step);
   const double bias_correction1 = 1 - std::pow(opt_.beta1, t);
@@ -122,6 +123,7 @@ void Adam::update(Slot& s, const float* grad) {
   c.eps = static_cast<float>(opt_.eps);
   c.wd = static_cast<float>(opt_.weight_decay);
   c.decay = static_cast<float>(1 - lr_ * opt_.weight_decay);
+  c.grad_scale = scale;
 
   float* p = s.param.data<float>();
   float* m = s.buffers[0].data<float>();

@@ -33,7 +33,7 @@ class Adam : public Optimizer {
   Adam(NamedParams params, const AdamOptions& options, bool decoupled_weight_decay);
   std::vector<std::string> buffers_for(const Hyper& h) const override;
   void apply_hyper(const Hyper& h) override;
-  void update(Slot& s, const float* grad) override;
+  void update(Slot& s, const float* grad, float scale) override;
 
  private:
   void check(const AdamOptions& o) const;

@@ -36,7 +36,8 @@ float* grad_of(const std::string& name, const Tensor& p) {
 
 }  // namespace
 
-ClipResult clip_grad_norm(const NamedParams& params, double max_norm, NonFinite on_nonfinite) {
+ClipResult clip_grad_norm(const NamedParams& params, double max_norm, NonFinite on_nonfinite,
+                          ClipApply apply) {
   if (!(max_norm > 0) || !std::isfinite(max_norm))
     throw std::invalid_argument("clip_grad_norm: max_norm must be finite and > 0, got " +
                                 std::to_string(max_norm));
@@ -78,6 +79,8 @@ ClipResult clip_grad_norm(const NamedParams& params, double max_norm, NonFinite 
   const float coef = coef_raw < 1.0f ? coef_raw : 1.0f;  // clamp(max=1.0)
   if (coef == 1.0f) return r;                            // g * 1.0f == g
   r.clipped = true;
+  r.coef = coef;
+  if (apply == ClipApply::defer) return r;
   for (int64_t i = 0; i < count; ++i) {
     float* g = grads[i];
     if (g == nullptr) continue;

@@ -15,17 +15,22 @@
 namespace sg {
 
 enum class NonFinite { report, error };
+// scale: multiply the gradients by coef now (torch). defer: leave them and return coef for
+// Optimizer::step(coef), which applies it in its own pass, bit for bit the same.
+enum class ClipApply { scale, defer };
 
 struct ClipResult {
   float total_norm = 0;         // what torch returns (float32)
   bool finite = true;           // false: gradients were not scaled
   bool clipped = false;         // true when the gradients were scaled down (coef < 1)
+  float coef = 1;               // the factor applied (scale) or to apply (defer)
   std::string nonfinite_param;  // first parameter whose own gradient norm is non-finite, if any
 };
 
 // With NonFinite::error, a non-finite total throws std::runtime_error naming the parameter.
 ClipResult clip_grad_norm(const NamedParams& params, double max_norm,
-                          NonFinite on_nonfinite = NonFinite::report);
+                          NonFinite on_nonfinite = NonFinite::report,
+                          ClipApply apply = ClipApply::scale);
 
 // ||x||_2 of n float32 values in ATen's order: 8 lane accumulators acc[j] += x*x over the
 // largest multiple of 8, lanes summed left to right, the tail added sequentially, sqrt in float.

@@ -54,7 +54,7 @@ void Optimizer::define_buffers(const std::vector<std::string>& names) {
   }
 }
 
-void Optimizer::step() {
+void Optimizer::step(float grad_scale) {
   for (Slot& s : slots_) {
     const TensorImpl* impl = s.param.impl();
     if (!impl->grad) continue;
@@ -65,7 +65,7 @@ void Optimizer::step() {
                                   (g.is_contiguous() ? "" : " (non-contiguous)") +
                                   ", expected contiguous float32 " + shape_str(impl->shape));
     ++s.step;
-    update(s, g.data<float>());
+    update(s, g.data<float>(), grad_scale);
   }
   ++step_count_;
 }

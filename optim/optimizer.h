@@ -57,8 +57,10 @@ class Optimizer {
   // Every hyper-parameter, including lr.
   virtual Hyper hyper() const = 0;
 
-  // Applies one update to every parameter that has a gradient.
-  void step();
+  // Applies one update to every parameter that has a gradient, reading each gradient element g
+  // as g * grad_scale in float32: with clip_grad_norm's deferred factor, bit for bit what
+  // scaling the gradients first and then stepping gives, in one pass fewer.
+  void step(float grad_scale = 1.0f);
   // Zeroes gradients in place (torch 1.13's default); with set_to_none, drops them.
   void zero_grad(bool set_to_none = false);
 
@@ -92,8 +94,9 @@ class Optimizer {
     int64_t step = 0;             // updates applied to this parameter
     std::vector<Tensor> buffers;  // aligned with buffer_names_
   };
-  // Applies one update to `s` given its contiguous float32 gradient; s.step already counts it.
-  virtual void update(Slot& s, const float* grad) = 0;
+  // Applies one update to `s` given its contiguous float32 gradient, each element read as
+  // grad[i] * scale (exact for scale 1); s.step already counts it.
+  virtual void update(Slot& s, const float* grad, float scale) = 0;
 
   // (Re)allocates zeroed buffers when the names change; called by constructors and imports.
   void define_buffers(const std::vector<std::string>& names);

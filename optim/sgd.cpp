@@ -52,7 +52,7 @@ void Sgd::apply_hyper(const Hyper& h) {
   lr_ = o.lr;
 }
 
-void Sgd::update(Slot& s, const float* grad) {
+void Sgd::update(Slot& s, const float* grad, float scale) {
   const float wd = static_cast<float>(opt_.weight_decay);
   const float momentum = static_cast<float>(opt_.momentum);
   const float one_minus_damp = static_cast<float>(1.0 - opt_.dampening);
@@ -65,7 +65,7 @@ void Sgd::update(Slot& s, const float* grad) {
   float* buf = use_momentum ? s.buffers[0].data<float>() : nullptr;
   parallel_for(s.param.numel(), kParallelGrain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
-      float d = grad[i];
+      float d = grad[i] * scale;
       if (use_wd) d = d + wd * p[i];  // d_p.add(param, alpha=wd)
       if (use_momentum) {
         buf[i] = first ? d : buf[i] * momentum + one_minus_damp * d;

@@ -28,7 +28,7 @@ class Sgd : public Optimizer {
  protected:
   std::vector<std::string> buffers_for(const Hyper& h) const override;
   void apply_hyper(const Hyper& h) override;
-  void update(Slot& s, const float* grad) override;
+  void update(Slot& s, const float* grad, float scale) override;
 
  private:
   static void check(const SgdOptions& o);

@@ -195,8 +195,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     Tensor l = model.loss(b.src, b.tgt_in, b.tgt_out);
     opt.zero_grad(true);
     l.backward();
-    clip_grad_norm(opt.params(), 1.0);
-    opt.step();
+    opt.step(clip_grad_norm(opt.params(), 1.0, NonFinite::report, ClipApply::defer).coef);
     loss = l.item();
   };
   for (int64_t i = 0; i < c.warmup_steps; ++i) step(batches[i % 8]);

@@ -255,12 +255,15 @@ double Trainer::train_step(const Batch& global) {
   dist::allreduce_sum(&value, 1);
   if (!std::isfinite(value)) return value;
   dist::allreduce_gradients(opt_->params());
+  float coef = 1;
   if (cfg_.clip_norm > 0) {
-    const ClipResult c = clip_grad_norm(opt_->params(), cfg_.clip_norm);
+    const ClipResult c =
+        clip_grad_norm(opt_->params(), cfg_.clip_norm, NonFinite::report, ClipApply::defer);
     if (!c.finite) return std::numeric_limits<double>::quiet_NaN();
+    coef = c.coef;
   }
   opt_->set_lr(lr_at(opt_->step_count() + 1));
-  opt_->step();
+  opt_->step(coef);
   return value;
 }
 

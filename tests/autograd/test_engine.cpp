@@ -91,6 +91,56 @@ TEST(Engine, SliceWindowsAccumulateIntoLeafAndIntermediate) {
   expect_near(kept.to_vector(), {6, 12, 6, 3});
 }
 
+// y = 2 x through record_accumulating; `seen` counts the calls that were handed an accumulator.
+Tensor double_op(const Tensor& x, int* seen, bool also_return = false) {
+  return record_accumulating(mul(x.detach(), 2.0), "test_double", {x},
+                             [seen, also_return](const Tensor& g, const std::vector<bool>&,
+                                                 const std::vector<Tensor>& into) {
+                               if (!into[0].defined()) return std::vector<Tensor>{mul(g, 2.0)};
+                               ++*seen;
+                               into[0].copy_from(add(into[0], mul(g, 2.0)));
+                               return std::vector<Tensor>{also_return ? mul(g, 2.0) : Tensor()};
+                             });
+}
+
+TEST(Engine, AccumulatingOpAddsIntoThePendingGradientOfAnIntermediate) {
+  // h = exp(x); y = sum(2h + h * 3): the engine runs the mul's backward first (reverse
+  // topological order), then test_double adds into the gradient it left for h.
+  Tensor x = leaf({0.3, -1.0}, {2});
+  const Tensor h = exp(x);
+  int seen = 0;
+  sum(add(double_op(h, &seen), mul(h, 3.0))).backward();
+  EXPECT_EQ(seen, 1);
+  expect_near(x.grad().to_vector(), {5 * std::exp(0.3), 5 * std::exp(-1.0)});
+}
+
+TEST(Engine, AccumulatingOpReturnsALeafsGradientAndCopiesAShared) {
+  // Into a leaf's .grad never: backward calls add their own gradients there. And h's pending
+  // gradient is add's own upstream gradient (add passes it through), so it is copied first.
+  Tensor x = leaf({1, 2}, {2});
+  int seen = 0;
+  sum(mul(x, 10.0)).backward();
+  sum(add(double_op(x, &seen), x)).backward();
+  EXPECT_EQ(seen, 0);
+  expect_near(x.grad().to_vector(), {13, 13});
+  Tensor z = leaf({1, 2}, {2});
+  const Tensor h = mul(z, 1.0);
+  const Tensor y = add(double_op(h, &seen), h);
+  y.backward(Tensor::from_vector({1, 1}, {2}, DType::f64));
+  EXPECT_EQ(seen, 1);
+  expect_near(z.grad().to_vector(), {3, 3});
+}
+
+TEST(Engine, AccumulatingOpThatAlsoReturnsThrowsNamingTheOp) {
+  Tensor x = leaf({0.5}, {1});
+  const Tensor h = exp(x);
+  int seen = 0;
+  const std::string m =
+      message_of([&] { sum(add(double_op(h, &seen, true), mul(h, 3.0))).backward(); });
+  EXPECT_NE(m.find("test_double"), std::string::npos) << m;
+  EXPECT_NE(m.find("both accumulated and returned"), std::string::npos) << m;
+}
+
 TEST(Engine, BackwardTwiceWithoutRetainThrowsNamingTheOp) {
   Tensor x = leaf({1, 2}, {2});
   const Tensor y = sum(tanh(x));

@@ -196,6 +196,64 @@ TEST(Clip, NoGradientsGiveZeroAndSkipParametersWithoutGrad) {
   EXPECT_THROW(clip_grad_norm({{"b", b}}, 0.0), std::invalid_argument);
 }
 
+// The trainer clips with ClipApply::defer and hands the factor to step(): every optimizer
+// must then land on the parameters, state and step counts that scaling first gives, bit for bit.
+TEST(Clip, DeferredFactorInTheStepEqualsScalingFirst) {
+  const std::vector<std::pair<std::string, Hyper>> kinds = {
+      {"sgd", {{"lr", 0.1}, {"momentum", 0.9}, {"weight_decay", 0.01}}},
+      {"adam", {{"lr", 1e-2}, {"weight_decay", 0.01}}},
+      {"adam", {{"lr", 1e-2}, {"amsgrad", 1}}},
+      {"adamw", {{"lr", 1e-2}}}};
+  for (const auto& [type, hyper] : kinds) {
+    Generator g(7);
+    NamedParams scaled, deferred;
+    for (const Shape& shape : {Shape{5, 33}, Shape{7}}) {
+      const Tensor init = Tensor::randn(shape, g);
+      scaled.emplace_back("p" + std::to_string(scaled.size()), init.clone());
+      deferred.emplace_back("p" + std::to_string(deferred.size()), init.clone());
+    }
+    auto a = make_optimizer(type, scaled, hyper), b = make_optimizer(type, deferred, hyper);
+    for (int step = 0; step < 3; ++step) {
+      for (size_t i = 0; i < scaled.size(); ++i) {
+        const Tensor grad = Tensor::randn(scaled[i].second.shape(), g);
+        set_grad(scaled[i].second, grad.data<float>());
+        set_grad(deferred[i].second, grad.data<float>());
+      }
+      const ClipResult ra = clip_grad_norm(scaled, 0.5);
+      const ClipResult rb = clip_grad_norm(deferred, 0.5, NonFinite::report, ClipApply::defer);
+      ASSERT_TRUE(ra.clipped && rb.clipped) << type;
+      EXPECT_EQ(hex(ra.coef), hex(rb.coef)) << type;
+      EXPECT_LT(rb.coef, 1.0f) << type;
+      a->step();
+      b->step(rb.coef);
+      for (size_t i = 0; i < scaled.size(); ++i)
+        EXPECT_EQ(first_difference(deferred[i].second.data<float>(), scaled[i].second.data<float>(),
+                                   scaled[i].second.numel()),
+                  "")
+            << type << " step " << step << " " << scaled[i].first;
+    }
+    const OptimizerState sa = a->export_state(), sb = b->export_state();
+    for (const auto& [name, ps] : sa.params)
+      for (const auto& [buf, t] : ps.buffers)
+        EXPECT_EQ(first_difference(sb.params.at(name).buffers.at(buf).data<float>(),
+                                   t.data<float>(), t.numel()),
+                  "")
+            << type << " " << buf << " of " << name;
+  }
+}
+
+TEST(Clip, DeferLeavesTheGradientsAsTheyAre) {
+  Tensor p = Tensor::zeros({2});
+  const std::vector<float> g = {3.0f, 4.0f};
+  set_grad(p, g.data());
+  const ClipResult r = clip_grad_norm({{"w", p}}, 1.0, NonFinite::report, ClipApply::defer);
+  EXPECT_TRUE(r.clipped);
+  EXPECT_EQ(r.total_norm, 5.0f);
+  EXPECT_NEAR(r.coef, 0.2f, 1e-6f);
+  EXPECT_EQ(p.grad().to_floats(), g);
+  EXPECT_EQ(clip_grad_norm({{"w", p}}, 10.0, NonFinite::report, ClipApply::defer).coef, 1.0f);
+}
+
 // ---------------------------------------------------------------- schedules
 
 TEST(ScheduleParity, MatchesLambdaLRForTheFirst1000Steps) {
