@@ -13,14 +13,29 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   return matmul(a, b);
 }
 
-// x (leaf of x_shape), w (N, K), b (N).
-GradCase linear_case(const std::string& name, Shape x_shape, int64_t N, bool bias) {
+using LinearOp = Tensor (*)(const Tensor&, const Tensor&, const Tensor&);
+
+// x (leaf of x_shape), w (N, K), b (N), through linear or linear_relu.
+GradCase linear_case(const std::string& name, Shape x_shape, int64_t N, bool bias,
+                     LinearOp op = linear) {
   return {name, "op", [=](Generator& g) {
             const int64_t K = x_shape.back();
             Tensor x = grad_input(x_shape, g), w = grad_input({N, K}, g);
-            if (!bias) return GradProblem{{x, w}, [=] { return linear(x, w, Tensor()); }};
+            if (!bias) return GradProblem{{x, w}, [=] { return op(x, w, Tensor()); }};
             Tensor b = grad_input({N}, g);
-            return GradProblem{{x, w, b}, [=] { return linear(x, w, b); }};
+            return GradProblem{{x, w, b}, [=] { return op(x, w, b); }};
+          }};
+}
+
+// h = tanh(x) feeds the op and the residual add: the op's dX GEMM adds into h's pending
+// gradient.
+GradCase linear_residual_case(const std::string& name, LinearOp op) {
+  return {name, "op", [=](Generator& g) {
+            Tensor x = grad_input({2, 3, 4}, g), w = grad_input({4, 4}, g), b = grad_input({4}, g);
+            return GradProblem{{x, w, b}, [=] {
+                                 const Tensor h = tanh(x);
+                                 return add(op(h, w, b), h);
+                               }};
           }};
 }
 
@@ -72,19 +87,20 @@ std::vector<GradCase> matmul_grad_cases() {
       linear_case("linear_no_bias", {4, 3}, 5, false),
       linear_case("linear_3d_input", {2, 3, 4}, 5, true),
       linear_case("linear_1d_input", {4}, 3, true),
-      // h feeds linear and the residual add: linear's dX GEMM adds into h's pending gradient.
-      {"linear_residual_accumulates", "op",
-       [](Generator& g) {
-         Tensor x = grad_input({2, 3, 4}, g), w = grad_input({4, 4}, g), b = grad_input({4}, g);
-         return GradProblem{{x, w, b}, [=] {
-                              const Tensor h = tanh(x);
-                              return add(linear(h, w, b), h);
-                            }};
-       }},
+      linear_residual_case("linear_residual_accumulates", linear),
       {"linear_transposed_input", "op",
        [](Generator& g) {
          Tensor x = grad_input({3, 4}, g), w = grad_input({2, 3}, g), b = grad_input({2}, g);
          return GradProblem{{x, w, b}, [=] { return linear(transpose(x, 0, 1), w, b); }};
+       }},
+      linear_case("linear_relu_2d", {4, 3}, 5, true, linear_relu),
+      linear_case("linear_relu_no_bias", {4, 3}, 5, false, linear_relu),
+      linear_case("linear_relu_3d_size1_dim", {2, 1, 4}, 6, true, linear_relu),
+      linear_residual_case("linear_relu_residual_accumulates", linear_relu),
+      {"linear_relu_transposed_input", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({3, 4}, g), w = grad_input({2, 3}, g), b = grad_input({2}, g);
+         return GradProblem{{x, w, b}, [=] { return linear_relu(transpose(x, 0, 1), w, b); }};
        }},
   };
 }

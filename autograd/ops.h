@@ -85,6 +85,8 @@ Tensor contiguous(const Tensor& x);  // identity in value, contiguous layout
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x: (..., K), w: (N, K), b: (N) or undefined -> (..., N) = x w^T + b, as torch's F.linear.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+// relu(linear(x, w, b)) as one op (the feed-forward block's first layer), bit for bit the same.
+Tensor linear_relu(const Tensor& x, const Tensor& w, const Tensor& b);
 
 // ---- neural-network ops (ops_nn.cpp)
 // Along dim. A row whose entries are all -inf (fully masked) gives zeros and a zero gradient,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 
 #include "autograd/engine.h"
 #include "autograd/gemm.h"
@@ -216,19 +217,37 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 // x's leading dims merge into rows R: Y (R, N) = X (R, K) W^T + 1 b^T, one GEMM whose beta = 1
 // accumulates onto the bias rows. Backward: dX = dY W (R, K), dW = dY^T X (N, K), one GEMM each;
 // db = column sums of dY, each added into a gradient the engine already holds.
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+// linear_relu is relu(linear(x, w, b)) in one op: relu runs on each GEMM's rows as soon as they
+// are written, and its backward masks dY and sums db in one pass.
+
+namespace {
+
+struct LinearShape {
+  Operand X, W;
+  int64_t rows, K, N;
+  Shape xshape, yshape;
+};
+
+LinearShape check_linear(const char* op, const Tensor& x, const Tensor& w, const Tensor& b) {
   if (x.dim() < 1 || w.dim() != 2 || x.shape().back() != w.shape()[1])
-    mismatch("linear", "input and weight", x, w, "need x (..., K) and w (N, K)");
-  if (x.dtype() != w.dtype()) mismatch("linear", "input and weight", x, w, "dtypes differ");
+    mismatch(op, "input and weight", x, w, "need x (..., K) and w (N, K)");
+  if (x.dtype() != w.dtype()) mismatch(op, "input and weight", x, w, "dtypes differ");
   const int64_t K = w.shape()[1], N = w.shape()[0];
   if (b.defined() && (b.dim() != 1 || b.shape()[0] != N || b.dtype() != w.dtype()))
-    mismatch("linear", "weight and bias", w, b, "need b (N) of w's dtype");
-  const Operand X = row_operand(x), W = make_operand(w, {});
-  const int64_t rows = operand_rows(X);
-  Shape oshape = x.shape();
-  oshape.back() = N;
-  Tensor y = Tensor::empty(oshape, x.dtype());
-  dispatch(x.dtype(), [&](auto z) {
+    mismatch(op, "weight and bias", w, b, "need b (N) of w's dtype");
+  LinearShape l{row_operand(x), make_operand(w, {}), 0, K, N, x.shape(), x.shape()};
+  l.rows = operand_rows(l.X);
+  l.yshape.back() = N;
+  return l;
+}
+
+// Y = X W^T + b, then post(y, r0, r1) on rows [r0, r1) by the thread whose GEMM wrote them.
+template <class Post>
+Tensor linear_forward(const LinearShape& l, const Tensor& b, Post post) {
+  const Operand &X = l.X, &W = l.W;
+  const int64_t rows = l.rows, K = l.K, N = l.N;
+  Tensor y = Tensor::empty(l.yshape, X.t.dtype());
+  dispatch(y.dtype(), [&](auto z) {
     using T = decltype(z);
     T* py = y.data<T>();
     T beta = T(0);
@@ -248,60 +267,155 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
       gemm<T>(X.lay.trans, !W.lay.trans, r1 - r0, N, K, T(1), xr, X.lay.ld, W.ptr<T>(), W.lay.ld,
               beta, py + r0 * N, N);
     };
-    if (num_threads() == 2 && rows >= 64 && rows * K * N >= kSmallGemm)
-      parallel_invoke([&] { rows_gemm(0, rows / 2); }, [&] { rows_gemm(rows / 2, rows); });
-    else
+    if (num_threads() == 2 && rows >= 64 && rows * K * N >= kSmallGemm) {
+      const int64_t half = rows / 2;
+      parallel_invoke(
+          [&] {
+            rows_gemm(0, half);
+            post(py, 0, half);
+          },
+          [&] {
+            rows_gemm(half, rows);
+            post(py, half, rows);
+          });
+    } else {
       rows_gemm(0, rows);
+      parallel_for(rows, row_grain(N), [&](int64_t s, int64_t e) { post(py, s, e); });
+    }
   });
+  return y;
+}
+
+// out[n] += the column sums of a (rows, N) matrix whose row r fill(r, partial) adds into
+// `partial`. Rows go in fixed blocks of 32, each block summed in order into its own partial row,
+// then the partials added to out in block order: threads stream whole rows, and the result does
+// not depend on the thread count.
+template <class T, class Fill>
+void add_column_sums(int64_t rows, int64_t N, T* out, Fill fill) {
+  constexpr int64_t kBlock = 32;
+  const int64_t nb = (rows + kBlock - 1) / kBlock;
+  std::vector<T> part(static_cast<size_t>(nb * N), T(0));
+  parallel_for(nb, row_grain(kBlock * N), [&](int64_t s, int64_t e) {
+    for (int64_t b = s; b < e; ++b)
+      for (int64_t r = b * kBlock; r < std::min(rows, (b + 1) * kBlock); ++r)
+        fill(r, part.data() + b * N);
+  });
+  parallel_for(N, row_grain(nb), [&](int64_t s, int64_t e) {
+    for (int64_t b = 0; b < nb; ++b)
+      for (int64_t n = s; n < e; ++n) out[n] += part[b * N + n];
+  });
+}
+
+// The gradients of linear given G = dY (rows, N), each added into `into` where defined; db
+// only if bias_pending (linear_relu sums it in its masking pass).
+void linear_backward(const LinearShape& l, const Tensor& g, const std::vector<bool>& needs,
+                     const std::vector<Tensor>& into, bool bias_pending, std::vector<Tensor>& d) {
+  const Operand G = row_operand(g), &X = l.X, &W = l.W;
+  const int64_t rows = l.rows, K = l.K, N = l.N;
+  for (size_t i = 0; i < 3; ++i)
+    if (needs[i] && !into[i].defined() && !d[i].defined())
+      d[i] = i == 0   ? Tensor::empty(l.xshape, g.dtype())
+             : i == 1 ? Tensor::empty({N, K}, g.dtype())
+                      : Tensor::zeros({N}, g.dtype());
+  auto out = [&](size_t i) { return into[i].defined() ? into[i] : d[i]; };
+  auto beta = [&](size_t i) { return into[i].defined() ? 1.0 : 0.0; };
+  dispatch(g.dtype(), [&](auto z) {
+    using T = decltype(z);
+    const T* pg = G.ptr<T>();
+    auto dx = [&] {
+      gemm<T>(G.lay.trans, W.lay.trans, rows, K, N, T(1), pg, G.lay.ld, W.ptr<T>(), W.lay.ld,
+              T(beta(0)), out(0).template data<T>(), K);
+    };
+    auto dw = [&] {
+      gemm<T>(!G.lay.trans, X.lay.trans, N, K, rows, T(1), pg, G.lay.ld, X.ptr<T>(), X.lay.ld,
+              T(beta(1)), out(1).template data<T>(), K);
+    };
+    // dX and dW take the same FLOPs: on two threads, one single-threaded GEMM each beats the two
+    // threaded one after the other (toy steps 29.5 -> 25.9 ms, base steps 1.5% faster;
+    // bench/README.md).
+    if (needs[0] && needs[1] && rows * K * N >= kSmallGemm) {
+      parallel_invoke(dx, dw);
+    } else {
+      if (needs[0]) dx();
+      if (needs[1]) dw();
+    }
+    if (needs[2] && bias_pending) {
+      const int64_t sr = G.t.strides()[0], sc = G.t.strides()[1];
+      add_column_sums<T>(rows, N, out(2).template data<T>(), [&](int64_t r, T* acc) {
+        const T* row = pg + r * sr;
+        for (int64_t n = 0; n < N; ++n) acc[n] += row[n * sc];
+      });
+    }
+  });
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  const LinearShape l = check_linear("linear", x, w, b);
+  Tensor y = linear_forward(l, b, [](auto*, int64_t, int64_t) {});
   if (!needs_record({&x, &w, &b})) return y;
-  const Shape xshape = x.shape();
   // A gradient the engine already holds for x (x's other uses: the residual path), w or b is
   // added into (GEMM beta = 1) instead of written to a new zero-filled buffer and added after.
   return record_accumulating(
       y, "linear", {x, w, b},
-      [X, W, xshape, rows, K, N](const Tensor& g, const std::vector<bool>& needs,
-                                 const std::vector<Tensor>& into) {
-        const Operand G = row_operand(g);
+      [l](const Tensor& g, const std::vector<bool>& needs, const std::vector<Tensor>& into) {
         std::vector<Tensor> d(3);
-        for (size_t i = 0; i < 3; ++i)
-          if (needs[i] && !into[i].defined())
-            d[i] = i == 0   ? Tensor::empty(xshape, g.dtype())
-                   : i == 1 ? Tensor::empty({N, K}, g.dtype())
-                            : Tensor::zeros({N}, g.dtype());
-        auto out = [&](size_t i) { return into[i].defined() ? into[i] : d[i]; };
-        auto beta = [&](size_t i) { return into[i].defined() ? 1.0 : 0.0; };
+        linear_backward(l, g, needs, into, true, d);
+        return d;
+      });
+}
+
+namespace {
+
+// One row of linear_relu's backward: dz = g where y > 0, else 0; acc += dz.
+template <bool kBias, class T>
+void relu_mask_row(const T* __restrict g, const T* __restrict y, T* __restrict dz,
+                   T* __restrict acc, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = y[i] > 0 ? g[i] : T(0);
+    dz[i] = v;
+    if constexpr (kBias) acc[i] += v;
+  }
+}
+
+}  // namespace
+
+// Backward: dZ = dY * 1[Y > 0] (Y the output, > 0 exactly where the pre-activation is), with
+// db = column sums of dZ in the same pass (add_column_sums, as linear sums them); then linear's
+// GEMMs on dZ.
+Tensor linear_relu(const Tensor& x, const Tensor& w, const Tensor& b) {
+  const LinearShape l = check_linear("linear_relu", x, w, b);
+  Tensor y = linear_forward(l, b, [N = l.N](auto* py, int64_t r0, int64_t r1) {
+    using T = std::remove_pointer_t<decltype(py)>;
+    for (int64_t i = r0 * N; i < r1 * N; ++i) py[i] = py[i] > 0 ? py[i] : T(0);
+  });
+  if (!needs_record({&x, &w, &b})) return y;
+  return record_accumulating(
+      y, "linear_relu", {x, w, b},
+      [l, out = y.detach()](const Tensor& g, const std::vector<bool>& needs,
+                            const std::vector<Tensor>& into) {
+        const Tensor gc = g.contiguous_data();
+        Tensor dz = Tensor::empty(gc.shape(), gc.dtype());
+        std::vector<Tensor> d(3);
+        if (needs[2] && !into[2].defined()) d[2] = Tensor::zeros({l.N}, g.dtype());
         dispatch(g.dtype(), [&](auto z) {
           using T = decltype(z);
-          const T* pg = G.ptr<T>();
-          auto dx = [&] {
-            gemm<T>(G.lay.trans, W.lay.trans, rows, K, N, T(1), pg, G.lay.ld, W.ptr<T>(), W.lay.ld,
-                    T(beta(0)), out(0).template data<T>(), K);
-          };
-          auto dw = [&] {
-            gemm<T>(!G.lay.trans, X.lay.trans, N, K, rows, T(1), pg, G.lay.ld, X.ptr<T>(), X.lay.ld,
-                    T(beta(1)), out(1).template data<T>(), K);
-          };
-          // dX and dW take the same FLOPs: on two threads, one single-threaded GEMM each beats
-          // the two threaded one after the other (toy steps 29.5 -> 25.9 ms, base steps 1.5%
-          // faster; bench/README.md).
-          if (needs[0] && needs[1] && rows * K * N >= kSmallGemm) {
-            parallel_invoke(dx, dw);
-          } else {
-            if (needs[0]) dx();
-            if (needs[1]) dw();
-          }
-          if (needs[2]) {
-            T* db = out(2).template data<T>();
-            const int64_t sr = G.t.strides()[0], sc = G.t.strides()[1];
-            // Each column summed over rows in order by one thread: deterministic.
-            parallel_for(N, row_grain(rows), [&](int64_t s, int64_t e) {
-              for (int64_t r = 0; r < rows; ++r) {
-                const T* row = pg + r * sr;
-                for (int64_t n = s; n < e; ++n) db[n] += row[n * sc];
-              }
+          const T *pg = gc.data<T>(), *py = out.data<T>();
+          T* pz = dz.data<T>();
+          const int64_t N = l.N;
+          if (needs[2])
+            add_column_sums<T>(l.rows, N, (into[2].defined() ? into[2] : d[2]).template data<T>(),
+                               [&](int64_t r, T* acc) {
+                                 relu_mask_row<true>(pg + r * N, py + r * N, pz + r * N, acc, N);
+                               });
+          else
+            parallel_for(l.rows, row_grain(N), [&](int64_t s, int64_t e) {
+              for (int64_t r = s; r < e; ++r)
+                relu_mask_row<false, T>(pg + r * N, py + r * N, pz + r * N, nullptr, N);
             });
-          }
         });
+        linear_backward(l, dz, needs, into, false, d);
         return d;
       });
 }

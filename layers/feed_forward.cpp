@@ -15,7 +15,8 @@ FeedForward::FeedForward(int64_t d_model, int64_t d_ff, double dropout, Generato
 }
 
 Tensor FeedForward::forward(const Tensor& x) const {
-  return linear2.forward(drop_.forward(relu(linear1.forward(x))));
+  // linear_relu: relu(linear1(x)) in one op, bit for bit.
+  return linear2.forward(drop_.forward(linear_relu(x, linear1.weight, linear1.bias)));
 }
 
 }  // namespace sg

@@ -244,5 +244,55 @@ TEST(Linear, ShapeErrorsNameTheOp) {
   }
 }
 
+// linear_relu against relu(linear(...)): values and all three gradients bit for bit, in float32
+// and float64, small (serial) and large enough for the two-thread row split, with and without a
+// bias, and with x also on a residual path (its dX added into x's pending gradient).
+TEST(LinearRelu, EqualsReluOfLinearBitForBit) {
+  auto bytes = [](const Tensor& t) {
+    const Tensor c = t.contiguous_data();
+    const char* p = static_cast<const char*>(c.raw_data());
+    return std::string(p, p + c.numel() * dtype_size(c.dtype()));
+  };
+  for (DType dt : {DType::f32, DType::f64})
+    for (const auto& [xs, N] : {std::pair<Shape, int64_t>{{4, 3}, 6}, {{2, 64, 128}, 160}})
+      for (bool bias : {true, false})
+        for (bool residual : {false, true}) {
+          const std::string what = std::string(dtype_name(dt)) + " " + shape_str(xs) +
+                                   (bias ? " bias" : "") + (residual ? " residual" : "");
+          Generator gen(31);
+          const int64_t K = xs.back();
+          const Tensor x0 = Tensor::randn(xs, gen, dt), w0 = Tensor::randn({N, K}, gen, dt),
+                       b0 = Tensor::randn({N}, gen, dt);
+          Shape ys = xs;
+          ys.back() = N;
+          const Tensor G = Tensor::randn(residual ? xs : ys, gen, dt);
+          std::vector<std::string> got[2];
+          for (int fused = 0; fused < 2; ++fused) {
+            const Tensor x = x0.clone().set_requires_grad(), w = w0.clone().set_requires_grad();
+            const Tensor b = bias ? b0.clone().set_requires_grad() : Tensor();
+            const Tensor h = mul(x, 1.0);
+            Tensor y = fused ? linear_relu(h, w, b) : relu(linear(h, w, b));
+            got[fused].push_back(bytes(y));
+            if (residual) y = add(slice(y, -1, 0, K), h);
+            y.backward(G);
+            got[fused].push_back(bytes(x.grad()));
+            got[fused].push_back(bytes(w.grad()));
+            if (bias) got[fused].push_back(bytes(b.grad()));
+          }
+          ASSERT_EQ(got[0].size(), got[1].size());
+          for (size_t i = 0; i < got[0].size(); ++i)
+            EXPECT_TRUE(got[0][i] == got[1][i]) << what << ": output " << i << " of y, dx, dw, db";
+        }
+}
+
+TEST(LinearRelu, ShapeErrorsNameTheOp) {
+  try {
+    linear_relu(Tensor::zeros({2, 3}), Tensor::zeros({4, 5}), Tensor());
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("linear_relu"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace sg

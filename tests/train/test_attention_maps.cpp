@@ -159,7 +159,7 @@ TEST_F(AttentionTest, CopyCrossAttentionFollowsTheDiagonal) {
 }
 
 TEST_F(AttentionTest, ReverseCrossAttentionFollowsTheMirroredPosition) {
-  const LoadedModel m = load_for_inference(train("reverse", 1000));
+  const LoadedModel m = load_for_inference(train("reverse", 1500));
   std::vector<AttentionResult> results;
   const std::vector<double> hits = cross_alignment(m, "reverse", &results);
   const double best = *std::max_element(hits.begin(), hits.end());
