@@ -241,6 +241,12 @@ LinearShape check_linear(const char* op, const Tensor& x, const Tensor& w, const
   return l;
 }
 
+// linear's post-pass: none.
+struct NoPost {
+  template <class T>
+  void operator()(T*, int64_t, int64_t) const {}
+};
+
 // Y = X W^T + b, then post(y, r0, r1) on rows [r0, r1) by the thread whose GEMM wrote them.
 template <class Post>
 Tensor linear_forward(const LinearShape& l, const Tensor& b, Post post) {
@@ -280,7 +286,8 @@ Tensor linear_forward(const LinearShape& l, const Tensor& b, Post post) {
           });
     } else {
       rows_gemm(0, rows);
-      parallel_for(rows, row_grain(N), [&](int64_t s, int64_t e) { post(py, s, e); });
+      if constexpr (!std::is_same_v<Post, NoPost>)
+        parallel_for(rows, row_grain(N), [&](int64_t s, int64_t e) { post(py, s, e); });
     }
   });
   return y;
@@ -353,7 +360,7 @@ void linear_backward(const LinearShape& l, const Tensor& g, const std::vector<bo
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   const LinearShape l = check_linear("linear", x, w, b);
-  Tensor y = linear_forward(l, b, [](auto*, int64_t, int64_t) {});
+  Tensor y = linear_forward(l, b, NoPost{});
   if (!needs_record({&x, &w, &b})) return y;
   // A gradient the engine already holds for x (x's other uses: the residual path), w or b is
   // added into (GEMM beta = 1) instead of written to a new zero-filled buffer and added after.
