@@ -73,9 +73,11 @@ int main(int argc, char** argv) {
   // ran 6x slower than 1-thread ones on a busy 2-core machine. Never spinning costs a futex
   // wake-up per parallel region: toy steps ran 38 ms instead of 30 ms on an idle one (see
   // bench/README.md).
-  // And malloc asks for transparent huge pages (glibc 2.35's glibc.malloc.hugetlb=1; the kernel's
-  // default here is "madvise", so without it every tensor sits on 4 KB pages): OpenBLAS packs
-  // GEMM operands that come from memory, and with fewer TLB misses base steps ran 5% faster.
+  // And train and bench ask malloc for transparent huge pages (glibc 2.35's
+  // glibc.malloc.hugetlb=1; the kernel's default here is "madvise", so without it every tensor
+  // sits on 4 KB pages): OpenBLAS packs GEMM operands that come from memory, and with fewer TLB
+  // misses base steps ran 5-7% faster. Faulting the huge pages in costs about a second per
+  // 700 MB at start, so the short commands (eval, translate, ...) keep 4 KB pages.
   // libgomp and glibc read these variables when the program loads, before main, so they are set
   // by executing this program once more; a user's own setting of any of them wins.
   bool reexec = false;
@@ -83,7 +85,9 @@ int main(int argc, char** argv) {
     ::setenv("GOMP_SPINCOUNT", "3000", 1);
     reexec = true;
   }
-  if (!std::getenv("GLIBC_TUNABLES")) {
+  const bool long_running =
+      argc > 1 && (std::strcmp(argv[1], "train") == 0 || std::strcmp(argv[1], "bench") == 0);
+  if (long_running && !std::getenv("GLIBC_TUNABLES")) {
     ::setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
     reexec = true;
   }
