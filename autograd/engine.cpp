@@ -172,7 +172,8 @@ static void add_into_window(const Node& node, const Tensor& g,
 }
 
 // The gradient an accumulating op may add edge e's gradient into: the input node's pending
-// gradient (copied first if the engine does not hold it alone), or undefined. Never a leaf's
+// gradient, or undefined. It is copied first unless the engine holds it alone, so it never shares
+// a buffer with the op's own upstream gradient. Never a leaf's
 // .grad: each backward call adds its own finished gradient there, so accumulating micro-batches
 // sums the same per-batch gradients as an all-reduce over ranks, bit for bit.
 static Tensor accumulator_for(const Edge& e, std::unordered_map<Node*, Tensor>& grads) {
@@ -238,16 +239,12 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
     std::vector<Tensor> into(node->edges.size());
     if (node->accumulate)
       for (size_t i = 0; i < into.size(); ++i) {
-        if (!needs[i]) continue;
-        into[i] = accumulator_for(node->edges[i], grads);
-        if (!into[i].defined()) continue;
-        // An input used twice by the op, or a buffer the output's gradient shares, is left to
-        // the returned-gradient path.
-        const auto& buf = into[i].impl()->storage;
-        bool shared = buf == gout.impl()->storage;
-        for (size_t j = 0; j < i && !shared; ++j)
-          shared = into[j].defined() && into[j].impl()->storage == buf;
-        if (shared) into[i] = Tensor();
+        // An input the op uses twice gets one accumulator, for its first use; the others go
+        // the returned-gradient path (two GEMMs must not add into one buffer at once).
+        bool repeated = false;
+        for (size_t j = 0; j < i; ++j)
+          repeated = repeated || node->edges[j].fn == node->edges[i].fn;
+        if (needs[i] && !repeated) into[i] = accumulator_for(node->edges[i], grads);
       }
     std::vector<Tensor> gin =
         node->accumulate ? node->accumulate(gout, needs, into) : node->backward(gout, needs);

@@ -88,6 +88,16 @@ std::vector<GradCase> matmul_grad_cases() {
       linear_case("linear_3d_input", {2, 3, 4}, 5, true),
       linear_case("linear_1d_input", {4}, 3, true),
       linear_residual_case("linear_residual_accumulates", linear),
+      // h is the input and the weight, and also on the residual path: both of linear's GEMMs
+      // would add into h's one pending gradient.
+      {"linear_input_is_weight_accumulates", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({4, 4}, g), b = grad_input({4}, g);
+         return GradProblem{{x, b}, [=] {
+                              const Tensor h = tanh(x);
+                              return add(linear(h, h, b), h);
+                            }};
+       }},
       {"linear_transposed_input", "op",
        [](Generator& g) {
          Tensor x = grad_input({3, 4}, g), w = grad_input({2, 3}, g), b = grad_input({2}, g);
