@@ -19,8 +19,7 @@ po::options_description data_options(Config& c) {
       "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
       "max-len", po::value(&c.max_len)->default_value(c.max_len),
       "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a "
-      "line may have "
-      "(default 256 there; longer lines are an error)")(
+      "line may have (default 256 there; longer lines are an error)")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
       "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
       "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
