@@ -2,7 +2,8 @@
 // A case builds float64 leaf inputs and a function of them; the check draws a random upstream
 // gradient g, compares the engine's gradient of <f(x), g> with (f(x+eps) - f(x-eps)) / 2eps . g for
 // every element of every input, and passes when |analytic - numeric| <= atol + rtol * |numeric|.
-// The same table of cases drives `seqgrad gradcheck` and the GoogleTest gradient tests.
+// Op cases live here, by group; layers/gradcheck_table.h adds the layer cases and assembles the
+// table that drives `seqgrad gradcheck` and the GoogleTest gradient tests.
 #pragma once
 
 #include <functional>
@@ -38,16 +39,13 @@ struct GradResult {
 
 GradResult check_gradients(const GradCase& c, uint64_t seed = 0, const GradTolerance& tol = {});
 
-// The whole table, in a fixed order: op cases first, then layer cases.
-const std::vector<GradCase>& gradcheck_cases();
-
-// The groups that make up the table (one per gradcheck_cases_*.cpp).
+// Every op case, in a fixed order: the groups below, one per gradcheck_cases_*.cpp.
+std::vector<GradCase> op_grad_cases();
 std::vector<GradCase> elementwise_grad_cases();
 std::vector<GradCase> reduce_grad_cases();
 std::vector<GradCase> shape_grad_cases();
 std::vector<GradCase> matmul_grad_cases();
 std::vector<GradCase> nn_grad_cases();
-std::vector<GradCase> layer_grad_cases();
 
 // Helpers for writing cases: a float64 leaf requiring grad, and a random ids/mask tensor.
 Tensor grad_input(const Shape& shape, Generator& g, double lo = -1.0, double hi = 1.0);

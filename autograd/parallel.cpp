@@ -2,6 +2,11 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <thread>
+
+#include <cblas.h>
+
 namespace sg {
 
 int num_threads() {
@@ -9,6 +14,12 @@ int num_threads() {
 }
 void set_num_threads(int n) {
   omp_set_num_threads(n < 1 ? 1 : n);
+}
+void use_threads(int threads) {
+  const int n =
+      threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  set_num_threads(n);
+  openblas_set_num_threads(n);
 }
 int omp_threads_in_region() {
   return omp_get_num_threads();

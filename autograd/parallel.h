@@ -11,6 +11,8 @@ constexpr int64_t kParallelGrain = 1 << 15;
 
 int num_threads();            // threads that parallel regions use
 void set_num_threads(int n);  // n >= 1
+// Sets the threads of our parallel loops and of OpenBLAS's GEMMs (0: all cores).
+void use_threads(int threads);
 int omp_threads_in_region();  // inside a parallel region: its size
 int omp_thread_id();          // inside a parallel region: this thread's index
 

@@ -1,3 +1,4 @@
+#include "train/config/model_config.h"
 #include "fuzz/fuzz_inputs.h"
 
 #include <unistd.h>
@@ -10,10 +11,10 @@
 #include "datasets/tsv.h"
 #include "layers/transformer.h"
 #include "optim/make_optimizer.h"
-#include "train/checkpoint.h"
-#include "train/memory_check.h"
-#include "train/options.h"
-#include "train/trainer.h"
+#include "train/checkpoint/checkpoint.h"
+#include "train/config/memory_check.h"
+#include "train/cli/options.h"
+#include "train/loop/trainer.h"
 
 namespace sg::fuzz {
 

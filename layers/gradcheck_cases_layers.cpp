@@ -2,7 +2,7 @@
 // layer's input activations and every one of its parameters.
 #include <memory>
 
-#include "autograd/gradcheck.h"
+#include "layers/gradcheck_table.h"
 #include "autograd/ops.h"
 #include "layers/transformer.h"
 

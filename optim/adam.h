@@ -27,11 +27,11 @@ class Adam : public Optimizer {
   Adam(NamedParams params, const AdamOptions& options);
   const char* type() const override { return decoupled_ ? "adamw" : "adam"; }
   Hyper hyper() const override;
+  std::vector<std::string> buffers_for(const Hyper& h) const override;
   const AdamOptions& options() const { return opt_; }
 
  protected:
   Adam(NamedParams params, const AdamOptions& options, bool decoupled_weight_decay);
-  std::vector<std::string> buffers_for(const Hyper& h) const override;
   void apply_hyper(const Hyper& h) override;
   void update(Slot& s, const float* grad, float scale) override;
 

@@ -1,12 +1,10 @@
-// Optimizer base: parameter bookkeeping, the step loop, and state export / import / HDF5.
+// Optimizer base: parameter bookkeeping, the step loop, and state export and import.
 #include "optim/optimizer.h"
 
 #include <cmath>
 #include <cstring>
 #include <set>
 #include <stdexcept>
-
-#include "train/hdf5.h"
 
 namespace sg {
 
@@ -139,80 +137,6 @@ void Optimizer::import_state(const OptimizerState& st) {
     }
   }
   step_count_ = st.step;
-}
-
-// ---------------------------------------------------------------- HDF5
-
-void Optimizer::save_to(H5File& file, const std::string& group) const {
-  file.create_group(group);
-  file.set_attr_str(group, "type", type());
-  file.set_attr_i64(group, "step", step_count_);
-  for (const auto& [key, value] : hyper()) file.set_attr_f64(group, key, value);
-  file.create_group(group + "/step");
-  for (const Slot& s : slots_) {
-    file.write(group + "/step/" + s.name, &s.step, {});
-    for (size_t b = 0; b < buffer_names_.size(); ++b)
-      file.write(group + "/" + buffer_names_[b] + "/" + s.name, s.buffers[b].data<float>(),
-                 s.param.shape());
-  }
-}
-
-void Optimizer::load_from(const H5File& file, const std::string& group) {
-  const std::string where = "optimizer state '" + group + "' in '" + file.path() + "'";
-  if (!file.exists(group)) throw std::runtime_error(where + ": the group is missing");
-  OptimizerState st;
-  st.type = file.attr_str(group, "type");
-  if (st.type != type())
-    throw std::runtime_error(where + ": it is for optimizer '" + st.type + "', not '" + type() +
-                             "'");
-  st.step = file.attr_i64(group, "step");
-  for (const auto& [key, unused] : hyper()) {
-    if (!file.has_attr(group, key))
-      throw std::runtime_error(where + ": missing hyper-parameter attribute '" + key + "'");
-    st.hyper[key] = file.attr_f64(group, key);
-  }
-  const std::vector<std::string> names = buffers_for(st.hyper);
-  const std::string step_group = group + "/step";
-  if (!file.exists(step_group)) throw std::runtime_error(where + ": missing '" + step_group + "'");
-  std::set<std::string> stored;
-  for (const std::string& pname : file.list(step_group)) stored.insert(pname);
-  for (const std::string& b : names)
-    if (file.exists(group + "/" + b))
-      for (const std::string& pname : file.list(group + "/" + b)) stored.insert(pname);
-  for (const std::string& pname : stored) {
-    bool known = false;
-    for (const Slot& s : slots_) known = known || s.name == pname;
-    if (!known) throw std::runtime_error(where + ": state for unknown parameter '" + pname + "'");
-  }
-  for (const Slot& s : slots_) {
-    ParamState& ps = st.params[s.name];
-    const std::string step_path = step_group + "/" + s.name;
-    if (!file.exists(step_path))
-      throw std::runtime_error(where + ": missing '" + step_path + "' (no state for parameter '" +
-                               s.name + "')");
-    const auto step = file.read_i64(step_path);
-    if (step.data.size() != 1)
-      throw std::runtime_error(where + ": '" + step_path + "' is not a scalar");
-    ps.step = step.data[0];
-    for (const std::string& b : names) {
-      const std::string path = group + "/" + b + "/" + s.name;
-      if (!file.exists(path))
-        throw std::runtime_error(where + ": missing '" + path + "' (no " + b + " for parameter '" +
-                                 s.name + "')");
-      const Shape shape = file.shape_of(path);
-      if (shape != s.param.shape())
-        throw std::runtime_error(where + ": '" + path + "' has shape " + shape_str(shape) +
-                                 ", the parameter has " + shape_str(s.param.shape()));
-      Tensor t = Tensor::empty(shape, DType::f32);
-      file.read_into(path, t.data<float>(), t.numel());
-      ps.buffers[b] = t;
-    }
-  }
-  try {
-    import_state(st);
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(where + ": " + e.what());
-  }
 }
 
 }  // namespace sg

@@ -10,12 +10,8 @@
 // step() allocates nothing and makes one pass over each parameter, threaded over elements with a
 // static partition (results do not depend on the thread count).
 //
-// Checkpoint layout (SPEC section 5) under a group G, e.g. "/optimizer":
-//   attributes  type (string: "sgd" | "adam" | "adamw"), step (int64: step() calls),
-//               one float64 attribute per hyper-parameter (lr, beta1, ...; booleans as 0/1)
-//   G/step/<parameter name>      int64 scalar: updates applied to that parameter
-//   G/<buffer>/<parameter name>  float32, the parameter's shape (exp_avg, exp_avg_sq,
-//                                max_exp_avg_sq, momentum_buffer)
+// The optimizer knows nothing of files: export_state() hands out its state as named tensors and
+// scalars (PyTorch's state_dict()), and train/checkpoint/state_io.h writes and reads it.
 #pragma once
 
 #include <map>
@@ -26,8 +22,6 @@
 #include "autograd/tensor.h"
 
 namespace sg {
-
-class H5File;
 
 using NamedParams = std::vector<std::pair<std::string, Tensor>>;
 // Hyper-parameters by name; booleans are 0 or 1.
@@ -69,21 +63,20 @@ class Optimizer {
   int64_t step_count() const { return step_count_; }
   const NamedParams& params() const { return params_; }
 
+  // Names of the per-parameter buffers that hyper-parameters `h` call for (Adam: exp_avg and
+  // exp_avg_sq, plus max_exp_avg_sq with amsgrad; SGD: momentum_buffer when momentum != 0).
+  virtual std::vector<std::string> buffers_for(const Hyper& h) const = 0;
+
+  // The state as plain values, like PyTorch's state_dict(); the checkpoint code stores it.
   OptimizerState export_state() const;
   // Restores hyper-parameters, step counts and buffers. Every parameter must have its state
   // (matched by name, in any order) with the right shapes; state for a parameter this optimizer
   // does not hold is an error. Throws std::invalid_argument and changes nothing on failure.
   void import_state(const OptimizerState& state);
 
-  // Writes the state under `group` (created) / reads it back; errors name the file and object.
-  void save_to(H5File& file, const std::string& group) const;
-  void load_from(const H5File& file, const std::string& group);
-
  protected:
   Optimizer(NamedParams params, double lr);
 
-  // Names of the per-parameter buffers that hyper-parameters `h` call for.
-  virtual std::vector<std::string> buffers_for(const Hyper& h) const = 0;
   // Checks every hyper-parameter in `h` (all must be present) and adopts them; throws
   // std::invalid_argument before changing anything.
   virtual void apply_hyper(const Hyper& h) = 0;

@@ -7,8 +7,6 @@
 #include <numbers>
 #include <stdexcept>
 
-#include "train/hdf5.h"
-
 namespace sg {
 
 namespace {
@@ -120,30 +118,6 @@ const char* schedule_kind_name(ScheduleKind k) {
       return "inverse_sqrt";
   }
   return "?";
-}
-
-void save_schedule(H5File& file, const std::string& group, const Schedule& s) {
-  file.create_group(group);
-  file.set_attr_str(group, "kind", schedule_kind_name(s.kind));
-  file.set_attr_f64(group, "base_lr", s.base_lr);
-  file.set_attr_i64(group, "warmup", s.warmup);
-  file.set_attr_i64(group, "d_model", s.d_model);
-  file.set_attr_i64(group, "total_steps", s.total_steps);
-}
-
-Schedule load_schedule(const H5File& file, const std::string& group) {
-  Schedule s;
-  try {
-    s.kind = parse_schedule_kind(file.attr_str(group, "kind"));
-    s.base_lr = file.attr_f64(group, "base_lr");
-    s.warmup = file.attr_i64(group, "warmup");
-    s.d_model = file.attr_i64(group, "d_model");
-    s.total_steps = file.attr_i64(group, "total_steps");
-    validate_schedule(s);
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error("schedule '" + group + "' in '" + file.path() + "': " + e.what());
-  }
-  return s;
 }
 
 }  // namespace sg

@@ -22,8 +22,6 @@
 
 namespace sg {
 
-class H5File;
-
 enum class ScheduleKind { constant, noam, cosine, inverse_sqrt };
 
 struct Schedule {
@@ -46,9 +44,5 @@ void validate_schedule(const Schedule& s);
 ScheduleKind parse_schedule_kind(
     const std::string& name);  // "constant" | "noam" | "cosine" | "inverse_sqrt"
 const char* schedule_kind_name(ScheduleKind k);
-
-// Attributes kind (string), base_lr (float64), warmup, d_model, total_steps (int64) on `group`.
-void save_schedule(H5File& file, const std::string& group, const Schedule& s);
-Schedule load_schedule(const H5File& file, const std::string& group);
 
 }  // namespace sg

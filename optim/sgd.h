@@ -23,10 +23,10 @@ class Sgd : public Optimizer {
   Sgd(NamedParams params, const SgdOptions& options);
   const char* type() const override { return "sgd"; }
   Hyper hyper() const override;
+  std::vector<std::string> buffers_for(const Hyper& h) const override;
   const SgdOptions& options() const { return opt_; }
 
  protected:
-  std::vector<std::string> buffers_for(const Hyper& h) const override;
   void apply_hyper(const Hyper& h) override;
   void update(Slot& s, const float* grad, float scale) override;
 

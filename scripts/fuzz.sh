@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the readers of untrusted files with libFuzzer (clang, AddressSanitizer + UBSan):
 #   tsv         TsvReader (datasets/tsv.h) on TSV corpora
-#   config      the `--config FILE` INI parser (train/options.h parse_config)
+#   config      the `--config FILE` INI parser (train/cli/options.h parse_config)
 #   checkpoint  read_checkpoint + load_model + load_optimizer on mutated real checkpoints
 # Usage: ./scripts/fuzz.sh [SECONDS per target, default 60] [TARGET...]
 # Builds into build-fuzz/, starts from the committed seeds (fuzz/corpus/<target>/) and the

@@ -8,7 +8,7 @@
 #include "autograd/ops.h"
 #include "autograd/random.h"
 #include "layers/transformer.h"
-#include "train/hdf5.h"
+#include "train/checkpoint/hdf5.h"
 
 namespace sg {
 namespace {

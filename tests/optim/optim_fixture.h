@@ -10,7 +10,7 @@
 #include "optim/make_optimizer.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
-#include "train/hdf5.h"
+#include "train/checkpoint/hdf5.h"
 
 namespace sg::optim_test {
 

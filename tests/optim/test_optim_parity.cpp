@@ -11,7 +11,7 @@
 #include "autograd/parallel.h"
 #include "autograd/random.h"
 #include "optim/clip.h"
-#include "optim_fixture.h"
+#include "tests/optim/optim_fixture.h"
 
 namespace sg {
 namespace {

@@ -9,7 +9,8 @@
 
 #include "optim/adam.h"
 #include "optim/sgd.h"
-#include "optim_fixture.h"
+#include "tests/optim/optim_fixture.h"
+#include "train/checkpoint/state_io.h"
 
 namespace sg {
 namespace {
@@ -138,7 +139,7 @@ TEST_P(OptimState, HdfRoundTripContinuesBitIdentically) {
   run(*opt, fx_, 0, kStop);
   {
     H5File out = H5File::create(tmp_.string());
-    opt->save_to(out, "/optimizer");
+    save_optimizer_state(out, "/optimizer", *opt);
     out.close();
   }
   const H5File in = H5File::open_read(tmp_.string());
@@ -150,7 +151,7 @@ TEST_P(OptimState, HdfRoundTripContinuesBitIdentically) {
 
   NamedParams fresh = params_with(fx_, natural_order(fx_), values(params));
   auto resumed = make(fresh);
-  resumed->load_from(in, "/optimizer");
+  load_optimizer_state(in, "/optimizer", *resumed);
   run(*resumed, fx_, kStop, kSteps);
   EXPECT_TRUE(bitwise_equal(values(fresh), want));
 }
@@ -162,14 +163,14 @@ TEST_P(OptimState, StateIsMatchedByNameNotPosition) {
   run(*opt, fx_, 0, kStop);
   {
     H5File out = H5File::create(tmp_.string());
-    opt->save_to(out, "optimizer");
+    save_optimizer_state(out, "optimizer", *opt);
   }
   const std::vector<size_t> reversed = {2, 0, 1};
   for (bool via_file : {false, true}) {
     NamedParams fresh = params_with(fx_, reversed, values(params));
     auto resumed = make(fresh);
     if (via_file)
-      resumed->load_from(H5File::open_read(tmp_.string()), "optimizer");
+      load_optimizer_state(H5File::open_read(tmp_.string()), "optimizer", *resumed);
     else
       resumed->import_state(opt->export_state());
     run(*resumed, fx_, kStop, kSteps);
@@ -234,7 +235,7 @@ class OptimStateErrors : public ::testing::Test {
     EXPECT_EQ(after.hyper, before.hyper);
   }
 
-  // Writes the current state to tmp_, lets `edit` damage a copy of it, and expects load_from to
+  // Writes the current state to tmp_, lets `edit` damage a copy of it, and expects load_optimizer_state to
   // throw std::runtime_error containing `needle` and the file name.
   template <class Edit>
   void expect_load_error(Edit edit, const std::string& needle) {
@@ -243,7 +244,7 @@ class OptimStateErrors : public ::testing::Test {
     write_state(tmp_.string(), st);
     auto fresh = std::make_unique<Adam>(make_params(fx_, natural_order(fx_)), AdamOptions{});
     try {
-      fresh->load_from(H5File::open_read(tmp_.string()), "/optimizer");
+      load_optimizer_state(H5File::open_read(tmp_.string()), "/optimizer", *fresh);
       ADD_FAILURE() << "expected an error containing " << needle;
     } catch (const std::runtime_error& e) {
       const std::string msg = e.what();
@@ -318,7 +319,7 @@ TEST_F(OptimStateErrors, LoadFromAMissingGroupOrFile) {
     out.create_group("/model");
   }
   const H5File in = H5File::open_read(tmp_.string());
-  EXPECT_THROW(opt_->load_from(in, "/optimizer"), std::runtime_error);
+  EXPECT_THROW(load_optimizer_state(in, "/optimizer", *opt_), std::runtime_error);
   EXPECT_THROW(H5File::open_read(tmp_.string() + ".missing"), std::runtime_error);
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for tests/train/test_metrics.cpp (corpus BLEU).
+"""Reference values for tests/train/decode/test_metrics.cpp (corpus BLEU).
 
 sacreBLEU is not packaged for Debian 12 and PyPI is out of reach here, so this script is an
 independent, line-by-line Python port of sacrebleu 2.x `BLEU.corpus_score` with its defaults

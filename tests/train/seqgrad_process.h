@@ -18,11 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "train/config/model_config.h"
 #include "layers/transformer.h"
 #include "optim/adam.h"
-#include "train/checkpoint.h"
-#include "train/hdf5.h"
-#include "train/trainer.h"
+#include "train/checkpoint/checkpoint.h"
+#include "train/checkpoint/hdf5.h"
+#include "train/loop/trainer.h"
 
 namespace sg::testing {
 

@@ -1,0 +1,187 @@
+// The command line of SPEC section 2: --help everywhere, --config INI files (the command line
+// wins), --dump-config read back giving the same configuration, exact option names (no prefix
+// guessing), invalid values as usage errors naming the flag, and the one-line error contract.
+#include <gtest/gtest.h>
+
+#include "tests/train/test_cli_run.h"
+#include "train/cli/options.h"
+
+namespace sg {
+namespace {
+
+using testing::concat;
+using testing::expect_error;
+using testing::run_seqgrad;
+using testing::ScratchDir;
+
+TEST(Cli, TopLevelHelpListsTheCommands) {
+  ScratchDir dir;
+  for (const std::string flag : {"--help", "-h"}) {
+    const auto r = run_seqgrad({flag}, dir);
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.err, "");
+    for (const char* c : {"train", "eval", "translate", "inspect", "gradcheck"})
+      EXPECT_NE(r.out.find(std::string("  ") + c + " "), std::string::npos) << c << "\n" << r.out;
+  }
+}
+
+TEST(Cli, EveryCommandHasHelpWithDefaults) {
+  ScratchDir dir;
+  // Each command, and options its help must show with their defaults.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"train",
+       {"--task arg (=copy)", "--batch arg (=64)", "--lr arg (=0.001)", "--d-model arg (=128)",
+        "--heads arg (=4)", "--steps arg (=3000)", "--eval-every arg (=50)", "--no-shuffle",
+        "--config arg", "--dump-config"}},
+      {"eval", {"--checkpoint arg", "--data arg", "--beam arg (=1)", "--batch arg (=200)"}},
+      {"translate", {"--checkpoint arg", "--input arg", "--beam arg (=1)"}},
+      {"inspect", {"--checkpoint arg", "--json"}},
+      {"gradcheck", {"--only arg", "--seed arg (=0)"}},
+  };
+  for (const auto& [command, shown] : cases) {
+    const auto r = run_seqgrad({command, "--help"}, dir);
+    EXPECT_EQ(r.code, 0) << command;
+    EXPECT_EQ(r.err, "") << command;
+    EXPECT_EQ(r.out.rfind("Usage: seqgrad " + command + " [options]\n\n", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.find("\n\n\n"), std::string::npos) << "blank lines in a row:\n" << r.out;
+    for (const auto& s : shown) EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  }
+}
+
+TEST(Cli, NoCommandOrAnUnknownOneIsAUsageError) {
+  ScratchDir dir;
+  const auto none = run_seqgrad({}, dir);
+  expect_error(none, 2, {"no command"});
+  EXPECT_NE(none.out.find("Commands:"), std::string::npos);  // usage goes to stdout
+  expect_error(run_seqgrad({"trian"}, dir), 2, {"unknown command 'trian'"});
+}
+
+TEST(Cli, PrefixGuessingIsOff) {
+  ScratchDir dir;
+  // Program_options would take --batc for --batch; exact names only.
+  expect_error(run_seqgrad({"train", "--batc", "3", "--dump-config"}, dir), 2, {"--batc"});
+  expect_error(run_seqgrad({"eval", "--check", "x.h5"}, dir), 2, {"--check"});
+  const auto ok = run_seqgrad({"train", "--batch", "3", "--dump-config"}, dir);
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("\nbatch = 3\n"), std::string::npos) << ok.out;
+}
+
+TEST(Cli, ConfigFileGivesOptionsAndTheCommandLineWins) {
+  ScratchDir dir;
+  const std::string ini = dir.write("run.ini",
+                                    "# a comment\n"
+                                    "batch = 7\n"
+                                    "lr = 0.5\n"
+                                    "norm-first = true\n"
+                                    "task = reverse\n");
+  const auto r = run_seqgrad(
+      {"train", "--config", ini, "--lr", "0.25", "--task", "sort", "--dump-config"}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nbatch = 7\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nnorm-first = true\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nlr = 0.25\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntask = sort\n"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("lr = 0.5"), std::string::npos) << r.out;
+}
+
+// Parses args as `seqgrad train` does and returns the effective configuration.
+Config parse_train(const std::vector<std::string>& args) {
+  Config c;
+  const cli::po::options_description groups = cli::train_options(c);
+  cli::po::variables_map vm;
+  EXPECT_TRUE(cli::parse_config("train", args, groups, c, vm));
+  return c;
+}
+
+TEST(Cli, DumpConfigReadsBackAsTheSameConfiguration) {
+  ScratchDir dir;
+  const std::vector<std::vector<std::string>> runs = {
+      {},
+      {"--task", "reverse", "--d-model", "64", "--heads", "8", "--no-shuffle", "--beta2", "0.997",
+       "--norm-first", "--out", "somewhere", "--lr", "0.1", "--seed", "18446744073709551615"},
+      {"--task", "tsv", "--train", "a.tsv", "--valid", "b.tsv", "--tokenize", "char"},
+  };
+  for (const auto& args : runs) {
+    const auto dumped = run_seqgrad(concat({"train"}, concat(args, {"--dump-config"})), dir);
+    ASSERT_EQ(dumped.code, 0) << dumped.err;
+    const std::string ini = dir.write("dumped.ini", dumped.out);
+    const auto again = run_seqgrad({"train", "--config", ini, "--dump-config"}, dir);
+    ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_EQ(again.out, dumped.out);
+    // The effective configurations, field by field.
+    EXPECT_EQ(parse_train({"--config", ini}).to_json(), parse_train(args).to_json()) << dumped.out;
+  }
+  // Values that depend on other options are dumped as the run uses them.
+  const Config tsv = parse_train(runs[2]);
+  EXPECT_EQ(tsv.max_len, cli::kTsvMaxLen);
+  EXPECT_FALSE(parse_train(runs[1]).shuffle);
+  const auto shown = run_seqgrad(concat({"train"}, concat(runs[1], {"--dump-config"})), dir);
+  EXPECT_NE(shown.out.find("\nshuffle = false\n"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("\nbeta2 = 0.997\n"), std::string::npos) << shown.out;
+}
+
+TEST(Cli, ConfigFileErrors) {
+  ScratchDir dir;
+  expect_error(run_seqgrad({"train", "--config", "missing.ini"}, dir), 1,
+               {"--config", "missing.ini"});
+  const std::string unknown = dir.write("unknown.ini", "batch = 8\nbatc = 3\n");
+  expect_error(run_seqgrad({"train", "--config", unknown}, dir), 2, {"unknown.ini", "batc"});
+  const std::string bad_value = dir.write("value.ini", "batch = many\n");
+  expect_error(run_seqgrad({"train", "--config", bad_value}, dir), 2, {"value.ini", "batch"});
+  const std::string bad_heads = dir.write("heads.ini", "heads = 3\n");
+  expect_error(run_seqgrad({"train", "--config", bad_heads, "--dump-config"}, dir), 2,
+               {"--heads", "3", "--d-model 128"});
+}
+
+TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
+  ScratchDir dir;
+  // --dump-config makes a valid command exit at once instead of training.
+  const std::vector<std::pair<std::vector<std::string>, std::vector<std::string>>> cases = {
+      {{"--heads", "3"}, {"--heads", "does not divide --d-model 128"}},
+      {{"--d-model", "30"}, {"--d-model", "not divisible by --heads 4"}},
+      {{"--heads", "7", "--d-model", "30"}, {"--heads"}},
+      {{"--heads", "0"}, {"--heads"}},
+      {{"--lr", "-1"}, {"--lr"}},
+      {{"--lr=-0.001"}, {"--lr"}},
+      {{"--lr", "nan"}, {"--lr"}},
+      {{"--batch", "0"}, {"--batch"}},
+      {{"--batch", "-4"}, {"--batch"}},
+      {{"--batch", "abc"}, {"--batch"}},
+      {{"--task", "translate"}, {"--task", "translate"}},
+      {{"--optim", "rmsprop"}, {"--optim", "rmsprop"}},
+      {{"--schedule", "step"}, {"--schedule"}},
+      {{"--tokenize", "bpe"}, {"--tokenize"}},
+      {{"--dropout", "1"}, {"--dropout"}},
+      {{"--beta2", "1.5"}, {"--beta2"}},
+      {{"--min-len", "12"}, {"--min-len", "--max-len 10"}},
+      {{"--max-len", "0"}, {"--max-len"}},
+      {{"--enc-layers", "0"}, {"--enc-layers"}},
+      {{"--steps", "-1"}, {"--steps"}},
+      {{"--shuffle", "--no-shuffle"}, {"--no-shuffle"}},
+      {{"--steps"}, {"--steps"}},
+      {{"--schedule", "cosine", "--steps", "300"}, {"--steps", "--warmup 400"}},
+      {{"--schedule", "cosine", "--steps", "300", "--warmup", "300"}, {"--warmup", "--steps 300"}},
+  };
+  for (const auto& [args, names] : cases) {
+    SCOPED_TRACE(args[0]);
+    expect_error(run_seqgrad(concat(concat({"train"}, args), {"--dump-config"}), dir), 2, names);
+  }
+  expect_error(run_seqgrad({"eval", "--beam", "0", "--checkpoint", "x.h5"}, dir), 2, {"--beam"});
+  expect_error(run_seqgrad({"translate", "--batch", "0", "--checkpoint", "x.h5"}, dir), 2,
+               {"--batch"});
+}
+
+TEST(Cli, OptionValuesTheDataLibraryRejectsAreUsageErrors) {
+  ScratchDir dir;
+  // Two symbols of length <= 3 cannot give 1000 distinct held-out sequences.
+  expect_error(run_seqgrad(concat({"train", "--symbols", "2", "--max-len", "3", "--steps", "0"},
+                                  testing::cli_tiny_model()),
+                           dir),
+               2, {"--valid-size", "--symbols"});
+  expect_error(run_seqgrad({"train", "--task", "tsv", "--steps", "0"}, dir), 2, {"--train"});
+  expect_error(run_seqgrad({"eval"}, dir), 2, {"--checkpoint"});
+  expect_error(run_seqgrad({"translate", "--input", "1 2"}, dir), 2, {"--checkpoint"});
+}
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,148 @@
+// Bad input through the executable (issue 5, point 7): every problem is one stderr line naming
+// the file and line or the flag, with SPEC exit codes (1 at run time, 2 for usage). Also: CRLF
+// files are accepted, --max-len decides how long a TSV line may be, and a diverging run stops
+// with exit 1 and keeps its last good checkpoint.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "autograd/tensor.h"
+#include "tests/train/test_cli_run.h"
+#include "train/checkpoint/checkpoint.h"
+#include "train/decode/inference.h"
+
+namespace sg {
+namespace {
+
+using testing::concat;
+using testing::expect_error;
+using testing::run_seqgrad;
+using testing::ScratchDir;
+using testing::cli_tiny_model;
+
+// `seqgrad train --task tsv` on the given training file (tiny model, no steps: reading the data
+// and writing ckpt-0.h5 is all it does).
+testing::RunResult train_tsv(const ScratchDir& dir, const std::string& train,
+                             const std::vector<std::string>& more = {}) {
+  return run_seqgrad(concat(concat({"train", "--task", "tsv", "--train", train, "--steps", "0",
+                                    "--out", dir / "out"},
+                                   cli_tiny_model()),
+                            more),
+                     dir);
+}
+
+TEST(CliBadInput, TsvProblemsNameFileAndLine) {
+  ScratchDir dir;
+  const std::string good = "a b\tc d\n";
+  // (file contents, what the message must contain besides "bad.tsv:<line>")
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {good + "no tab here\n", ":2:", "no tab"},
+      {good + good + "a\t\n", ":3:", "empty target"},
+      {"\tb\n", ":1:", "empty source"},
+      {good + "a \t  \n", ":2:", "empty target"},
+      {good + "a\xff b\tc\n", ":2:", "invalid UTF-8"},
+      {good + "\xc3\x28\tc\n", ":2:", "invalid UTF-8"},
+      {good + "\n" + good, ":2:", "blank line"},
+      {good + "a\tb\tc\n", ":2:", "more than one tab"},
+  };
+  for (const auto& [text, line, what] : cases) {
+    SCOPED_TRACE(what);
+    const std::string bad = dir.write("bad.tsv", text);
+    expect_error(train_tsv(dir, bad), 1, {"bad.tsv" + line, what});
+  }
+}
+
+TEST(CliBadInput, EmptyMissingAndUnreadableFiles) {
+  ScratchDir dir;
+  expect_error(train_tsv(dir, dir.write("empty.tsv", "")), 1, {"empty.tsv", "empty file"});
+  expect_error(train_tsv(dir, dir / "missing.tsv"), 1, {"missing.tsv", "cannot open"});
+  expect_error(train_tsv(dir, dir.path().string()), 1, {dir.path().string(), "directory"});
+  // A bad held-out file is named too.
+  const std::string train = dir.write("train.tsv", "a\tb\n");
+  expect_error(train_tsv(dir, train, {"--valid", dir / "nope.tsv"}), 1, {"nope.tsv"});
+  expect_error(train_tsv(dir, train, {"--valid", dir.write("v.tsv", "x y\n")}), 1,
+               {"v.tsv:1:", "no tab"});
+  // eval and translate on a missing or corrupt checkpoint: one line, no HDF5 error stack.
+  expect_error(run_seqgrad({"eval", "--checkpoint", dir / "none.h5"}, dir), 1, {"none.h5"});
+  const std::string junk = dir.write("junk.h5", "this is not HDF5\n");
+  expect_error(run_seqgrad({"eval", "--checkpoint", junk}, dir), 1, {"junk.h5"});
+  expect_error(run_seqgrad({"translate", "--checkpoint", junk}, dir, "1 2\n"), 1, {"junk.h5"});
+  expect_error(run_seqgrad({"inspect", junk}, dir), 1, {"junk.h5"});
+}
+
+TEST(CliBadInput, CrlfLineEndingsAreAccepted) {
+  ScratchDir dir;
+  const std::string crlf = dir.write("crlf.tsv", "a b\tc d\r\ne\tf\r\n");
+  const auto r = train_tsv(dir, crlf);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const CheckpointContents ck = read_checkpoint(dir / "out/ckpt-0.h5");
+  // No token kept the carriage return.
+  for (const auto& vocab : {ck.src_vocab, ck.tgt_vocab})
+    for (const auto& t : vocab) EXPECT_EQ(t.find('\r'), std::string::npos) << t;
+  EXPECT_EQ(ck.tgt_vocab.size(), 4u + 3u);  // specials + c d f
+}
+
+TEST(CliBadInput, LongLinesAreRefusedUnlessMaxLenAllowsThem) {
+  ScratchDir dir;
+  std::string long_side;
+  for (int i = 0; i < 10000; ++i) {
+    long_side += 'w';
+    long_side += std::to_string(i % 50);
+    long_side += ' ';
+  }
+  const std::string file = dir.write("long.tsv", "a b\tc\nd\te\n" + long_side + "\tf\n");
+  // The TSV default of --max-len is 256 tokens a side.
+  expect_error(train_tsv(dir, file), 1,
+               {"long.tsv:3:", "source has 10000 tokens", "--max-len 256"});
+  expect_error(train_tsv(dir, file, {"--max-len", "9999"}), 1, {"long.tsv:3:", "--max-len 9999"});
+  const auto ok = train_tsv(dir, file, {"--max-len", "10000"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+}
+
+TEST(CliBadInput, TranslateInputProblemsNameTheLine) {
+  ScratchDir dir;
+  const auto made = run_seqgrad(
+      concat({"train", "--steps", "0", "--valid-size", "10", "--out", dir / "m"}, cli_tiny_model()),
+      dir);
+  ASSERT_EQ(made.code, 0) << made.err;
+  const std::string ck = dir / "m/latest.h5";
+  expect_error(run_seqgrad({"translate", "--checkpoint", ck}, dir, "1 2\n3 \xff\n"), 1,
+               {"stdin:2", "invalid UTF-8"});
+  expect_error(run_seqgrad({"translate", "--checkpoint", ck, "--input", "1 \xfe"}, dir), 2,
+               {"--input", "invalid UTF-8"});
+  std::string huge;
+  for (int i = 0; i < 10000; ++i) huge += "1 ";
+  expect_error(run_seqgrad({"translate", "--checkpoint", ck}, dir, "1\n" + huge + "\n"), 1,
+               {"stdin:2", "10000 tokens", "limit"});
+  expect_error(run_seqgrad({"eval", "--checkpoint", ck, "--data", dir / "none.tsv"}, dir), 1,
+               {"none.tsv"});
+}
+
+TEST(CliBadInput, DivergingLossStopsAndKeepsTheLastGoodCheckpoint) {
+  ScratchDir dir;
+  // SGD with a learning rate of 1e30 and no clipping blows the weights up at once: the loss of a
+  // later step is not finite. A checkpoint is saved after every good step.
+  const auto r =
+      run_seqgrad(concat({"train", "--optim", "sgd", "--lr", "1e30", "--schedule", "constant",
+                          "--clip-norm", "0", "--steps", "50", "--save-every", "1", "--eval-every",
+                          "0", "--valid-size", "10", "--out", dir / "run"},
+                         cli_tiny_model()),
+                  dir);
+  expect_error(r, 1, {"non-finite", "ckpt-"});
+  const std::string latest = dir / "run/latest.h5";
+  ASSERT_TRUE(std::filesystem::exists(latest));
+  const CheckpointContents ck = read_checkpoint(latest);
+  EXPECT_GE(ck.state.step, 1);
+  EXPECT_LT(ck.state.step, 50);
+  EXPECT_NE(r.err.find("ckpt-" + std::to_string(ck.state.step) + ".h5"), std::string::npos)
+      << r.err;
+  // It loads, and every saved parameter is finite.
+  const LoadedModel m = load_for_inference(latest);
+  for (const auto& [name, p] : m.model->named_parameters()) {
+    const Tensor t = p.contiguous_data();
+    for (int64_t i = 0; i < t.numel(); ++i) ASSERT_TRUE(std::isfinite(t.data<float>()[i])) << name;
+  }
+}
+
+}  // namespace
+}  // namespace sg

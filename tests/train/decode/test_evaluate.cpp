@@ -1,0 +1,107 @@
+// Held-out evaluation: the loss is the mean cross-entropy over non-pad target tokens of the whole
+// set (so the batch size changes nothing), ppl = exp(loss), the decoded metrics agree with
+// metrics.h on the returned outputs, and `seqgrad eval --json` prints the SPEC's fields.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "train/config/model_config.h"
+#include "autograd/engine.h"
+#include "datasets/batch.h"
+#include "datasets/task_stream.h"
+#include "tests/train/test_cli_run.h"
+#include "train/decode/evaluate.h"
+#include "train/decode/metrics.h"
+#include "train/loop/trainer.h"
+
+namespace sg {
+namespace {
+
+using testing::concat;
+using testing::run_seqgrad;
+using testing::ScratchDir;
+
+std::unique_ptr<Seq2SeqTransformer> tiny_model(int64_t vocab) {
+  Config c;
+  c.d_model = 16;
+  c.heads = 2;
+  c.ff = 32;
+  c.enc_layers = c.dec_layers = 1;
+  return std::make_unique<Seq2SeqTransformer>(model_config(c, vocab, vocab), 7);
+}
+
+TEST(Evaluate, LossIsOverAllTargetTokensWhateverTheBatchSize) {
+  const auto task = make_task("reverse", {6, 1, 7});
+  const std::vector<Example> data = TaskStream(task, 37, 0).held_out();
+  auto owner = tiny_model(task->src_vocab().size());
+  Seq2SeqTransformer& model = *owner;
+  model.train();
+  EvalOptions one_batch, small;
+  one_batch.batch = 1000;
+  small.batch = 5;
+  std::vector<std::vector<int64_t>> outputs;
+  const EvalResult a = evaluate(model, data, one_batch);
+  const EvalResult b = evaluate(model, data, small, &outputs);
+  EXPECT_TRUE(model.is_training());  // the mode is restored
+  EXPECT_EQ(a.n, 37);
+  EXPECT_NEAR(a.loss, b.loss, 1e-6);
+  EXPECT_DOUBLE_EQ(a.token_acc, b.token_acc);
+  EXPECT_DOUBLE_EQ(a.exact_match, b.exact_match);
+  EXPECT_DOUBLE_EQ(a.bleu, b.bleu);
+  EXPECT_NEAR(a.ppl, std::exp(a.loss), 1e-9 * a.ppl);
+  // The loss of one padded batch of everything, as the model computes it for training.
+  model.eval();
+  NoGradGuard ng;
+  const Batch all = make_batch(data);
+  EXPECT_NEAR(a.loss, model.loss(all.src, all.tgt_in, all.tgt_out, 0.0).item(), 1e-5);
+  // Decoded metrics are those of the returned outputs.
+  TokenSeqs refs;
+  for (const auto& e : data) refs.push_back(e.tgt);
+  ASSERT_EQ(outputs.size(), data.size());
+  EXPECT_DOUBLE_EQ(b.exact_match, exact_match(outputs, refs));
+  EXPECT_DOUBLE_EQ(b.bleu, corpus_bleu(outputs, refs).score);
+  EXPECT_GE(a.token_acc, 0.0);
+  EXPECT_LE(a.token_acc, 1.0);
+}
+
+TEST(Evaluate, EmptyDataGivesZeroExamples) {
+  EXPECT_EQ(evaluate(*tiny_model(10), {}, EvalOptions{}).n, 0);
+}
+
+TEST(Evaluate, EvalCommandPrintsTheSpecFields) {
+  ScratchDir dir;
+  const auto made = run_seqgrad(
+      concat({"train", "--steps", "0", "--valid-size", "12", "--out", dir / "m", "--seed", "3"},
+             testing::cli_tiny_model()),
+      dir);
+  ASSERT_EQ(made.code, 0) << made.err;
+  const std::string ck = dir / "m/ckpt-0.h5";
+  const auto r = run_seqgrad({"eval", "--checkpoint", ck, "--json", "--threads", "1"}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : j.items()) {
+    keys.push_back(k);
+    EXPECT_TRUE(v.is_number()) << k;
+  }
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"bleu", "exact_match", "loss", "n", "ppl", "token_acc"}));
+  EXPECT_EQ(j["n"], 12);  // the checkpoint's held-out set
+  EXPECT_NEAR(j["ppl"].get<double>(), std::exp(j["loss"].get<double>()),
+              1e-6 * j["ppl"].get<double>());
+  // A TSV file instead, and the plain-text line.
+  const std::string tsv = dir.write("d.tsv", "1 2\t1 2\n3\t3\n4 5 6\t4 5 6\n");
+  const auto t = run_seqgrad({"eval", "--checkpoint", ck, "--data", tsv, "--threads", "1"}, dir);
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_EQ(t.out.rfind("n 3  loss ", 0), 0u) << t.out;
+  EXPECT_NE(t.out.find("exact_match"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sg

@@ -1,0 +1,145 @@
+// Exact resume (SPEC section 5, issue 6 point 2): N steps, save, resume, M steps gives the same
+// parameters, optimizer state, generator states and data position bit for bit as N+M steps
+// straight, with dropout and shuffling on, for Adam and SGD with momentum, on a TSV file and on
+// a synthetic stream; likewise after SIGINT or SIGTERM stopped a run.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
+#include <tuple>
+
+#include "tests/train/seqgrad_process.h"
+
+namespace sg::testing {
+namespace {
+
+// Flags of a run with dropout, evaluations every 3 steps and early-stopping bookkeeping on.
+std::vector<std::string> recipe(const std::string& optim, const std::string& task,
+                                const std::string& save_every = "0") {
+  std::vector<std::string> a =
+      tiny_model() + std::vector<std::string>{"--dropout",    "0.1",      "--eval-every", "3",
+                                              "--save-every", save_every, "--patience",   "1000"};
+  if (optim == "sgd")
+    a = a + std::vector<std::string>{"--optim", "sgd", "--momentum", "0.9", "--lr", "0.05"};
+  else
+    a = a + std::vector<std::string>{"--optim", "adam"};
+  if (task == "tsv")
+    a = a +
+        std::vector<std::string>{"--task", "tsv", "--train", "train.tsv", "--valid", "valid.tsv"};
+  else
+    a = a + std::vector<std::string>{"--task", "copy"};
+  return a;
+}
+
+class ExactResume : public ScratchTest,
+                    public ::testing::WithParamInterface<std::tuple<std::string, std::string>> {
+ protected:
+  void SetUp() override {
+    ScratchTest::SetUp();
+    // 22 lines in batches of 6: 4 batches an epoch, so N = 5 stops inside the second epoch.
+    write_tsv(dir_ / "train.tsv", 22, 1);
+    write_tsv(dir_ / "valid.tsv", 5, 2);
+  }
+};
+
+TEST_P(ExactResume, NStepsSaveResumeMStepsEqualsNPlusMStraight) {
+  const auto& [optim, task] = GetParam();
+  const auto args = recipe(optim, task);
+  constexpr int N = 5, M = 6;
+  RunResult r = train(args + std::vector<std::string>{"--steps", std::to_string(N), "--out", "a"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  // The run options may be given again; the rest comes from the checkpoint.
+  r = train({"--resume", "a/ckpt-5.h5", "--steps", std::to_string(N + M)});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = train(args + std::vector<std::string>{"--steps", std::to_string(N + M), "--out", "b"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+
+  const CheckpointContents c = read_checkpoint(path("a/ckpt-11.h5"));
+  EXPECT_EQ(c.state.step, N + M);
+  EXPECT_TRUE(c.config.shuffle);
+  EXPECT_EQ(c.config.dropout, 0.1);
+  EXPECT_EQ(c.optimizer_type, optim);
+  if (task == "tsv") {
+    EXPECT_EQ(c.state.epoch, 2);
+  }  // 11 steps of 4 batches an epoch
+  expect_same_training_state(path("a/ckpt-11.h5"), path("b/ckpt-11.h5"));
+  // The checkpoint at N really is an intermediate state, not the final one.
+  const H5File mid = H5File::open_read(path("a/ckpt-5.h5")),
+               fin = H5File::open_read(path("b/ckpt-11.h5"));
+  EXPECT_FALSE(bytes_of(mid.read_f32("model/generator.weight")) ==
+               bytes_of(fin.read_f32("model/generator.weight")));
+}
+
+INSTANTIATE_TEST_SUITE_P(OptimizersAndTasks, ExactResume,
+                         ::testing::Combine(::testing::Values("adam", "sgd"),
+                                            ::testing::Values("tsv", "copy")),
+                         [](const auto& info) {
+                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         });
+
+// A stop signal during training: the step finishes, a checkpoint is saved, the exit code is 1
+// with one error line naming the checkpoint, and resuming from it continues exactly.
+class StopSignal : public ScratchTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(StopSignal, SavesAndResumesExactly) {
+  const int sig = GetParam();
+  write_tsv(dir_ / "train.tsv", 22, 1);
+  write_tsv(dir_ / "valid.tsv", 5, 2);
+  const auto args = recipe("adam", "tsv", "4");
+  const pid_t pid = spawn_seqgrad(std::vector<std::string>{"train"} + args +
+                                      std::vector<std::string>{"--steps", "1000000", "--out", "a"},
+                                  dir_, dir_ / "a.out", dir_ / "a.err");
+  // Training is under way once the first periodic checkpoint is there.
+  const bool started = wait_until([&] { return newest_step(dir_ / "a") >= 4; }, pid);
+  ASSERT_EQ(::kill(pid, sig), 0);
+  const int code = wait_exit(pid);
+  RunResult stopped{code, read_text(dir_ / "a.out"), read_text(dir_ / "a.err")};
+  const int64_t k = newest_step(dir_ / "a");
+  ASSERT_TRUE(started) << describe(stopped);
+  ASSERT_GE(k, 4) << describe(stopped);
+  const std::string name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+  expect_one_error_line(stopped, 1,
+                        "stopped by " + name + " at step " + std::to_string(k) + "; saved a/ckpt-" +
+                            std::to_string(k) + ".h5");
+  EXPECT_EQ(fs::read_symlink(dir_ / "a/latest.h5"), "ckpt-" + std::to_string(k) + ".h5");
+
+  const std::string total = std::to_string(k + 5);
+  RunResult r = train({"--resume", "auto", "--out", "a", "--steps", total});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = train(args + std::vector<std::string>{"--steps", total, "--out", "b"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  expect_same_training_state(path("a/ckpt-" + total + ".h5"), path("b/ckpt-" + total + ".h5"));
+}
+
+INSTANTIATE_TEST_SUITE_P(IntAndTerm, StopSignal, ::testing::Values(SIGINT, SIGTERM),
+                         [](const auto& info) {
+                           return std::string(info.param == SIGINT ? "SIGINT" : "SIGTERM");
+                         });
+
+using ResumeOptions = ScratchTest;
+
+// Without --out a resumed run continues in the checkpoint's folder, with the checkpoint's
+// run options (here --save-every 2) unless given again.
+TEST_F(ResumeOptions, ContinuesInTheCheckpointsFolderWithItsRunOptions) {
+  RunResult r = train(tiny_model() + std::vector<std::string>{"--steps", "2", "--save-every", "2",
+                                                              "--keep", "10", "--out", "a"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = train({"--resume", "a/latest.h5", "--steps", "6"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  for (const char* f : {"a/ckpt-2.h5", "a/ckpt-4.h5", "a/ckpt-6.h5"})
+    EXPECT_TRUE(fs::exists(dir_ / f)) << f;
+  EXPECT_FALSE(fs::exists(dir_ / "a/ckpt-3.h5"));
+  EXPECT_FALSE(fs::exists(dir_ / "runs"));
+  EXPECT_EQ(read_checkpoint(path("a/latest.h5")).state.step, 6);
+}
+
+// --resume auto without latest.h5 starts a fresh run in --out.
+TEST_F(ResumeOptions, AutoWithoutACheckpointStartsFresh) {
+  const RunResult r = train(
+      tiny_model() + std::vector<std::string>{"--steps", "1", "--resume", "auto", "--out", "a"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(read_checkpoint(path("a/latest.h5")).state.step, 1);
+}
+
+}  // namespace
+}  // namespace sg::testing

@@ -1,0 +1,184 @@
+#include "train/checkpoint/checkpoint.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <regex>
+#include <stdexcept>
+
+#include "layers/module.h"
+#include "optim/optimizer.h"
+#include "train/checkpoint/hdf5.h"
+#include "train/checkpoint/state_io.h"
+
+namespace sg {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void fsync_path(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) throw std::runtime_error(path + ": cannot open to sync: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) throw std::runtime_error(path + ": fsync failed: " + std::strerror(err));
+}
+
+std::string temp_name(const fs::path& target) {
+  std::string name = ".";
+  name.append(target.filename().string()).append(".tmp-").append(std::to_string(::getpid()));
+  return (target.parent_path() / name).string();
+}
+
+}  // namespace
+
+void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
+  const fs::path target(path);
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  const std::string tmp = temp_name(dir / target.filename());
+  try {
+    write(tmp);
+    fsync_path(tmp, false);
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec)
+      throw std::runtime_error(path + ": cannot rename the saved file into place: " + ec.message());
+    sync_folder(dir.string());
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+}
+
+void sync_folder(const std::string& dir) {
+  fsync_path(dir, true);
+}
+
+void remove_stale_temporaries(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  static const std::regex temp(R"(\..+\.h5\.tmp-(link|[0-9]+))");
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    std::smatch m;
+    if (!std::regex_match(name, m, temp)) continue;
+    if (m[1] != "link") {
+      const long pid = std::stol(m[1]);
+      if (pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
+    }
+    fs::remove(e.path(), ec);
+  }
+}
+
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
+                     const Config& config, const std::vector<std::string>& src_vocab,
+                     const std::vector<std::string>& tgt_vocab, const TrainState& st) {
+  atomic_write(path, [&](const std::string& tmp) {
+    H5File f = H5File::create(tmp);
+    f.set_attr_str("/", "format", kCheckpointFormat);
+    f.set_attr_i64("/", "format_version", kCheckpointVersion);
+    f.set_attr_i64("/", "step", st.step);
+    f.set_attr_i64("/", "epoch", st.epoch);
+    f.set_attr_str("/", "seqgrad_version", SEQGRAD_VERSION);
+    f.create_group("model");
+    for (const auto& [name, p] : model.named_parameters()) {
+      const Tensor t = p.dtype() == DType::f32 ? p.contiguous_data() : p.to(DType::f32);
+      f.write("model/" + name, t.data<float>(), t.shape());
+    }
+    if (optimizer) save_optimizer_state(f, "optimizer", *optimizer);
+    if (st.schedule) {
+      save_schedule(f, "scheduler", *st.schedule);
+      f.set_attr_i64("scheduler", "step", optimizer ? optimizer->step_count() : 0);
+      f.set_attr_f64("scheduler", "last_lr", optimizer ? optimizer->lr() : 0.0);
+    }
+    f.create_group("rng");
+    for (const auto& [name, s] : st.rngs) f.write("rng/" + name, s.data(), Shape{4});
+    f.create_group("data");
+    for (const auto& [name, v] : st.data) f.set_attr_i64("data", name, v);
+    f.set_attr_f64("data", "best_valid_loss", st.best_valid_loss);
+    f.set_attr_f64("data", "patience_loss", st.patience_loss);
+    f.set_attr_i64("data", "evals_without_improvement", st.evals_without_improvement);
+    f.create_group("config");
+    f.set_attr_str("config", "json", config.to_json().dump());
+    f.write_strings("vocab/src", src_vocab);
+    f.write_strings("vocab/tgt", tgt_vocab);
+    f.flush();
+    f.close();
+  });
+}
+
+CheckpointContents read_checkpoint(const std::string& path) {
+  const H5File f = H5File::open_read(path);
+  auto fail = [&](const std::string& what) { throw std::runtime_error(path + ": " + what); };
+  if (!f.has_attr("/", "format") || f.attr_str("/", "format") != kCheckpointFormat)
+    fail("not a seqgrad checkpoint (attribute 'format' is not '" + std::string(kCheckpointFormat) +
+         "')");
+  CheckpointContents c;
+  if (!f.has_attr("/", "format_version")) fail("missing attribute 'format_version'");
+  c.format_version = f.attr_i64("/", "format_version");
+  if (c.format_version > kCheckpointVersion)
+    fail("format_version " + std::to_string(c.format_version) +
+         " is newer than this seqgrad reads (" + std::to_string(kCheckpointVersion) + ")");
+  if (c.format_version < 1) fail("invalid format_version " + std::to_string(c.format_version));
+  for (const char* need : {"step", "epoch"})
+    if (!f.has_attr("/", need)) fail(std::string("missing attribute '") + need + "'");
+  c.state.step = f.attr_i64("/", "step");
+  c.state.epoch = f.attr_i64("/", "epoch");
+  for (const char* g : {"model", "config", "vocab/src", "vocab/tgt", "rng", "data"})
+    if (!f.exists(g)) fail(std::string("missing '/") + g + "'");
+  try {
+    c.config = Config::from_json(nlohmann::json::parse(f.attr_str("config", "json")));
+  } catch (const nlohmann::json::exception& e) {
+    fail(std::string("unreadable /config json: ") + e.what());
+  }
+  c.src_vocab = f.read_strings("vocab/src");
+  c.tgt_vocab = f.read_strings("vocab/tgt");
+  for (const auto& name : f.list("rng")) {
+    const auto a = f.read_u64("rng/" + name);
+    if (a.data.size() != 4) fail("/rng/" + name + " does not hold a generator state");
+    c.state.rngs[name] = {a.data[0], a.data[1], a.data[2], a.data[3]};
+  }
+  for (const auto& name : f.attr_names("data")) {
+    if (name == "best_valid_loss")
+      c.state.best_valid_loss = f.attr_f64("data", name);
+    else if (name == "patience_loss")
+      c.state.patience_loss = f.attr_f64("data", name);
+    else if (name == "evals_without_improvement")
+      c.state.evals_without_improvement = f.attr_i64("data", name);
+    else
+      c.state.data[name] = f.attr_i64("data", name);
+  }
+  if (f.exists("scheduler")) c.state.schedule = load_schedule(f, "scheduler");
+  if (f.exists("optimizer") && f.has_attr("optimizer", "type"))
+    c.optimizer_type = f.attr_str("optimizer", "type");
+  return c;
+}
+
+void load_model(const std::string& path, const Module& model) {
+  const H5File f = H5File::open_read(path);
+  for (const auto& [name, p] : model.named_parameters()) {
+    const std::string ds = "model/" + name;
+    if (!f.exists(ds)) throw std::runtime_error(path + ": missing parameter /" + ds);
+    const Shape s = f.shape_of(ds);
+    if (s != p.shape())
+      throw std::runtime_error(path + ": parameter " + name + " has shape " + shape_str(s) +
+                               ", the model needs " + shape_str(p.shape()));
+    const auto a = f.read_f32(ds);
+    p.copy_from(Tensor::from_floats(a.data, a.shape).to(p.dtype()));
+  }
+}
+
+void load_optimizer(const std::string& path, Optimizer& optimizer) {
+  const H5File f = H5File::open_read(path);
+  if (!f.exists("optimizer")) throw std::runtime_error(path + ": missing '/optimizer'");
+  load_optimizer_state(f, "optimizer", optimizer);
+}
+
+}  // namespace sg

@@ -1,0 +1,85 @@
+// HDF5 checkpoints (SPEC section 5): everything an exact resume needs in one self-describing file.
+//   root attributes   format, format_version, step, epoch, seqgrad_version
+//   /model/<name>     float32 parameters, PyTorch state_dict names (dots inside the name)
+//   /optimizer        the optimizer's type, hyper-parameters, step and per-parameter state
+//   /scheduler        the learning-rate schedule (optim/schedule.h save_schedule: kind, base_lr,
+//                     warmup, d_model, total_steps) plus step (updates done) and last_lr
+//   /rng/<name>       generator states (uint64 x 4): "dropout", and "data" (the synthetic
+//                     stream's generator, or the TSV batcher's generator before this epoch's
+//                     shuffle)
+//   /data             the data position as attributes: epoch and batch (TSV), and the
+//                     validation bookkeeping best_valid_loss, patience_loss,
+//                     evals_without_improvement
+//   /config           attribute json: the resolved configuration
+//   /vocab/src, /vocab/tgt   UTF-8 token strings in id order
+// Saves are atomic: a temporary file in the same folder is written, flushed, fsynced, closed and
+// renamed over the target, and the folder is fsynced, so a kill at any moment leaves the previous
+// checkpoint loadable. No file is held open between saves.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "autograd/random.h"
+#include "optim/schedule.h"
+#include "train/config/config.h"
+
+namespace sg {
+
+class H5File;
+class Module;
+class Optimizer;
+
+constexpr const char* kCheckpointFormat = "seqgrad-checkpoint";
+constexpr int64_t kCheckpointVersion = 1;
+
+// The training loop's own state, beyond model and optimizer.
+struct TrainState {
+  int64_t step = 0, epoch = 0;
+  std::map<std::string, Generator::State> rngs;  // e.g. "dropout", "data"
+  std::map<std::string, int64_t> data;           // data position scalars (epoch, batch, ...)
+  std::optional<Schedule> schedule;              // absent in checkpoints without /scheduler
+  // Lowest validation loss of any evaluation so far (best.h5 holds that model).
+  double best_valid_loss = std::numeric_limits<double>::infinity();
+  // Early stopping counts only the evaluations every --eval-every steps (not the extra one at the
+  // end of a run), so a resumed run stops exactly where a straight run would.
+  double patience_loss = std::numeric_limits<double>::infinity();
+  int64_t evals_without_improvement = 0;
+};
+
+struct CheckpointContents {
+  Config config;
+  std::vector<std::string> src_vocab, tgt_vocab;
+  TrainState state;
+  std::string optimizer_type;
+  int64_t format_version = 0;
+};
+
+// Writes path atomically (see atomic_write). `optimizer` may be null (a model-only file).
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
+                     const Config& config, const std::vector<std::string>& src_vocab,
+                     const std::vector<std::string>& tgt_vocab, const TrainState& state);
+
+// Reads and validates the metadata (format, version, config, vocabularies, train state). Every
+// problem is one std::runtime_error line naming the file.
+CheckpointContents read_checkpoint(const std::string& path);
+// Copies /model into the model's parameters: every parameter must be present with its shape.
+void load_model(const std::string& path, const Module& model);
+void load_optimizer(const std::string& path, Optimizer& optimizer);
+
+// Writes a file through a temporary in the same folder and renames it over `path` (fsyncing the
+// file and the folder). The temporary is removed if `write` throws.
+void atomic_write(const std::string& path,
+                  const std::function<void(const std::string& tmp)>& write);
+// fsyncs a folder, so that renames and removals in it are durable. Throws naming it.
+void sync_folder(const std::string& dir);
+// Removes the temporaries (".<name>.h5.tmp-<pid>") that a killed save left in `dir`, except
+// those of another process still alive (a concurrent run writing into the same folder).
+void remove_stale_temporaries(const std::string& dir);
+
+}  // namespace sg

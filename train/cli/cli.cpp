@@ -1,0 +1,71 @@
+#include "train/cli/cli.h"
+
+#include <iostream>
+#include <map>
+
+namespace sg::cli {
+
+namespace {
+
+// Reaches the protected substitution table of a Program_options error.
+struct Substitutions : po::error_with_option_name {
+  static std::map<std::string, std::string>& of(po::error_with_option_name& e) {
+    return e.*(&Substitutions::m_substitutions);
+  }
+};
+
+}  // namespace
+
+std::string message_of(po::error& e) {
+  if (auto* named = dynamic_cast<po::error_with_option_name*>(&e))
+    for (auto& [key, text] : Substitutions::of(*named))
+      for (size_t i = text.find('%'); i != std::string::npos; i = text.find('%', i))
+        text.replace(i, 1, "\xef\xbc\x85");  // U+FF05 FULLWIDTH PERCENT SIGN
+  return e.what();
+}
+
+bool parse_options(const std::string& command, const std::vector<std::string>& args,
+                   const po::options_description& desc, po::variables_map& vm,
+                   const po::positional_options_description* pos) {
+  po::options_description all(desc);
+  all.add_options()("help,h", "show this help and exit");
+  // Unique-prefix guessing is on by default in Program_options; it silently reads --batch as
+  // any option that starts so. Only exact names are accepted here.
+  const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all).style(style);
+    if (pos)
+      parser.positional(*pos);
+    else
+      parser.positional(po::positional_options_description());
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: seqgrad " << command << " [options]\n\n" << all;
+      return false;
+    }
+    po::notify(vm);
+  } catch (po::error& e) {
+    throw UsageError(message_of(e));
+  }
+  return true;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> cmds = {
+      {"train", "trains a model (default: the copy task, checkpoints under runs/copy/)", cmd_train},
+      {"eval", "loss and accuracy of a checkpoint on a task or a TSV file", cmd_eval},
+      {"translate", "decodes source lines (stdin, or --input TEXT) with a checkpoint",
+       cmd_translate},
+      {"inspect", "describes a checkpoint: config, step, parameters, optimizer", cmd_inspect},
+      {"bench", "training-throughput benchmark on the reference recipe (SPEC section 6)",
+       cmd_bench},
+      {"attention", "renders the self- and cross-attention maps of one input (SVG or HTML)",
+       cmd_attention},
+      {"gradcheck", "finite-difference gradient checks of every op and layer, in float64",
+       cmd_gradcheck},
+  };
+  return cmds;
+}
+
+}  // namespace sg::cli

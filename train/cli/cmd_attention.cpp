@@ -1,0 +1,123 @@
+// seqgrad attention --checkpoint P --input TEXT --out FILE.svg|FILE.html [--json]: decodes one
+// input greedily and renders the encoder self-attention, decoder self-attention and
+// cross-attention maps of every layer and head (and their mean) of the teacher-forced pass over
+// <bos> + output; --json prints one object per map on stdout.
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "autograd/parallel.h"
+#include "train/draw/attention_maps.h"
+#include "train/draw/attention_render.h"
+#include "train/loop/data_source.h"
+#include "train/decode/decode.h"
+#include "train/decode/inference.h"
+#include "train/cli/options.h"
+
+namespace sg::cli {
+
+namespace {
+
+enum class Format { none, svg, html };
+
+Format format_of(const std::string& out) {
+  if (out.empty()) return Format::none;
+  std::string ext = std::filesystem::path(out).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (ext == ".svg") return Format::svg;
+  if (ext == ".html" || ext == ".htm") return Format::html;
+  throw UsageError("--out: unknown file type '" + ext + "' in '" + out +
+                   "' (the name must end in .svg or .html)");
+}
+
+// Source ids of the input text plus <eos>, checked against what the model can read.
+std::vector<int64_t> source_ids(const LoadedModel& m, const std::string& text) {
+  if (const auto bad = Tokenizer::invalid_utf8_offset(text))
+    throw UsageError("--input: invalid UTF-8 at byte " + std::to_string(*bad));
+  std::vector<int64_t> src = encode_source(text, m.src_vocab, m.mode);
+  src.push_back(kEos);
+  const int64_t limit = m.model->config().max_len;
+  if (static_cast<int64_t>(src.size()) > limit)
+    throw UsageError("--input: " + std::to_string(src.size() - 1) +
+                     " tokens; the model reads at most " + std::to_string(limit - 1));
+  return src;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  try {
+    atomic_write(path, [&](const std::string& tmp) {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      if (!f) throw std::runtime_error("cannot create '" + tmp + "': " + std::strerror(errno));
+      f << text;
+      f.close();
+      if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
+    });
+  } catch (const std::exception& e) {
+    throw RunError(std::string("--out: ") + e.what());
+  }
+}
+
+std::string model_line(const Config& c) {
+  return "model: d_model " + std::to_string(c.d_model) + ", " + std::to_string(c.heads) +
+         " heads, " + std::to_string(c.enc_layers) + " encoder and " +
+         std::to_string(c.dec_layers) + " decoder layers, " + (c.norm_first ? "pre-LN" : "post-LN");
+}
+
+}  // namespace
+
+int cmd_attention(const std::vector<std::string>& args) {
+  Config c;
+  bool mean_only = false;
+  po::options_description groups("attention options");
+  groups.add_options()("checkpoint", po::value(&c.checkpoint),
+                       "checkpoint whose attention to draw")("input", po::value(&c.input),
+                                                             "source text to decode")(
+      "out", po::value(&c.out), "file to write: FILE.svg or FILE.html (by extension)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(0),
+      "most generated tokens (0: twice the source length + 10)")(
+      "mean-only", po::bool_switch(&mean_only), "only the mean over heads of each layer")(
+      "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
+      "json", po::bool_switch(&c.json),
+      "print one JSON object per map: kind, layer, head (\"mean\": the mean over heads), rows, "
+      "cols, weights");
+  po::variables_map vm;
+  if (!parse_config("attention", args, groups, c, vm)) return 0;
+  if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
+  if (!vm.count("input")) throw UsageError("--input: required");
+  if (c.out.empty() && !c.json) throw UsageError("--out: required (or --json)");
+  const Format format = format_of(c.out);
+
+  use_threads(c.threads);
+
+  const LoadedModel m = load_for_inference(c.checkpoint);
+  const std::vector<int64_t> src = source_ids(m, c.input);
+  int64_t max_len =
+      c.decode_max_len > 0 ? c.decode_max_len : 2 * static_cast<int64_t>(src.size()) + 10;
+  max_len = std::min(max_len, m.model->config().max_len - 1);  // <bos> + output must fit
+  AttentionResult r = collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, max_len);
+  if (mean_only)
+    std::erase_if(r.maps, [](const AttentionMap& map) { return map.head != kHeadMean; });
+
+  if (format != Format::none) {
+    const Config& run = m.contents.config;
+    RenderInfo info;
+    info.lines = {"checkpoint: " + c.checkpoint + " (task " + run.task + ", step " +
+                      std::to_string(m.contents.state.step) + ")",
+                  "input:  " + c.input, "output: " + decode_target(r.output, m.tgt_vocab, m.mode),
+                  model_line(run)};
+    write_file(c.out, format == Format::svg ? render_svg(r, info) : render_html(r, info));
+  }
+  if (c.json) {
+    for (const auto& map : r.maps) std::cout << to_json(map).dump() << '\n';
+    std::cout.flush();
+  }
+  return 0;
+}
+
+}  // namespace sg::cli

@@ -1,0 +1,63 @@
+// seqgrad eval --checkpoint P [--data FILE]: loss, perplexity, token accuracy, exact match and
+// BLEU of a checkpoint on a TSV file, or on its own task's held-out data.
+#include <cstdio>
+#include <iostream>
+
+#include "autograd/parallel.h"
+#include "datasets/task_stream.h"
+#include "datasets/tsv.h"
+#include "train/decode/evaluate.h"
+#include "train/decode/inference.h"
+#include "train/cli/options.h"
+
+namespace sg::cli {
+
+int cmd_eval(const std::vector<std::string>& args) {
+  Config c;
+  po::options_description groups("eval options");
+  groups.add_options()("checkpoint", po::value(&c.checkpoint), "checkpoint to evaluate")(
+      "data", po::value(&c.data_file), "TSV file (default: the checkpoint's held-out data)")(
+      "batch", po::value(&c.batch)->default_value(200), "sequences per batch")(
+      "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(0),
+      "most generated tokens (0: twice the source length + 10)")(
+      "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
+      "json", po::bool_switch(&c.json), "print one JSON object");
+  po::variables_map vm;
+  if (!parse_config("eval", args, groups, c, vm)) return 0;
+  if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
+  use_threads(c.threads);
+  LoadedModel m = load_for_inference(c.checkpoint);
+  const Config& run = m.contents.config;
+  std::vector<Example> data;
+  // A side (plus <bos> or <eos>) must fit the model's positional table.
+  const TsvReader reader(TsvOptions{m.mode, m.model->config().max_len - 1, "the model's limit of"});
+  if (!c.data_file.empty()) {
+    data = TsvReader::encode(reader.read(c.data_file), m.src_vocab, m.tgt_vocab);
+  } else if (run.task == "tsv") {
+    if (run.valid_file.empty())
+      throw UsageError("--data: required, the checkpoint's run had no --valid file");
+    data = TsvReader::encode(reader.read(run.valid_file), m.src_vocab, m.tgt_vocab);
+  } else {
+    TaskOptions to{run.symbols, run.min_len, run.max_len};
+    data = TaskStream(make_task(run.task, to), run.valid_size, run.seed).held_out();
+  }
+  EvalOptions o;
+  o.batch = c.batch;
+  o.decode.beam = c.beam;
+  o.decode.max_len = c.decode_max_len;
+  const EvalResult r = evaluate(*m.model, data, o);
+  if (c.json) {
+    std::cout << nlohmann::json{{"loss", r.loss},           {"ppl", r.ppl},
+                                {"token_acc", r.token_acc}, {"exact_match", r.exact_match},
+                                {"bleu", r.bleu},           {"n", r.n}}
+                     .dump()
+              << std::endl;
+  } else {
+    std::printf("n %lld  loss %.4f  ppl %.3f  token_acc %.4f  exact_match %.4f  bleu %.2f\n",
+                static_cast<long long>(r.n), r.loss, r.ppl, r.token_acc, r.exact_match, r.bleu);
+  }
+  return 0;
+}
+
+}  // namespace sg::cli

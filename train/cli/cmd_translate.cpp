@@ -1,0 +1,102 @@
+// seqgrad translate --checkpoint P [--input TEXT]: decodes each source line (stdin, or --input),
+// writing one output line per input line (an empty line gives an output line too).
+#include <iostream>
+
+#include "autograd/parallel.h"
+#include "datasets/tokenizer.h"
+#include "train/loop/data_source.h"
+#include "train/decode/decode.h"
+#include "train/decode/inference.h"
+#include "train/cli/options.h"
+
+namespace sg::cli {
+
+namespace {
+
+struct SourceLine {
+  std::string text;
+  std::string where;  // "stdin:N" or "--input", for errors
+};
+
+// Token ids of one source line plus <eos>. Invalid UTF-8 and lines too long for the model's
+// positional table are errors naming the line (a usage error for --input, else a run-time one).
+std::vector<int64_t> encode_line(const LoadedModel& m, const SourceLine& line) {
+  auto fail = [&](const std::string& why) -> std::vector<int64_t> {
+    if (line.where == "--input") throw UsageError(line.where + ": " + why);
+    throw RunError(line.where + ": " + why);
+  };
+  if (const auto bad = Tokenizer::invalid_utf8_offset(line.text))
+    return fail("invalid UTF-8 at byte " + std::to_string(*bad + 1));
+  std::vector<int64_t> ids = encode_source(line.text, m.src_vocab, m.mode);
+  const int64_t limit = m.model->config().max_len - 1;
+  if (static_cast<int64_t>(ids.size()) > limit)
+    return fail(std::to_string(ids.size()) + " tokens, more than the model's limit of " +
+                std::to_string(limit));
+  ids.push_back(kEos);
+  return ids;
+}
+
+void translate_lines(const LoadedModel& m, const std::vector<SourceLine>& lines,
+                     const DecodeOptions& opt, bool json) {
+  std::vector<std::vector<int64_t>> srcs;
+  int64_t longest = 0;
+  for (const auto& l : lines) {
+    srcs.push_back(encode_line(m, l));
+    longest = std::max<int64_t>(longest, static_cast<int64_t>(srcs.back().size()));
+  }
+  IntTensor src = IntTensor::zeros({static_cast<int64_t>(srcs.size()), longest});
+  for (size_t b = 0; b < srcs.size(); ++b)
+    std::copy(srcs[b].begin(), srcs[b].end(), src.data.begin() + b * longest);
+  DecodeOptions d = opt;
+  if (d.max_len <= 0) d.max_len = 2 * longest + 10;
+  const auto outs = decode(*m.model, src, d);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const std::string text = decode_target(outs[i], m.tgt_vocab, m.mode);
+    if (json)
+      std::cout << nlohmann::json{{"source", lines[i].text}, {"translation", text}}.dump() << '\n';
+    else
+      std::cout << text << '\n';
+  }
+  std::cout.flush();
+}
+
+}  // namespace
+
+int cmd_translate(const std::vector<std::string>& args) {
+  Config c;
+  po::options_description groups("translate options");
+  groups.add_options()("checkpoint", po::value(&c.checkpoint), "checkpoint to translate with")(
+      "input", po::value(&c.input), "one source text (default: lines from stdin)")(
+      "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(0),
+      "most generated tokens (0: twice the source length + 10)")(
+      "batch", po::value(&c.batch)->default_value(64), "lines decoded together")(
+      "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
+      "json", po::bool_switch(&c.json), "print one JSON object per line");
+  po::variables_map vm;
+  if (!parse_config("translate", args, groups, c, vm)) return 0;
+  if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
+  use_threads(c.threads);
+  const LoadedModel m = load_for_inference(c.checkpoint);
+  DecodeOptions d;
+  d.beam = c.beam;
+  d.max_len = c.decode_max_len;
+  if (vm.count("input")) {
+    translate_lines(m, {{c.input, "--input"}}, d, c.json);
+    return 0;
+  }
+  std::vector<SourceLine> lines;
+  std::string line;
+  for (int64_t n = 1; std::getline(std::cin, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    lines.push_back({line, "stdin:" + std::to_string(n)});
+    if (static_cast<int64_t>(lines.size()) == c.batch) {
+      translate_lines(m, lines, d, c.json);
+      lines.clear();
+    }
+  }
+  if (!lines.empty()) translate_lines(m, lines, d, c.json);
+  return 0;
+}
+
+}  // namespace sg::cli

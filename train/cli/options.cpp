@@ -1,0 +1,333 @@
+#include "train/cli/options.h"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace sg::cli {
+
+po::options_description data_options(Config& c) {
+  po::options_description d("data");
+  d.add_options()("task", po::value(&c.task)->default_value(c.task),
+                  "copy | reverse | sort | dates | tsv")("train", po::value(&c.train_file),
+                                                         "training TSV file (task tsv)")(
+      "valid", po::value(&c.valid_file), "held-out TSV file (task tsv)")(
+      "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
+      "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
+      "max-len", po::value(&c.max_len)->default_value(c.max_len),
+      "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a "
+      "line may have (default 256 there; longer lines are an error)")(
+      "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
+      "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
+      "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
+      "least count for a token to enter the vocabulary (TSV)")(
+      "valid-size", po::value(&c.valid_size)->default_value(c.valid_size),
+      "held-out examples of a synthetic task");
+  return d;
+}
+
+po::options_description model_options(Config& c) {
+  po::options_description d("model");
+  d.add_options()("d-model", po::value(&c.d_model)->default_value(c.d_model), "model width")(
+      "heads", po::value(&c.heads)->default_value(c.heads), "attention heads (divide --d-model)")(
+      "enc-layers", po::value(&c.enc_layers)->default_value(c.enc_layers), "encoder layers")(
+      "dec-layers", po::value(&c.dec_layers)->default_value(c.dec_layers), "decoder layers")(
+      "ff", po::value(&c.ff)->default_value(c.ff), "feed-forward width")(
+      "dropout", po::value(&c.dropout)->default_value(c.dropout), "dropout probability")(
+      "norm-first", po::bool_switch(&c.norm_first), "pre-LN layers (default post-LN)");
+  return d;
+}
+
+po::options_description optim_options(Config& c) {
+  po::options_description d("optimization");
+  d.add_options()("optim", po::value(&c.optim)->default_value(c.optim), "adam | adamw | sgd")(
+      "lr", po::value(&c.lr)->default_value(c.lr), "peak learning rate")(
+      "beta1", po::value(&c.beta1)->default_value(c.beta1), "Adam beta1")(
+      "beta2", po::value(&c.beta2)->default_value(c.beta2), "Adam beta2")(
+      "eps", po::value(&c.eps)->default_value(c.eps), "Adam epsilon")(
+      "weight-decay", po::value(&c.weight_decay)->default_value(c.weight_decay), "weight decay")(
+      "momentum", po::value(&c.momentum)->default_value(c.momentum), "SGD momentum")(
+      "nesterov", po::bool_switch(&c.nesterov), "SGD Nesterov momentum")(
+      "clip-norm", po::value(&c.clip_norm)->default_value(c.clip_norm),
+      "clip gradients to this global norm (0: off)")(
+      "schedule", po::value(&c.schedule)->default_value(c.schedule),
+      "constant | noam | cosine | inverse_sqrt (warmup to --lr, then 1/sqrt decay)")(
+      "warmup", po::value(&c.warmup)->default_value(c.warmup), "warmup steps")(
+      "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
+      "label smoothing of the loss")("batch", po::value(&c.batch)->default_value(c.batch),
+                                     "sequences per batch")(
+      "micro-batches", po::value(&c.micro_batches)->default_value(c.micro_batches),
+      "split each batch into N pieces whose gradients accumulate (less memory, same update)")(
+      "steps", po::value(&c.steps)->default_value(c.steps), "training steps (total to reach)")(
+      "epochs", po::value(&c.epochs)->default_value(c.epochs),
+      "epochs over a TSV file (0: use --steps)")(
+      "shuffle", po::value(&c.shuffle)->default_value(c.shuffle)->implicit_value(true),
+      "shuffle the training data every epoch")("no-shuffle", po::bool_switch(),
+                                               "keep file order (same as --shuffle false)")(
+      "seed", po::value(&c.seed)->default_value(c.seed), "random seed")(
+      "threads", po::value(&c.threads)->default_value(c.threads), "threads (0: all cores)");
+  return d;
+}
+
+po::options_description run_options(Config& c) {
+  po::options_description d("run");
+  d.add_options()("out", po::value(&c.out), "output folder (default runs/<task>)")(
+      "save-every", po::value(&c.save_every)->default_value(c.save_every),
+      "save a checkpoint every N steps (0: only at the end)")(
+      "keep", po::value(&c.keep)->default_value(c.keep), "checkpoints kept")(
+      "eval-every", po::value(&c.eval_every)->default_value(c.eval_every),
+      "evaluate every N steps (0: only at the end)")(
+      "patience", po::value(&c.patience)->default_value(c.patience),
+      "stop after N evaluations without a better validation loss (0: never)")(
+      "log-every", po::value(&c.log_every)->default_value(c.log_every), "log every N steps")(
+      "resume", po::value(&c.resume), "checkpoint to resume from, or 'auto' (latest.h5 in --out)")(
+      "checkpoint", po::value(&c.checkpoint), "checkpoint to use")(
+      "input", po::value(&c.input), "source text (translate, attention)")(
+      "beam", po::value(&c.beam)->default_value(c.beam), "beam size (1: greedy)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(c.decode_max_len),
+      "most generated tokens (0: twice the source length + 10)")("json", po::bool_switch(&c.json),
+                                                                 "print one JSON object per line");
+  return d;
+}
+
+po::options_description train_options(Config& c) {
+  po::options_description groups;
+  groups.add(data_options(c)).add(model_options(c)).add(optim_options(c)).add(run_options(c));
+  return groups;
+}
+
+namespace {
+
+// A double as the shortest text that reads back as the same value.
+std::string number(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string value_string(const boost::any& v) {
+  if (auto p = boost::any_cast<std::string>(&v)) return *p;
+  if (auto p = boost::any_cast<bool>(&v)) return *p ? "true" : "false";
+  std::ostringstream o;
+  if (auto p = boost::any_cast<int64_t>(&v))
+    o << *p;
+  else if (auto p = boost::any_cast<uint64_t>(&v))
+    o << *p;
+  else if (auto p = boost::any_cast<int>(&v))
+    o << *p;
+  else if (auto p = boost::any_cast<double>(&v))
+    o << number(*p);  // 0.9, not 0.90000000000000002
+  else
+    throw std::logic_error("dump_ini: an option of a type it cannot print");
+  return o.str();
+}
+
+// Program_options' description of nested groups, without the blank lines that groups without a
+// caption leave.
+std::string help_text(const po::options_description& d) {
+  std::ostringstream raw;
+  raw << d;
+  std::istringstream in(raw.str());
+  std::string out, line;
+  bool blank = true;  // no blank line at the top, and never two in a row
+  while (std::getline(in, line)) {
+    if (line.empty() && blank) continue;
+    blank = line.empty();
+    out += line + '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string dump_ini(const po::options_description& groups, const po::variables_map& vm) {
+  std::ostringstream o;
+  for (const auto& opt : groups.options()) {
+    const std::string name = opt->long_name();
+    if (name == "no-shuffle" || !vm.count(name)) continue;
+    o << name << " = " << value_string(vm[name].value()) << '\n';
+  }
+  return o.str();
+}
+
+void validate(const Config& c, const po::variables_map& vm) {
+  auto bad = [](const std::string& flag, const std::string& why) {
+    throw UsageError("--" + flag + ": " + why);
+  };
+  // Every check runs on the effective value (given, from --config, or the default) of each
+  // option this command has; `given` only decides which flag a relation between two names.
+  auto has = [&](const char* n) { return vm.count(n) > 0; };
+  auto given = [&](const char* n) { return vm.count(n) > 0 && !vm[n].defaulted(); };
+  auto positive = [&](const char* n, int64_t v) {
+    if (has(n) && v <= 0) bad(n, "must be positive, got " + std::to_string(v));
+  };
+  auto at_least = [&](const char* n, int64_t v, int64_t lo) {
+    if (has(n) && v < lo)
+      bad(n, "must be at least " + std::to_string(lo) + ", got " + std::to_string(v));
+  };
+  auto in_range = [&](const char* n, double v, double lo, double hi, bool hi_open) {
+    if (has(n) && !(v >= lo && (hi_open ? v < hi : v <= hi)))
+      bad(n, "must be in [" + number(lo) + ", " + number(hi) + (hi_open ? ")" : "]") + ", got " +
+                 number(v));
+  };
+  auto non_negative = [&](const char* n, double v) {
+    if (has(n) && !(v >= 0 && std::isfinite(v)))
+      bad(n, "must be a finite number >= 0, got " + number(v));
+  };
+  auto one_of = [&](const char* n, const std::string& v, std::initializer_list<const char*> ok) {
+    if (!has(n)) return;
+    std::string list;
+    for (const char* o : ok) {
+      if (v == o) return;
+      list += (list.empty() ? "" : ", ") + std::string(o);
+    }
+    bad(n, "unknown value '" + v + "' (expected " + list + ")");
+  };
+  one_of("task", c.task, {"copy", "reverse", "sort", "dates", "tsv"});
+  one_of("tokenize", c.tokenize, {"word", "char"});
+  one_of("optim", c.optim, {"adam", "adamw", "sgd"});
+  one_of("schedule", c.schedule, {"constant", "noam", "cosine", "inverse_sqrt"});
+  positive("min-len", c.min_len);
+  positive("max-len", c.max_len);
+  // TSV corpora ignore --min-len (and have their own --max-len default).
+  if (has("min-len") && has("max-len") && c.task != "tsv" && c.min_len > c.max_len) {
+    if (given("min-len"))
+      bad("min-len",
+          std::to_string(c.min_len) + " is larger than --max-len " + std::to_string(c.max_len));
+    bad("max-len",
+        std::to_string(c.max_len) + " is smaller than --min-len " + std::to_string(c.min_len));
+  }
+  positive("symbols", c.symbols);
+  // Upper bounds on sizes whose cost is paid before training starts (held-out sets, the
+  // positional table, vocabularies, beams), so that a typo is an error instead of a stall.
+  auto at_most = [&](const char* n, int64_t v, int64_t most) {
+    if (given(n) && v > most)
+      bad(n, "at most " + std::to_string(most) + ", got " + std::to_string(v));
+  };
+  at_most("max-len", c.max_len, 10000);
+  at_most("symbols", c.symbols, 1000000);
+  at_most("beam", c.beam, 1000);
+  positive("min-freq", c.min_freq);
+  positive("valid-size", c.valid_size);
+  positive("d-model", c.d_model);
+  positive("heads", c.heads);
+  positive("ff", c.ff);
+  at_least("enc-layers", c.enc_layers, 1);
+  at_least("dec-layers", c.dec_layers, 1);
+  if (has("heads") && has("d-model") && c.d_model % c.heads != 0) {
+    if (given("heads") || !given("d-model"))
+      bad("heads",
+          std::to_string(c.heads) + " does not divide --d-model " + std::to_string(c.d_model));
+    bad("d-model",
+        std::to_string(c.d_model) + " is not divisible by --heads " + std::to_string(c.heads));
+  }
+  in_range("dropout", c.dropout, 0, 1, true);
+  in_range("label-smoothing", c.label_smoothing, 0, 1, false);
+  non_negative("lr", c.lr);
+  in_range("beta1", c.beta1, 0, 1, true);
+  in_range("beta2", c.beta2, 0, 1, true);
+  non_negative("eps", c.eps);
+  non_negative("weight-decay", c.weight_decay);
+  non_negative("momentum", c.momentum);
+  non_negative("clip-norm", c.clip_norm);
+  positive("batch", c.batch);
+  positive("micro-batches", c.micro_batches);
+  positive("beam", c.beam);
+  positive("keep", c.keep);
+  positive("log-every", c.log_every);
+  for (const auto& [name, v] : {std::pair<const char*, int64_t>{"warmup", c.warmup},
+                                {"steps", c.steps},
+                                {"epochs", c.epochs},
+                                {"threads", c.threads},
+                                {"save-every", c.save_every},
+                                {"eval-every", c.eval_every},
+                                {"patience", c.patience},
+                                {"decode-max-len", c.decode_max_len}})
+    at_least(name, v, 0);
+  // The cosine schedule decays from the end of warmup to step --steps (with --epochs, the
+  // trainer knows the steps only once the data is read).
+  if (has("schedule") && c.schedule == "cosine" && has("steps") && c.epochs == 0 && c.steps > 0 &&
+      c.steps <= c.warmup) {
+    if (given("warmup"))
+      bad("warmup", std::to_string(c.warmup) + " must be below --steps " + std::to_string(c.steps) +
+                        " with --schedule cosine");
+    bad("steps", std::to_string(c.steps) + " must exceed --warmup " + std::to_string(c.warmup) +
+                     " with --schedule cosine");
+  }
+}
+
+namespace {
+
+// Options whose effective value depends on another one. The result is written back into vm too,
+// so that --dump-config prints the value the run uses (and --config reads it back unchanged).
+void resolve(Config& c, po::variables_map& vm) {
+  if (vm.count("no-shuffle") && vm["no-shuffle"].as<bool>()) {
+    if (vm.count("shuffle") && !vm["shuffle"].defaulted() && c.shuffle)
+      throw UsageError("--no-shuffle: contradicts --shuffle");
+    c.shuffle = false;
+    vm.at("shuffle") = po::variable_value(boost::any(false), false);
+  }
+  // TSV lines are longer than synthetic sequences: --max-len has its own default there. It stays
+  // marked as a default, so a resumed run does not count it as given.
+  if (vm.count("task") && c.task == "tsv" && vm.count("max-len") && vm["max-len"].defaulted()) {
+    c.max_len = kTsvMaxLen;
+    vm.at("max-len") = po::variable_value(boost::any(c.max_len), true);
+  }
+}
+
+}  // namespace
+
+bool parse_config(const std::string& command, const std::vector<std::string>& args,
+                  const po::options_description& groups, Config& c, po::variables_map& vm,
+                  const po::positional_options_description* pos) {
+  po::options_description all;
+  all.add(groups);
+  std::string config_file;
+  po::options_description meta("configuration");
+  meta.add_options()("config", po::value(&config_file), "read options from an INI file")(
+      "dump-config", po::bool_switch(), "print the effective configuration as INI and exit")(
+      "help,h", "show this help and exit");
+  all.add(meta);
+  const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all).style(style);
+    po::positional_options_description none;
+    parser.positional(pos ? *pos : none);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: seqgrad " << command << " [options]\n\n" << help_text(all);
+      return false;
+    }
+    if (vm.count("config")) {
+      const std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      // A folder opens as an empty stream on Linux: it would read as an empty configuration.
+      std::error_code ec;
+      if (std::filesystem::is_directory(path, ec))
+        throw RunError("--config: '" + path + "' is a folder, not a file");
+      if (!in) throw RunError("--config: cannot read '" + path + "'");
+      try {
+        po::store(po::parse_config_file(in, groups), vm);  // the command line already won
+      } catch (po::error& e) {
+        throw UsageError(path + ": " + message_of(e));
+      }
+    }
+    po::notify(vm);
+  } catch (po::error& e) {
+    throw UsageError(message_of(e));
+  }
+  resolve(c, vm);
+  validate(c, vm);
+  if (vm["dump-config"].as<bool>()) {
+    std::cout << "# seqgrad " << command << ": read back with --config FILE\n"
+              << dump_ini(groups, vm);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sg::cli

@@ -1,0 +1,39 @@
+// Program_options descriptions of the SPEC options, bound to a Config, and the parsing every
+// command shares: exact option names only, `--config FILE` (INI, same names without dashes; the
+// command line wins), `--dump-config`, validation with usage errors that name the flag.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "train/cli/cli.h"
+#include "train/config/config.h"
+
+namespace sg::cli {
+
+// --max-len with --task tsv unless given: the most tokens on one side of a TSV line.
+constexpr int64_t kTsvMaxLen = 256;
+
+po::options_description data_options(Config& c);
+po::options_description model_options(Config& c);
+po::options_description optim_options(Config& c);
+po::options_description run_options(Config& c);
+// The four groups above: every option of `seqgrad train`.
+po::options_description train_options(Config& c);
+
+// Parses args into c with the given option groups plus --config and --dump-config. Returns false
+// when the command should exit 0 at once (--help or --dump-config printed what was asked).
+// `vm` receives what was given (vm.count(name) && !vm[name].defaulted() means set by the user, on
+// the command line or in the --config file). Values that depend on others are resolved in both c
+// and vm: --no-shuffle sets shuffle false; --task tsv makes --max-len default to kTsvMaxLen.
+bool parse_config(const std::string& command, const std::vector<std::string>& args,
+                  const po::options_description& groups, Config& c, po::variables_map& vm,
+                  const po::positional_options_description* pos = nullptr);
+
+// The values of every option in `groups`, as INI lines `name = value`.
+std::string dump_ini(const po::options_description& groups, const po::variables_map& vm);
+
+// Checks values that Program_options cannot (ranges, choices, heads | d_model).
+void validate(const Config& c, const po::variables_map& vm);
+
+}  // namespace sg::cli

@@ -1,0 +1,58 @@
+#include "train/decode/evaluate.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/engine.h"
+#include "autograd/ops.h"
+#include "datasets/batch.h"
+#include "train/decode/metrics.h"
+
+namespace sg {
+
+EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
+                    const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs) {
+  EvalResult r;
+  r.n = static_cast<int64_t>(data.size());
+  if (data.empty()) return r;
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard ng;
+  double loss_sum = 0;
+  int64_t tokens = 0;
+  TokenCounts acc;
+  TokenSeqs hyps, refs;
+  for (size_t b = 0; b < data.size(); b += opt.batch) {
+    const size_t e = std::min(data.size(), b + static_cast<size_t>(opt.batch));
+    std::vector<const Example*> rows;
+    for (size_t i = b; i < e; ++i) rows.push_back(&data[i]);
+    const Batch batch = make_batch(rows);
+    const Tensor memory = model.encode(batch.src);
+    const Tensor logits = model.decode(memory, batch.src, batch.tgt_in);  // (B, T, V)
+    const IntTensor flat({batch.tgt_out.numel()}, batch.tgt_out.data);
+    const double loss =
+        cross_entropy(reshape(logits, {-1, model.config().tgt_vocab}), flat, model.config().pad_id)
+            .item();
+    loss_sum += loss * batch.n_tgt_tokens;
+    tokens += batch.n_tgt_tokens;
+    acc += argmax_token_counts(logits, batch.tgt_out, model.config().pad_id);
+    if (opt.run_decode) {
+      DecodeOptions d = opt.decode;
+      if (d.max_len <= 0) d.max_len = 2 * batch.src.shape[1] + 10;
+      for (auto& h : decode(model, batch.src, d)) hyps.push_back(std::move(h));
+      for (size_t i = b; i < e; ++i) refs.push_back(data[i].tgt);
+    }
+  }
+  model.train(was_training);
+  r.loss = tokens ? loss_sum / static_cast<double>(tokens) : 0.0;
+  r.ppl = std::exp(r.loss);
+  r.token_acc = acc.rate();
+  if (opt.run_decode) {
+    r.exact_match = exact_match(hyps, refs);
+    r.bleu = corpus_bleu(hyps, refs).score;
+    if (outputs) *outputs = std::move(hyps);
+  }
+  return r;
+}
+
+}  // namespace sg

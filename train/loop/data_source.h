@@ -1,0 +1,50 @@
+// Where training batches and held-out examples come from: an endless synthetic task stream
+// (copy, reverse, sort, dates) or a TSV corpus read in epochs. Its position (the stream's
+// generator, or epoch, batch index and shuffle state) goes into checkpoints for exact resume.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "datasets/file_batcher.h"
+#include "datasets/stream_batcher.h"
+#include "datasets/task_stream.h"
+#include "datasets/tokenizer.h"
+#include "train/checkpoint/checkpoint.h"
+
+namespace sg {
+
+class DataSource {
+ public:
+  // On resume, `vocabs` holds the checkpoint's source and target tokens, which a TSV corpus is
+  // encoded with instead of building new vocabularies.
+  DataSource(const Config& c, const std::vector<std::vector<std::string>>* vocabs = nullptr);
+
+  Batch next();
+  const std::vector<Example>& valid() const { return valid_; }
+  const Vocab& src_vocab() const { return src_vocab_; }
+  const Vocab& tgt_vocab() const { return tgt_vocab_; }
+  TokenizeMode tokenize_mode() const { return mode_; }
+  bool is_stream() const { return stream_ != nullptr; }
+  int64_t epoch() const { return files_ ? files_->epoch() : 0; }
+  int64_t batches_per_epoch() const { return files_ ? files_->batches_per_epoch() : 0; }
+
+  void save(TrainState& st) const;
+  void restore(const TrainState& st);
+
+ private:
+  Vocab src_vocab_, tgt_vocab_;
+  TokenizeMode mode_ = TokenizeMode::word;
+  std::vector<Example> valid_;
+  std::unique_ptr<TaskStream> stream_;
+  std::unique_ptr<StreamBatcher> stream_batches_;
+  std::unique_ptr<FileBatcher> files_;
+};
+
+// Encodes one line of source text with the source vocabulary of the given tokenization.
+std::vector<int64_t> encode_source(const std::string& text, const Vocab& vocab, TokenizeMode mode);
+// Decodes target ids to text (specials dropped).
+std::string decode_target(const std::vector<int64_t>& ids, const Vocab& vocab, TokenizeMode mode);
+
+}  // namespace sg

@@ -1,0 +1,455 @@
+#include "train/config/model_config.h"
+#include "train/loop/trainer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+#include "optim/adam.h"
+#include "optim/adamw.h"
+#include "optim/clip.h"
+#include "optim/schedule.h"
+#include "optim/sgd.h"
+#include "train/config/errors.h"
+#include "train/loop/distributed.h"
+#include "train/config/memory_check.h"
+
+namespace sg {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Options a resumed run may change; every other option comes from the checkpoint.
+bool may_change_on_resume(const std::string& name) {
+  static const char* ok[] = {"steps",   "out",         "save-every", "keep",   "eval-every",
+                             "threads", "json",        "log-every",  "resume", "patience",
+                             "config",  "dump-config", "help"};
+  return std::find_if(std::begin(ok), std::end(ok), [&](const char* o) { return name == o; }) !=
+         std::end(ok);
+}
+
+std::string json_key(const std::string& option) {
+  if (option == "train") return "train_file";
+  if (option == "valid") return "valid_file";
+  if (option == "data") return "data_file";
+  if (option == "no-shuffle") return "shuffle";
+  std::string k = option;
+  std::replace(k.begin(), k.end(), '-', '_');
+  return k;
+}
+
+std::string format_duration(double s) {
+  char buf[32];
+  const long t = static_cast<long>(s + 0.5);
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", t / 60, t % 60);
+  return buf;
+}
+
+// Rows [begin, end) of a batch (this rank's share of the global batch), padding kept.
+Batch rows_of(const Batch& b, int64_t begin, int64_t end) {
+  auto take = [&](const IntTensor& t) {
+    const int64_t w = t.shape[1];
+    return IntTensor({end - begin, w},
+                     std::vector<int64_t>(t.data.begin() + begin * w, t.data.begin() + end * w));
+  };
+  Batch r;
+  r.src = take(b.src);
+  r.tgt_in = take(b.tgt_in);
+  r.tgt_out = take(b.tgt_out);
+  for (int64_t v : r.tgt_out.data) r.n_tgt_tokens += v != 0;
+  return r;
+}
+
+}  // namespace
+
+Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
+    : cfg_(std::move(cfg)), tty_(::isatty(STDERR_FILENO) != 0) {
+  auto was_given = [&](const char* o) {
+    return std::find(given.begin(), given.end(), o) != given.end();
+  };
+  if (cfg_.out.empty()) cfg_.out = "runs/" + cfg_.task;
+  std::string resume = cfg_.resume;
+  if (resume == "auto") {
+    const fs::path latest = fs::path(cfg_.out) / "latest.h5";
+    resume = fs::exists(latest) ? latest.string() : "";
+  }
+  std::unique_ptr<CheckpointContents> ck;
+  if (!resume.empty()) {
+    ck = std::make_unique<CheckpointContents>(read_checkpoint(resume));
+    // The checkpoint decides the model, data, optimizer and schedule; only run options may
+    // change, and those not given again keep the checkpoint's values (its --threads too, which
+    // exactness needs). Without --out the run continues in the checkpoint's folder.
+    const nlohmann::json mine = cfg_.to_json();
+    nlohmann::json merged = ck->config.to_json();
+    for (const std::string& option : given) {
+      const std::string key = json_key(option);
+      if (!mine.contains(key)) continue;
+      if (may_change_on_resume(option))
+        merged[key] = mine[key];
+      else if (merged.contains(key) && merged[key] != mine[key])
+        throw UsageError("--" + option + ": " + mine[key].dump() +
+                              " contradicts the checkpoint's " + merged[key].dump() + " (" +
+                              resume + ")");
+    }
+    merged["json"] = cfg_.json;
+    merged["resume"] = cfg_.resume;
+    if (!was_given("out")) {
+      const fs::path dir = fs::path(resume).parent_path();
+      merged["out"] = dir.empty() ? "." : dir.string();
+    }
+    cfg_ = Config::from_json(merged);
+  }
+  use_threads(cfg_.threads);
+
+  std::error_code ec;
+  fs::create_directories(cfg_.out, ec);
+  if (ec || !fs::is_directory(cfg_.out))
+    throw RunError("--out: cannot create folder '" + cfg_.out +
+                        "': " + (ec ? ec.message() : "a file is in the way"));
+  if (dist::is_root()) remove_stale_temporaries(cfg_.out);
+
+  std::vector<std::vector<std::string>> vocabs;
+  if (ck) vocabs = {ck->src_vocab, ck->tgt_vocab};
+  data_ = std::make_unique<DataSource>(cfg_, ck ? &vocabs : nullptr);
+  if (cfg_.epochs > 0) {
+    if (data_->is_stream())
+      throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
+    if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
+  }
+  check_model_fits(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size(), true);
+  model_ = std::make_unique<Seq2SeqTransformer>(
+      model_config(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size()), cfg_.seed);
+  // Same parameters on every rank (same seed); a dropout stream of its own per rank.
+  if (dist::rank() > 0)
+    model_->dropout_generator().seed_with(cfg_.seed * 0x9E3779B97F4A7C15ULL + dist::rank());
+  build_optimizer();
+  schedule_.kind = parse_schedule_kind(cfg_.schedule);
+  schedule_.base_lr = cfg_.lr;
+  schedule_.warmup = cfg_.warmup;
+  schedule_.d_model = cfg_.d_model;
+  if (ck) {
+    load_model(resume, *model_);
+    load_optimizer(resume, *opt_);
+    st_ = ck->state;
+    try {
+      data_->restore(st_);
+    } catch (const std::exception& e) {
+      throw RunError(resume + ": " + e.what());
+    }
+    auto d = st_.rngs.find("dropout");
+    if (d == st_.rngs.end()) throw RunError(resume + ": missing /rng/dropout");
+    // Rank r > 0 continues its own stream when the checkpoint has it (same rank count).
+    auto mine = st_.rngs.find("dropout." + std::to_string(dist::rank()));
+    model_->dropout_generator().set_state(dist::rank() > 0 && mine != st_.rngs.end() ? mine->second
+                                                                                     : d->second);
+    if (!st_.schedule) throw RunError(resume + ": missing '/scheduler'");
+    schedule_ = *st_.schedule;
+    // latest.h5 names the file it points to, so that messages name a real checkpoint.
+    std::error_code ec;
+    const fs::path target = fs::read_symlink(resume, ec);
+    last_saved_ = ec ? resume : (fs::path(resume).parent_path() / target).string();
+  }
+  // The schedule's horizon (cosine) is the run's --steps, also when a resume extends it.
+  schedule_.total_steps = cfg_.steps;
+  st_.schedule = schedule_;
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::build_optimizer() {
+  NamedParams params = model_->named_parameters();
+  if (cfg_.optim == "sgd") {
+    SgdOptions o;
+    o.lr = cfg_.lr;
+    o.momentum = cfg_.momentum;
+    o.nesterov = cfg_.nesterov;
+    o.weight_decay = cfg_.weight_decay;
+    opt_ = std::make_unique<Sgd>(params, o);
+    return;
+  }
+  AdamOptions o;
+  o.lr = cfg_.lr;
+  o.beta1 = cfg_.beta1;
+  o.beta2 = cfg_.beta2;
+  o.eps = cfg_.eps;
+  o.weight_decay = cfg_.weight_decay;
+  if (cfg_.optim == "adamw")
+    opt_ = std::make_unique<AdamW>(params, o);
+  else
+    opt_ = std::make_unique<Adam>(params, o);
+}
+
+double Trainer::lr_at(int64_t update) const {
+  return schedule_lr(schedule_, update);
+}
+
+// Under MPI each rank takes rows [r B / N, (r + 1) B / N) of the global batch; with
+// --micro-batches M its share is further cut into M consecutive pieces whose gradients accumulate.
+// Each piece's mean loss is scaled by its share of the batch's target tokens, so the gradients
+// summed over pieces and ranks are those of the global mean, and every rank applies the same
+// update. One process with M = 2 sums its two gradients exactly as a 2-rank allreduce does.
+double Trainer::train_step(const Batch& global) {
+  const int64_t B = global.size(), r = dist::rank(), n = dist::size();
+  const int64_t lo = r * B / n, hi = (r + 1) * B / n,
+                pieces = std::min(cfg_.micro_batches, hi - lo);
+  const bool whole = !dist::active() && pieces <= 1;
+  opt_->zero_grad(true);
+  double value = 0;
+  for (int64_t k = 0; k < std::max<int64_t>(pieces, 1); ++k) {
+    const Batch b =
+        whole ? global
+              : rows_of(global, lo + k * (hi - lo) / pieces, lo + (k + 1) * (hi - lo) / pieces);
+    Tensor loss = model_->loss(b.src, b.tgt_in, b.tgt_out, cfg_.label_smoothing);
+    if (!whole)
+      loss = mul(loss, global.n_tgt_tokens > 0
+                           ? static_cast<double>(b.n_tgt_tokens) / global.n_tgt_tokens
+                           : 0.0);
+    const double v = loss.item();
+    value += v;
+    if (std::isfinite(v)) loss.backward();
+  }
+  dist::allreduce_sum(&value, 1);
+  if (!std::isfinite(value)) return value;
+  dist::allreduce_gradients(opt_->params());
+  float coef = 1;
+  if (cfg_.clip_norm > 0) {
+    const ClipResult c =
+        clip_grad_norm(opt_->params(), cfg_.clip_norm, NonFinite::report, ClipApply::defer);
+    if (!c.finite) return std::numeric_limits<double>::quiet_NaN();
+    coef = c.coef;
+  }
+  opt_->set_lr(lr_at(opt_->step_count() + 1));
+  opt_->step(coef);
+  return value;
+}
+
+EvalResult Trainer::run_eval() {
+  EvalOptions o;
+  o.decode.beam = cfg_.beam;
+  o.decode.max_len = cfg_.decode_max_len;
+  return evaluate(*model_, data_->valid(), o);
+}
+
+void Trainer::write_checkpoint(const std::string& path) {
+  st_.epoch = data_->epoch();
+  data_->save(st_);
+  st_.rngs["dropout"] = model_->dropout_generator().state();
+  if (dist::active()) {
+    // Each rank draws its own dropout masks: rank r's state is saved as /rng/dropout.r.
+    const auto all = dist::allgather_state(model_->dropout_generator().state());
+    for (size_t r = 1; r < all.size(); ++r) st_.rngs["dropout." + std::to_string(r)] = all[r];
+  }
+  if (!dist::is_root()) return;  // rank 0 alone writes; every rank keeps the same state
+  try {
+    save_checkpoint(path, *model_, opt_.get(), cfg_, data_->src_vocab().tokens(),
+                    data_->tgt_vocab().tokens(), st_);
+  } catch (const std::exception& e) {
+    throw RunError("cannot save checkpoint " + path + " (" + e.what() + "); " +
+                        (last_saved_.empty() ? std::string("no earlier checkpoint")
+                                             : "the last good checkpoint is " + last_saved_));
+  }
+}
+
+std::string Trainer::save() {
+  const std::string name = "ckpt-" + std::to_string(st_.step) + ".h5";
+  const fs::path path = fs::path(cfg_.out) / name;
+  write_checkpoint(path.string());
+  if (!dist::is_root()) {
+    last_saved_ = path.string();
+    return last_saved_;
+  }
+  // latest.h5 -> the new file, replaced atomically (a symlink made aside, then renamed).
+  const fs::path latest = fs::path(cfg_.out) / "latest.h5";
+  const fs::path tmp = fs::path(cfg_.out) / (".latest.h5.tmp-" + std::to_string(::getpid()));
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  fs::create_symlink(name, tmp, ec);
+  if (!ec) fs::rename(tmp, latest, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw RunError(latest.string() + ": cannot point it to " + name + ": " + ec.message());
+  }
+  sync_folder(cfg_.out);  // latest.h5 is durable before older checkpoints are removed
+  last_saved_ = path.string();
+  // Keep the newest --keep numbered checkpoints (latest.h5 already points to the newest).
+  std::vector<std::pair<int64_t, fs::path>> ckpts;
+  static const std::regex re("ckpt-([0-9]+)\\.h5");
+  for (const auto& e : fs::directory_iterator(cfg_.out, ec)) {
+    std::smatch m;
+    const std::string f = e.path().filename().string();
+    if (std::regex_match(f, m, re)) ckpts.emplace_back(std::stoll(m[1]), e.path());
+  }
+  std::sort(ckpts.begin(), ckpts.end());
+  for (size_t i = 0; i + static_cast<size_t>(cfg_.keep) < ckpts.size(); ++i)
+    if (ckpts[i].second != path) fs::remove(ckpts[i].second, ec);
+  return last_saved_;
+}
+
+void Trainer::save_best() {
+  write_checkpoint((fs::path(cfg_.out) / "best.h5").string());
+}
+
+void Trainer::emit(const nlohmann::json& j) {
+  if (!dist::is_root()) return;
+  if (cfg_.json) std::cout << j.dump() << std::endl;
+  std::ofstream m(fs::path(cfg_.out) / "metrics.jsonl", std::ios::app);
+  m << j.dump() << '\n';
+}
+
+void Trainer::log_train(double loss, double lr, double tokens_per_s, double eta_s) {
+  emit({{"event", "train"},
+        {"step", st_.step},
+        {"epoch", data_->epoch()},
+        {"loss", loss},
+        {"lr", lr},
+        {"tokens_per_s", tokens_per_s}});
+  if (cfg_.json || !dist::is_root()) return;
+  char line[200];
+  std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  ETA %s",
+                static_cast<long long>(st_.step), static_cast<long long>(cfg_.steps), loss, lr,
+                tokens_per_s, format_duration(eta_s).c_str());
+  if (tty_)
+    std::cerr << '\r' << line << "\x1b[K" << std::flush;
+  else
+    std::cout << line << std::endl;
+}
+
+void Trainer::log_eval(const EvalResult& r, double elapsed_s) {
+  emit({{"event", "eval"},
+        {"step", st_.step},
+        {"loss", r.loss},
+        {"token_acc", r.token_acc},
+        {"exact_match", r.exact_match},
+        {"bleu", r.bleu},
+        {"elapsed_s", elapsed_s}});
+  if (cfg_.json || !dist::is_root()) return;
+  char line[200];
+  std::snprintf(line, sizeof line,
+                "eval step %lld  loss %.4f  token_acc %.4f  exact_match %.4f  bleu %.2f  (%.1fs)",
+                static_cast<long long>(st_.step), r.loss, r.token_acc, r.exact_match, r.bleu,
+                elapsed_s);
+  if (tty_) std::cerr << '\r' << "\x1b[K";
+  std::cout << line << std::endl;
+}
+
+int Trainer::run() {
+  if (st_.step == 0 && cfg_.steps == 0) {
+    const std::string path = save();
+    emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", path}});
+    if (!cfg_.json && dist::is_root()) std::cout << "saved " << path << std::endl;
+    return 0;
+  }
+  // A stop signal only raises a flag: the current step finishes, a checkpoint is saved, and the
+  // run ends with exit code 1 (SPEC section 2 knows no other failure code; the one error line
+  // names the saved checkpoint). SA_RESETHAND: a second signal stops at once.
+  g_stop_signal = 0;
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto window = t0;
+  int64_t window_tokens = 0, window_steps = 0;
+  double window_loss = 0;
+  int64_t last_eval = -1;
+  const int64_t start = st_.step;
+  while (st_.step < cfg_.steps) {
+    const Batch b = data_->next();
+    const double loss = train_step(b);
+    if (!std::isfinite(loss)) {
+      if (tty_ && !cfg_.json) std::cerr << '\n';
+      throw RunError("non-finite loss or gradient at step " + std::to_string(st_.step + 1) +
+                          "; stopped. The last good checkpoint is " +
+                          (last_saved_.empty() ? std::string("none") : last_saved_));
+    }
+    ++st_.step;
+    window_tokens += b.n_tgt_tokens;
+    window_loss += loss;
+    ++window_steps;
+    if (st_.step % cfg_.log_every == 0 || st_.step == cfg_.steps) {
+      const double dt = seconds_since(window);
+      const double per_step = seconds_since(t0) / static_cast<double>(st_.step - start);
+      log_train(window_loss / window_steps, opt_->lr(), window_tokens / std::max(dt, 1e-9),
+                per_step * static_cast<double>(cfg_.steps - st_.step));
+      window = std::chrono::steady_clock::now();
+      window_tokens = window_steps = 0;
+      window_loss = 0;
+    }
+    bool stop_early = false;
+    if (cfg_.eval_every > 0 && st_.step % cfg_.eval_every == 0 && !data_->valid().empty()) {
+      const EvalResult r = run_eval();
+      last_eval = st_.step;
+      log_eval(r, seconds_since(t0));
+      if (r.loss < st_.patience_loss) {
+        st_.patience_loss = r.loss;
+        st_.evals_without_improvement = 0;
+      } else if (cfg_.patience > 0 && ++st_.evals_without_improvement >= cfg_.patience) {
+        stop_early = true;
+      }
+      if (r.loss < st_.best_valid_loss) {
+        st_.best_valid_loss = r.loss;
+        save_best();
+      }
+    }
+    if (cfg_.save_every > 0 && st_.step % cfg_.save_every == 0) save();
+    // Every rank stops at the same step, whichever of them got the signal.
+    if (const int64_t sig = dist::allreduce_max(g_stop_signal); sig != 0) {
+      g_stop_signal = static_cast<std::sig_atomic_t>(sig);
+      if (tty_ && !cfg_.json) std::cerr << '\n';
+      const std::string path = saved_this_step() ? last_saved_ : save();
+      throw RunError(std::string("stopped by ") +
+                          (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM") + " at step " +
+                          std::to_string(st_.step) + "; saved " + path +
+                          " (continue with --resume auto)");
+    }
+    if (stop_early) break;
+  }
+  if (tty_ && !cfg_.json) std::cerr << '\n';
+  // The extra evaluation at the end may update best.h5 but not the early-stopping state, which
+  // only scheduled evaluations change (a straight run would not have evaluated here).
+  if (last_eval != st_.step && !data_->valid().empty()) {
+    const EvalResult r = run_eval();
+    log_eval(r, seconds_since(t0));
+    if (r.loss < st_.best_valid_loss) {
+      st_.best_valid_loss = r.loss;
+      save_best();
+    }
+  }
+  if (!saved_this_step()) save();
+  emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", last_saved_}});
+  if (!cfg_.json && dist::is_root()) std::cout << "saved " << last_saved_ << std::endl;
+  return 0;
+}
+
+bool Trainer::saved_this_step() const {
+  return last_saved_ ==
+         (fs::path(cfg_.out) / ("ckpt-" + std::to_string(st_.step) + ".h5")).string();
+}
+
+}  // namespace sg

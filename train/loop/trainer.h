@@ -1,0 +1,54 @@
+// The training loop: batches from a DataSource, forward, loss, backward, clipping, optimizer and
+// schedule, periodic evaluation and checkpoints, exact resume, and a clean stop on SIGINT or
+// SIGTERM (the current step finishes, a checkpoint is saved, exit code 1). Logs a live progress
+// line on a terminal, or JSON lines (SPEC section 2) with --json; metrics.jsonl in --out either
+// way.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "optim/optimizer.h"
+#include "optim/schedule.h"
+#include "train/config/config.h"
+#include "train/loop/data_source.h"
+#include "train/decode/evaluate.h"
+
+namespace sg {
+
+class Trainer {
+ public:
+  // `given` names the options the user set (on resume, any that would change the model, data or
+  // optimizer of the checkpoint is a usage error naming it).
+  Trainer(Config cfg, const std::vector<std::string>& given);
+  ~Trainer();
+  // Runs to cfg.steps (or epochs); returns the process exit code.
+  int run();
+
+ private:
+  void build_optimizer();
+  double lr_at(int64_t update) const;
+  // One optimizer update; returns the loss, or NaN (nothing applied) on a non-finite loss/norm.
+  double train_step(const Batch& b);
+  EvalResult run_eval();
+  // Saves ckpt-<step>.h5, points latest.h5 to it and prunes to --keep; returns its path.
+  std::string save();
+  void save_best();
+  // Writes the full state to `path`; a failure is a RunError naming the last good checkpoint.
+  void write_checkpoint(const std::string& path);
+  bool saved_this_step() const;
+  void log_train(double loss, double lr, double tokens_per_s, double eta_s);
+  void log_eval(const EvalResult& r, double elapsed_s);
+  void emit(const nlohmann::json& j);
+
+  Config cfg_;
+  std::unique_ptr<DataSource> data_;
+  std::unique_ptr<Seq2SeqTransformer> model_;
+  std::unique_ptr<Optimizer> opt_;
+  Schedule schedule_;
+  TrainState st_;
+  std::string last_saved_;
+  bool tty_ = false;
+};
+
+}  // namespace sg
