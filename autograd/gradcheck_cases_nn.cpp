@@ -24,7 +24,7 @@ GradCase cross_entropy_case(const std::string& name, IntTensor targets, int64_t 
 
 std::vector<GradCase> nn_grad_cases() {
   const double inf = std::numeric_limits<double>::infinity();
-  std::vector<GradCase> v = {
+  std::vector<GradCase> cases = {
       {"softmax", "op",
        [](Generator& g) {
          Tensor x = grad_input({3, 5}, g, -2, 2);
@@ -178,7 +178,7 @@ std::vector<GradCase> nn_grad_cases() {
       cross_entropy_case("cross_entropy_smoothing_and_ignore", IntTensor({5}, {2, 0, 4, 0, 1}), 0,
                          0.2),
   };
-  return v;
+  return cases;
 }
 
 }  // namespace sg

@@ -101,7 +101,7 @@ TEST_P(OptimParity, MatchesTorchBitForBitAfterEveryStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Torch, OptimParity, ::testing::ValuesIn(kCases),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 // ---------------------------------------------------------------- clip_grad_norm
 
@@ -146,7 +146,7 @@ TEST_P(ClipParity, TotalNormAndClippedGradientsMatchTorch) {
 
 INSTANTIATE_TEST_SUITE_P(Torch, ClipParity,
                          ::testing::Values("active", "inactive", "single", "tiny_max_norm"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
 
 TEST(ClipNonFinite, ReportsTheNormAndLeavesGradientsUntouched) {
   const H5File f = H5File::open_read(fixture_path());

@@ -190,7 +190,7 @@ TEST_P(OptimState, ImportRestoresHyperParameters) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, OptimState, ::testing::ValuesIn(kConfigs),
-                         [](const auto& info) { return info.param.name; });
+                         [](const auto& param_info) { return param_info.param.name; });
 
 // ---------------------------------------------------------------- errors
 

@@ -112,14 +112,14 @@ std::string value_string(const boost::any& v) {
   if (auto p = boost::any_cast<std::string>(&v)) return *p;
   if (auto p = boost::any_cast<bool>(&v)) return *p ? "true" : "false";
   std::ostringstream o;
-  if (auto p = boost::any_cast<int64_t>(&v))
-    o << *p;
-  else if (auto p = boost::any_cast<uint64_t>(&v))
-    o << *p;
-  else if (auto p = boost::any_cast<int>(&v))
-    o << *p;
-  else if (auto p = boost::any_cast<double>(&v))
-    o << number(*p);  // 0.9, not 0.90000000000000002
+  if (auto i64 = boost::any_cast<int64_t>(&v))
+    o << *i64;
+  else if (auto u64 = boost::any_cast<uint64_t>(&v))
+    o << *u64;
+  else if (auto i = boost::any_cast<int>(&v))
+    o << *i;
+  else if (auto d = boost::any_cast<double>(&v))
+    o << number(*d);  // 0.9, not 0.90000000000000002
   else
     throw std::logic_error("dump_ini: an option of a type it cannot print");
   return o.str();

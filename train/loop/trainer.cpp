@@ -168,9 +168,9 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
     if (!st_.schedule) throw RunError(resume + ": missing '/scheduler'");
     schedule_ = *st_.schedule;
     // latest.h5 names the file it points to, so that messages name a real checkpoint.
-    std::error_code ec;
-    const fs::path target = fs::read_symlink(resume, ec);
-    last_saved_ = ec ? resume : (fs::path(resume).parent_path() / target).string();
+    std::error_code link_ec;
+    const fs::path target = fs::read_symlink(resume, link_ec);
+    last_saved_ = link_ec ? resume : (fs::path(resume).parent_path() / target).string();
   }
   // The schedule's horizon (cosine) is the run's --steps, also when a resume extends it.
   schedule_.total_steps = cfg_.steps;

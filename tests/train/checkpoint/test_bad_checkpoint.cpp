@@ -166,7 +166,7 @@ TEST_P(BadCheckpoint, InspectIsOneErrorLineExitOne) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, BadCheckpoint, ::testing::Range<size_t>(0, bad_cases().size()),
-                         [](const auto& info) { return bad_cases()[info.param].name; });
+                         [](const auto& param_info) { return bad_cases()[param_info.param].name; });
 
 // On resume, a flag that would change the model or the data is a usage error naming the flag;
 // the same value given again is accepted.

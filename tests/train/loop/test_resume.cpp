@@ -73,8 +73,8 @@ TEST_P(ExactResume, NStepsSaveResumeMStepsEqualsNPlusMStraight) {
 INSTANTIATE_TEST_SUITE_P(OptimizersAndTasks, ExactResume,
                          ::testing::Combine(::testing::Values("adam", "sgd"),
                                             ::testing::Values("tsv", "copy")),
-                         [](const auto& info) {
-                           return std::get<0>(info.param) + "_" + std::get<1>(info.param);
+                         [](const auto& param_info) {
+                           return std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param);
                          });
 
 // A stop signal during training: the step finishes, a checkpoint is saved, the exit code is 1
@@ -112,8 +112,8 @@ TEST_P(StopSignal, SavesAndResumesExactly) {
 }
 
 INSTANTIATE_TEST_SUITE_P(IntAndTerm, StopSignal, ::testing::Values(SIGINT, SIGTERM),
-                         [](const auto& info) {
-                           return std::string(info.param == SIGINT ? "SIGINT" : "SIGTERM");
+                         [](const auto& param_info) {
+                           return std::string(param_info.param == SIGINT ? "SIGINT" : "SIGTERM");
                          });
 
 using ResumeOptions = ScratchTest;
