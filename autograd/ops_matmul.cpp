@@ -266,8 +266,8 @@ Tensor linear_forward(const LinearShape& l, const Tensor& b, Post post) {
       beta = T(1);
     }
     // Rows [r0, r1) of Y; row r of X starts at column r of a transposed layout. On two threads
-    // each half of the rows is one single-threaded GEMM: toy steps 4% faster than OpenBLAS
-    // threading each product, base steps the same.
+    // each half of the rows is one single-threaded GEMM: faster than OpenBLAS threading each
+    // product for the toy model, as fast for the base model (bench/README.md).
     auto rows_gemm = [&](int64_t r0, int64_t r1) {
       const T* xr = X.ptr<T>() + (X.lay.trans ? r0 : r0 * X.lay.ld);
       gemm<T>(X.lay.trans, !W.lay.trans, r1 - r0, N, K, T(1), xr, X.lay.ld, W.ptr<T>(), W.lay.ld,
@@ -338,8 +338,7 @@ void linear_backward(const LinearShape& l, const Tensor& g, const std::vector<bo
               T(beta(1)), out(1).template data<T>(), K);
     };
     // dX and dW take the same FLOPs: on two threads, one single-threaded GEMM each beats the two
-    // threaded one after the other (toy steps 29.5 -> 25.9 ms, base steps 1.5% faster;
-    // bench/README.md).
+    // threaded one after the other, most of all for small models (bench/README.md).
     if (needs[0] && needs[1] && rows * K * N >= kSmallGemm) {
       parallel_invoke(dx, dw);
     } else {

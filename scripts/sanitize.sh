@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds seqgrad and its test suite with AddressSanitizer + UndefinedBehaviorSanitizer into
-# build-asan/ (g++, -O1 -g: about 3x faster than -O0 and still exact line numbers) and runs the
+# build-asan/ (g++, -O1 -g: much faster than -O0 and still exact line numbers) and runs the
 # whole suite there. Any sanitizer report (a memory error, a leak, undefined behaviour) aborts
 # the process that hit it, so the test fails and this script exits non-zero.
 #   ./scripts/sanitize.sh            build and run every test

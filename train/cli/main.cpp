@@ -69,15 +69,15 @@ int run_command(int argc, char** argv) {
 // Under mpirun, a rank that fails takes the whole job down rather than leaving the others waiting.
 int main(int argc, char** argv) {
   // Threads that wait for work spin briefly, then sleep. Long spinning (libgomp's default) takes
-  // the core from the thread doing the work whenever the machine has other load: 2-thread steps
-  // ran 6x slower than 1-thread ones on a busy 2-core machine. Never spinning costs a futex
-  // wake-up per parallel region: toy steps ran 38 ms instead of 30 ms on an idle one (see
-  // bench/README.md).
+  // the core from the thread doing the work whenever the machine has other load, and 2-thread
+  // steps then run several times slower than 1-thread ones. Never spinning costs a futex wake-up
+  // per parallel region, which slows the small steps of a toy model on an idle machine
+  // (bench/README.md has both measurements).
   // And train and bench ask malloc for transparent huge pages (glibc 2.35's
   // glibc.malloc.hugetlb=1; the kernel's default here is "madvise", so without it every tensor
-  // sits on 4 KB pages): OpenBLAS packs GEMM operands that come from memory, and with fewer TLB
-  // misses base steps ran 5-7% faster. Faulting the huge pages in costs about a second per
-  // 700 MB at start, so the short commands (eval, translate, ...) keep 4 KB pages.
+  // sits on 4 KB pages): OpenBLAS packs GEMM operands that come from memory, and fewer TLB misses
+  // make large steps faster. Faulting the huge pages in at start takes time in proportion to the
+  // model's size, so the short commands (eval, translate, ...) keep 4 KB pages.
   // libgomp and glibc read these variables when the program loads, before main, so they are set
   // by executing this program once more; a user's own setting of any of them wins.
   bool reexec = false;
@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   if (reexec) ::execv("/proc/self/exe", argv);  // on failure, carry on with the defaults
   // Tensors up to 32 MB come from the heap and freed memory stays there, instead of every buffer of
   // 128 KB or more being a fresh mmap: a training step or decoding step allocates the same sizes
-  // as the one before, and fresh pages cost a page fault each (decoding ran 15% faster).
+  // as the one before, and fresh pages cost a page fault each (measured on decoding:
+  // bench/README.md).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   try {
