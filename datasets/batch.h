@@ -1,4 +1,4 @@
-// A padded batch (SPEC section 3): encoder input = source + <eos>, decoder input = <bos> +
+// A padded batch (docs/data.md): encoder input = source + <eos>, decoder input = <bos> +
 // target, decoder target = target + <eos>, each padded with <pad> (0) to the longest row.
 // Padding masks are derived from these ids by the model (key_padding_mask(ids, 0)).
 #pragma once

@@ -1,5 +1,5 @@
 // One training pair as token ids of real tokens (ids >= 3: <unk> allowed), without <bos> or
-// <eos>; batching adds those (SPEC section 3).
+// <eos>; batching adds those (docs/data.md).
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Batches over a fixed list of examples (a TSV file), epoch after epoch.
 //
 // Without shuffling, batch k of every epoch holds examples k*B .. k*B+B-1 in file order, the
-// last partial batch included (SPEC section 3). With shuffling, each epoch is a fresh
+// last partial batch included (docs/data.md). With shuffling, each epoch is a fresh
 // permutation drawn from the batcher's Generator. Length bucketing (bucket_batches > 0) sorts
 // each window of bucket_batches*B consecutive examples of the epoch order by (source length,
 // target length), cuts it into batches, and, when shuffling, shuffles the order of all batches.

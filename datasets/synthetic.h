@@ -1,4 +1,4 @@
-// The synthetic tasks of SPEC section 3 over the symbols "0".."N-1" (symbol k has id 4 + k in
+// The synthetic tasks of docs/data.md over the symbols "0".."N-1" (symbol k has id 4 + k in
 // both vocabularies): copy (target = source), reverse, and sort (ascending by symbol id), with
 // source lengths uniform in [min_len, max_len].
 //

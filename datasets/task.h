@@ -1,4 +1,4 @@
-// A generated task (SPEC section 3): copy, reverse, sort or dates. A task draws training
+// A generated task (docs/data.md): copy, reverse, sort or dates. A task draws training
 // examples and builds its held-out set; TaskStream (task_stream.h) turns it into an endless,
 // checkpointable stream of training examples that never contains a held-out example.
 #pragma once

@@ -1,4 +1,4 @@
-// Parallel corpora in TSV (SPEC section 3): one pair a line, source<TAB>target, UTF-8.
+// Parallel corpora in TSV (docs/data.md): one pair a line, source<TAB>target, UTF-8.
 //
 // Accepted: LF or CRLF line ends (a trailing CR is stripped), a UTF-8 byte-order mark at the
 // start, a missing newline after the last line. Rejected, each with a one-line

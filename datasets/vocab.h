@@ -1,4 +1,4 @@
-// Vocabulary: token strings <-> ids with the special tokens of SPEC section 3 (id 0 <pad>,
+// Vocabulary: token strings <-> ids with the special tokens of docs/data.md (id 0 <pad>,
 // 1 <bos>, 2 <eos>, 3 <unk>) and real tokens from id 4.
 //
 // Building from counts keeps the tokens seen at least min_freq times, ordered by descending

@@ -1,4 +1,4 @@
-// The encoder-decoder Transformer of SPEC section 4, equal to torch_ref.Seq2Seq: embeddings
+// The encoder-decoder Transformer of docs/model.md, equal to torch_ref.Seq2Seq: embeddings
 // (N(0, C^-1/2), scaled by sqrt(C)) plus sinusoidal positions and dropout, the layers of
 // torch.nn.Transformer (batch_first, relu, post-LN or pre-LN) with a final LayerNorm after each
 // stack, and a generator Linear to target-vocabulary logits. Parameter names are the PyTorch
@@ -43,7 +43,7 @@ class Seq2SeqTransformer : public Module {
   Tensor decode(const Tensor& memory, const IntTensor& src, const IntTensor& tgt_in,
                 std::vector<DecoderWeights>* dec_weights = nullptr) const;
   Tensor forward(const IntTensor& src, const IntTensor& tgt_in) const;
-  // Mean cross-entropy over non-pad target tokens (SPEC section 3), shape {}.
+  // Mean cross-entropy over non-pad target tokens (docs/data.md, the loss), shape {}.
   Tensor loss(const IntTensor& src, const IntTensor& tgt_in, const IntTensor& tgt_out,
               double label_smoothing = 0.0) const;
 

@@ -1,4 +1,4 @@
-// Batch layout (SPEC section 3): encoder input = source + <eos>, decoder input = <bos> + target,
+// Batch layout (docs/data.md): encoder input = source + <eos>, decoder input = <bos> + target,
 // decoder target = target + <eos>, padded with 0; the padding masks the model derives from it.
 #include <gtest/gtest.h>
 

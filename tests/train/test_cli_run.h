@@ -1,6 +1,7 @@
 // Helpers for tests that run the seqgrad executable (SEQGRAD_BINARY): a scratch folder, running a
-// command with optional stdin and capturing exit code, stdout and stderr, and checking the SPEC's
-// error contract (exactly one stderr line beginning "seqgrad: error:", the right exit code).
+// command with optional stdin and capturing exit code, stdout and stderr, and checking the error
+// contract of docs/cli.md (exactly one stderr line beginning "seqgrad: error:", the right exit
+// code).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -95,7 +96,7 @@ inline RunResult run_seqgrad(const std::vector<std::string>& args, const Scratch
   return r;
 }
 
-// The SPEC's error contract: exit code `code`, and stderr is exactly one line that begins
+// The error contract of docs/cli.md: exit code `code`, and stderr is exactly one line that begins
 // "seqgrad: error:" and contains every one of `names` (the flag, file, line...).
 inline void expect_error(const RunResult& r, int code, const std::vector<std::string>& names) {
   EXPECT_EQ(r.code, code) << "stderr: " << r.err;

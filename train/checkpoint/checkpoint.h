@@ -1,4 +1,5 @@
-// HDF5 checkpoints (SPEC section 5): everything an exact resume needs in one self-describing file.
+// HDF5 checkpoints (docs/checkpoint.md): everything an exact resume needs in one self-describing
+// file.
 //   root attributes   format, format_version, step, epoch, seqgrad_version
 //   /model/<name>     float32 parameters, PyTorch state_dict names (dots inside the name)
 //   /optimizer        the optimizer's type, hyper-parameters, step and per-parameter state

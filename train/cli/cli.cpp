@@ -58,7 +58,7 @@ const std::vector<Command>& commands() {
       {"translate", "decodes source lines (stdin, or --input TEXT) with a checkpoint",
        cmd_translate},
       {"inspect", "describes a checkpoint: config, step, parameters, optimizer", cmd_inspect},
-      {"bench", "training-throughput benchmark on the reference recipe (SPEC section 6)",
+      {"bench", "training-throughput benchmark on the reference recipe (docs/cli.md)",
        cmd_bench},
       {"attention", "renders the self- and cross-attention maps of one input (SVG or HTML)",
        cmd_attention},

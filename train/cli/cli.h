@@ -1,4 +1,5 @@
-// Command-line plumbing shared by every `seqgrad <command>`: errors with SPEC exit codes
+// Command-line plumbing shared by every `seqgrad <command>`: errors with the exit codes of
+// docs/cli.md
 // (usage errors exit 2, run-time failures exit 1) and Program_options parsing without guessing.
 #pragma once
 

@@ -1,4 +1,4 @@
-// seqgrad bench: training throughput on the reference recipe of SPEC section 6, the same work per
+// seqgrad bench: training throughput on the reference recipe (docs/cli.md), the same work per
 // step as `torch_ref.py throughput`: random copy batches of fixed length (no padding), forward,
 // mean cross-entropy, backward, global-norm clipping at 1.0, Adam(1e-3, 0.9/0.98, 1e-9), no
 // dropout. 8 batches are drawn up front and cycled; a few warm-up steps are not timed.

@@ -1,6 +1,6 @@
-// Program_options descriptions of the SPEC options, bound to a Config, and the parsing every
-// command shares: exact option names only, `--config FILE` (INI, same names without dashes; the
-// command line wins), `--dump-config`, validation with usage errors that name the flag.
+// Program_options descriptions of the options of docs/cli.md, bound to a Config, and the parsing
+// every command shares: exact option names only, `--config FILE` (INI, same names without dashes;
+// the command line wins), `--dump-config`, validation with usage errors that name the flag.
 #pragma once
 
 #include <string>

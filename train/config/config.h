@@ -1,5 +1,5 @@
-// The resolved configuration of a run: every SPEC option as a plain struct, parsed from the
-// command line and an optional `--config` INI file (the command line wins), validated, and
+// The resolved configuration of a run: every option of docs/cli.md as a plain struct, parsed
+// from the command line and an optional `--config` INI file (the command line wins), validated, and
 // printable back as an INI that `--config` accepts.
 #pragma once
 

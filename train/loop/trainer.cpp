@@ -363,7 +363,7 @@ int Trainer::run() {
     return 0;
   }
   // A stop signal only raises a flag: the current step finishes, a checkpoint is saved, and the
-  // run ends with exit code 1 (SPEC section 2 knows no other failure code; the one error line
+  // run ends with exit code 1 (docs/cli.md has no other failure code; the one error line
   // names the saved checkpoint). SA_RESETHAND: a second signal stops at once.
   g_stop_signal = 0;
   struct sigaction sa {};

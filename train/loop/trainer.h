@@ -1,7 +1,7 @@
 // The training loop: batches from a DataSource, forward, loss, backward, clipping, optimizer and
 // schedule, periodic evaluation and checkpoints, exact resume, and a clean stop on SIGINT or
 // SIGTERM (the current step finishes, a checkpoint is saved, exit code 1). Logs a live progress
-// line on a terminal, or JSON lines (SPEC section 2) with --json; metrics.jsonl in --out either
+// line on a terminal, or JSON lines (docs/cli.md) with --json; metrics.jsonl in --out either
 // way.
 #pragma once
 

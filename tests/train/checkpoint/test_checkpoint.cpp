@@ -1,8 +1,8 @@
-// What a checkpoint holds and which files a run writes (SPEC section 5, issue 6 points 1 and 6):
-// model, optimizer (keyed by parameter name), schedule, generator states, data position, config
-// JSON, vocabularies and format attributes; ckpt-<step>.h5 every --save-every steps and at the
-// end, the newest --keep of them, latest.h5, best.h5 by validation loss, and ckpt-0.h5 holding
-// the initialized model for --steps 0.
+// What a checkpoint holds and which files a run writes (docs/checkpoint.md, issue 6 points 1 and
+// 6): model, optimizer (keyed by parameter name), schedule, generator states, data position, config
+// JSON, vocabularies and format attributes; ckpt-<step>.h5 every --save-every steps and at the end,
+// the newest --keep of them, latest.h5, best.h5 by validation loss, and ckpt-0.h5 holding the
+// initialized model for --steps 0.
 #include <gtest/gtest.h>
 
 #include <algorithm>

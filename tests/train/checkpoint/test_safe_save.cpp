@@ -1,4 +1,4 @@
-// Safe saves (SPEC section 5, issue 6 points 3, 5 and 6): a training process killed at random
+// Safe saves (docs/checkpoint.md, issue 6 points 3, 5 and 6): a training process killed at random
 // moments always leaves a newest checkpoint that loads and resumes; between saves no checkpoint
 // file is held open; a failed save reports one error line and leaves the previous checkpoint
 // intact; temporaries that a killed save left behind are removed at start.

@@ -1,4 +1,4 @@
-// The command line of SPEC section 2: --help everywhere, --config INI files (the command line
+// The command line of docs/cli.md: --help everywhere, --config INI files (the command line
 // wins), --dump-config read back giving the same configuration, exact option names (no prefix
 // guessing), invalid values as usage errors naming the flag, and the one-line error contract.
 #include <gtest/gtest.h>

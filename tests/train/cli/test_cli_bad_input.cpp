@@ -1,6 +1,6 @@
-// Bad input through the executable (issue 5, point 7): every problem is one stderr line naming
-// the file and line or the flag, with SPEC exit codes (1 at run time, 2 for usage). Also: CRLF
-// files are accepted, --max-len decides how long a TSV line may be, and a diverging run stops
+// Bad input through the executable (issue 5, point 7): every problem is one stderr line naming the
+// file and line or the flag, with the exit codes of docs/cli.md (1 at run time, 2 for usage). Also:
+// CRLF files are accepted, --max-len decides how long a TSV line may be, and a diverging run stops
 // with exit 1 and keeps its last good checkpoint.
 #include <gtest/gtest.h>
 

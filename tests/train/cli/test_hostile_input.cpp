@@ -1,7 +1,7 @@
 // Wrong invocations of the real `seqgrad` binary (SEQGRAD_BINARY), run as a child process with a
-// time limit: bad flags and values, unknown commands, missing, empty, binary and huge files,
-// wrong checkpoint kinds, an unwritable --out, models and inputs too large. Every case must exit
-// with the SPEC code (1 a run-time failure, 2 a usage error), print exactly one stderr line that
+// time limit: bad flags and values, unknown commands, missing, empty, binary and huge files, wrong
+// checkpoint kinds, an unwritable --out, models and inputs too large. Every case must exit with the
+// code of docs/cli.md (1 a run-time failure, 2 a usage error), print exactly one stderr line that
 // begins "seqgrad: error:" and names what was wrong, not die by a signal, and leave no file or
 // folder behind (the child runs inside a scratch folder whose whole listing is compared).
 #include <gtest/gtest.h>
@@ -28,7 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr unsigned kTimeoutSeconds = 60;  // generous for sanitizer builds; cases take < 3 s
+constexpr unsigned kTimeoutSeconds = 60;  // far above what a case needs, also in a sanitizer build
 
 struct Outcome {
   int exit_code = -1;  // -1 when killed by a signal

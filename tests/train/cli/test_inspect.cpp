@@ -1,4 +1,4 @@
-// seqgrad inspect PATH [--json] (SPEC section 2, issue 6 point 4): format version, step, config,
+// seqgrad inspect PATH [--json] (docs/cli.md, issue 6 point 4): format version, step, config,
 // parameter names and shapes, parameter count, optimizer.
 #include <gtest/gtest.h>
 

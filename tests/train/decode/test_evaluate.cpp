@@ -1,6 +1,6 @@
 // Held-out evaluation: the loss is the mean cross-entropy over non-pad target tokens of the whole
 // set (so the batch size changes nothing), ppl = exp(loss), the decoded metrics agree with
-// metrics.h on the returned outputs, and `seqgrad eval --json` prints the SPEC's fields.
+// metrics.h on the returned outputs, and `seqgrad eval --json` prints the fields of docs/cli.md.
 #include <gtest/gtest.h>
 
 #include <algorithm>

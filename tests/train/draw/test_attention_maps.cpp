@@ -1,7 +1,7 @@
 // Attention maps show what a model learned: after a few seconds of training, cross-attention is
 // the diagonal on copy and the anti-diagonal on reverse, and decoder self-attention is causal
 // (exactly zero above the diagonal). Also: the SVG and HTML renderers write well-formed,
-// self-contained files with every label, and `seqgrad attention` keeps the SPEC's exit codes,
+// self-contained files with every label, and `seqgrad attention` keeps the exit codes,
 // JSON lines and atomic writes.
 #include <gtest/gtest.h>
 

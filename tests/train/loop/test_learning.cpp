@@ -1,7 +1,7 @@
 // A tiny overfit run through the executable: a tiny model learns a few TSV pairs by heart within a
-// few hundred steps (loss near zero, exact match 1.0), `train --json` prints the SPEC's events,
-// and `translate` turns the sources into their targets, from stdin and from --input, one output
-// line per input line (an empty input line included).
+// few hundred steps (loss near zero, exact match 1.0), `train --json` prints the events of
+// docs/cli.md, and `translate` turns the sources into their targets, from stdin and from --input,
+// one output line per input line (an empty input line included).
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -58,7 +58,7 @@ testing::RunResult* Learning::train_ = new testing::RunResult;
 TEST_F(Learning, TinyModelOverfitsAFewPairs) {
   ASSERT_EQ(train_->code, 0) << train_->err;
   EXPECT_EQ(train_->err, "");
-  // --json: nothing but JSON objects on stdout, the SPEC's fields per event.
+  // --json: nothing but JSON objects on stdout, the fields of docs/cli.md per event.
   std::vector<nlohmann::json> evals, trains, done;
   for (const auto& line : lines_of(train_->out)) {
     const auto j = nlohmann::json::parse(line);

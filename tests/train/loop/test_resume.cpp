@@ -1,4 +1,4 @@
-// Exact resume (SPEC section 5, issue 6 point 2): N steps, save, resume, M steps gives the same
+// Exact resume (docs/checkpoint.md, issue 6 point 2): N steps, save, resume, M steps gives the same
 // parameters, optimizer state, generator states and data position bit for bit as N+M steps
 // straight, with dropout and shuffling on, for Adam and SGD with momentum, on a TSV file and on
 // a synthetic stream; likewise after SIGINT or SIGTERM stopped a run.
