@@ -147,58 +147,14 @@ static void free_node(Node& node) {
   node.freed = true;
 }
 
-// The window node's output gradient g goes into its window of the input's gradient: a leaf's
-// .grad or the pending gradient of the input's node, created zero-filled if there is none yet and
-// copied first if the engine does not hold it alone.
-static void add_into_window(const Node& node, const Tensor& g,
-                            std::unordered_map<Node*, Tensor>& grads) {
-  const Edge& e = node.edges.at(0);
-  if (!e.active()) return;
-  Tensor acc;
-  if (e.leaf) {
-    if (!e.leaf->grad) e.leaf->grad = Tensor::zeros(e.shape, e.dtype).impl_ptr();
-    acc = Tensor(e.leaf->grad);
-  } else {
-    auto [slot, fresh] = grads.try_emplace(e.fn.get());
-    if (fresh)
-      slot->second = Tensor::zeros(e.shape, e.dtype);
-    else if (!sole_owner(slot->second))
-      slot->second = slot->second.clone();
-    acc = slot->second;
-  }
-  const Tensor win = node.window(acc);
-  check_grad(node.name + "' window", 0, win.shape(), e.dtype, g);
-  add_into(win, g);
-}
+namespace {
 
-// The gradient an accumulating op may add edge e's gradient into: the input node's pending
-// gradient, or undefined. It is copied first unless the engine holds it alone, so it never shares
-// a buffer with the op's own upstream gradient. Never a leaf's
-// .grad: each backward call adds its own finished gradient there, so accumulating micro-batches
-// sums the same per-batch gradients as an all-reduce over ranks, bit for bit.
-static Tensor accumulator_for(const Edge& e, std::unordered_map<Node*, Tensor>& grads) {
-  if (!e.fn) return Tensor();
-  const auto it = grads.find(e.fn.get());
-  if (it == grads.end()) return Tensor();
-  if (!sole_owner(it->second)) it->second = it->second.clone();
-  return it->second;
-}
-
-void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
-  if (!root.requires_grad())
-    throw std::invalid_argument("backward(): the tensor does not require grad and has no graph");
-  check_grad("backward", 0, root.shape(), root.dtype(), grad);
-  NoGradGuard no_grad;
-  if (!root.grad_fn()) {
-    accumulate_leaf(root.impl(), grad);
-    return;
-  }
-
-  // Reverse topological order by an iterative depth-first post-order.
+// Every node reachable from root, each after every node that consumes its output: reverse
+// topological order, by an iterative depth-first post-order (reversed).
+std::vector<Node*> reverse_topological_order(Node* root) {
   std::vector<Node*> order;
-  std::unordered_set<Node*> seen;
-  std::vector<std::pair<Node*, size_t>> stack{{root.grad_fn().get(), 0}};
-  seen.insert(root.grad_fn().get());
+  std::unordered_set<Node*> seen{root};
+  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
     if (next < node->edges.size()) {
@@ -209,74 +165,142 @@ void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
       stack.pop_back();
     }
   }
+  return {order.rbegin(), order.rend()};
+}
 
-  std::unordered_map<Node*, Tensor> grads;
-  grads[root.grad_fn().get()] = grad;
-  // Keep every node alive while we walk, even if a parent releases its edges.
-  std::vector<std::shared_ptr<Node>> keep;
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = *it;
-    for (auto& e : node->edges)
-      if (e.fn) keep.push_back(e.fn);
-  }
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node* node = *it;
-    auto git = grads.find(node);
-    if (git == grads.end()) continue;  // no gradient reached this node
-    if (node->freed)
-      throw std::runtime_error("backward through op '" + node->name +
-                               "' a second time: its graph was freed (pass retain_graph=true)");
-    Tensor gout = std::move(git->second);
-    grads.erase(git);
-    check_grad(node->name + "' output", 0, node->out_shape, node->out_dtype, gout);
-    if (node->window) {
-      add_into_window(*node, gout, grads);
-      if (!retain_graph) free_node(*node);
-      continue;
+// One run of reverse mode: the gradient pending for each node's output, summed over its uses
+// as they arrive, then passed through the node's backward in reverse topological order.
+class BackwardPass {
+ public:
+  explicit BackwardPass(bool retain_graph) : retain_graph_(retain_graph) {}
+
+  void run(const std::shared_ptr<Node>& root, const Tensor& grad) {
+    const std::vector<Node*> order = reverse_topological_order(root.get());
+    // Keep every node alive while we walk, even if a consumer releases its edges.
+    std::vector<std::shared_ptr<Node>> keep;
+    for (Node* node : order)
+      for (const Edge& e : node->edges)
+        if (e.fn) keep.push_back(e.fn);
+    pending_[root.get()] = grad;
+    for (Node* node : order) {
+      auto it = pending_.find(node);
+      if (it == pending_.end()) continue;  // no gradient reached this node
+      if (node->freed)
+        throw std::runtime_error("backward through op '" + node->name +
+                                 "' a second time: its graph was freed (pass retain_graph=true)");
+      Tensor gout = std::move(it->second);
+      pending_.erase(it);
+      check_grad(node->name + "' output", 0, node->out_shape, node->out_dtype, gout);
+      if (node->window)
+        backward_window(*node, gout);
+      else
+        backward_node(*node, gout);
+      if (!retain_graph_) free_node(*node);
     }
-    std::vector<bool> needs(node->edges.size());
-    for (size_t i = 0; i < needs.size(); ++i) needs[i] = node->edges[i].active();
-    std::vector<Tensor> into(node->edges.size());
-    if (node->accumulate)
-      for (size_t i = 0; i < into.size(); ++i) {
-        // An input the op uses twice gets one accumulator, for its first use; the others go
-        // the returned-gradient path (two GEMMs must not add into one buffer at once).
-        bool repeated = false;
-        for (size_t j = 0; j < i; ++j)
-          repeated = repeated || node->edges[j].fn == node->edges[i].fn;
-        if (needs[i] && !repeated) into[i] = accumulator_for(node->edges[i], grads);
-      }
+  }
+
+ private:
+  // A window node (slice): its output gradient goes into its window of the input's gradient, a
+  // leaf's .grad or the input node's pending gradient, created zero-filled if there is none yet
+  // and copied first if the engine does not hold it alone.
+  void backward_window(const Node& node, const Tensor& g) {
+    const Edge& e = node.edges.at(0);
+    if (!e.active()) return;
+    Tensor acc;
+    if (e.leaf) {
+      if (!e.leaf->grad) e.leaf->grad = Tensor::zeros(e.shape, e.dtype).impl_ptr();
+      acc = Tensor(e.leaf->grad);
+    } else {
+      auto [slot, fresh] = pending_.try_emplace(e.fn.get());
+      if (fresh)
+        slot->second = Tensor::zeros(e.shape, e.dtype);
+      else if (!sole_owner(slot->second))
+        slot->second = slot->second.clone();
+      acc = slot->second;
+    }
+    const Tensor win = node.window(acc);
+    check_grad(node.name + "' window", 0, win.shape(), e.dtype, g);
+    add_into(win, g);
+  }
+
+  // A plain node returns one gradient per input; an accumulating node may instead add an
+  // input's gradient into the pending gradient it is handed (accumulators()).
+  void backward_node(const Node& node, const Tensor& gout) {
+    std::vector<bool> needs(node.edges.size());
+    for (size_t i = 0; i < needs.size(); ++i) needs[i] = node.edges[i].active();
+    const std::vector<Tensor> into =
+        node.accumulate ? accumulators(node, needs) : std::vector<Tensor>(node.edges.size());
     std::vector<Tensor> gin =
-        node->accumulate ? node->accumulate(gout, needs, into) : node->backward(gout, needs);
-    if (gin.size() != node->edges.size())
-      throw std::logic_error("op '" + node->name + "': backward returned " +
+        node.accumulate ? node.accumulate(gout, needs, into) : node.backward(gout, needs);
+    if (gin.size() != node.edges.size())
+      throw std::logic_error("op '" + node.name + "': backward returned " +
                              std::to_string(gin.size()) + " gradients for " +
-                             std::to_string(node->edges.size()) + " inputs");
+                             std::to_string(node.edges.size()) + " inputs");
     for (size_t i = 0; i < gin.size(); ++i) {
-      const Edge& e = node->edges[i];
+      const Edge& e = node.edges[i];
       if (!e.active()) continue;
       if (into[i].defined()) {
         if (gin[i].defined())
-          throw std::logic_error("op '" + node->name +
-                                 "': backward both accumulated and returned " +
+          throw std::logic_error("op '" + node.name + "': backward both accumulated and returned " +
                                  "a gradient for input " + std::to_string(i));
         continue;
       }
-      check_grad(node->name, i, e.shape, e.dtype, gin[i]);
-      if (e.leaf) {
-        accumulate_leaf(e.leaf.get(), std::move(gin[i]));
-      } else {
-        auto [slot, fresh] = grads.try_emplace(e.fn.get(), gin[i]);
-        if (!fresh) {
-          // In place only into a buffer the engine alone holds: the first gradient may alias
-          // another node's.
-          if (!sole_owner(slot->second)) slot->second = slot->second.clone();
-          add_into(slot->second, gin[i]);
-        }
-      }
+      check_grad(node.name, i, e.shape, e.dtype, gin[i]);
+      deliver(e, std::move(gin[i]));
     }
-    if (!retain_graph) free_node(*node);
   }
+
+  // The buffers an accumulating node may add input i's gradient into: the input node's pending
+  // gradient, copied first unless the engine holds it alone (so it never shares a buffer with
+  // the node's own upstream gradient); undefined where there is none. Never a leaf's .grad: each
+  // backward call adds its own finished gradient there, so accumulating micro-batches sums the
+  // same per-batch gradients as an all-reduce over ranks, bit for bit. An input the node uses
+  // twice gets one accumulator, for its first use; the others go the returned-gradient path (two
+  // GEMMs must not add into one buffer at once).
+  std::vector<Tensor> accumulators(const Node& node, const std::vector<bool>& needs) {
+    std::vector<Tensor> into(node.edges.size());
+    for (size_t i = 0; i < into.size(); ++i) {
+      const Edge& e = node.edges[i];
+      bool repeated = false;
+      for (size_t j = 0; j < i; ++j) repeated = repeated || node.edges[j].fn == e.fn;
+      if (!needs[i] || repeated || !e.fn) continue;
+      const auto it = pending_.find(e.fn.get());
+      if (it == pending_.end()) continue;
+      if (!sole_owner(it->second)) it->second = it->second.clone();
+      into[i] = it->second;
+    }
+    return into;
+  }
+
+  // Input e's gradient g: into a leaf's .grad, or summed into its node's pending gradient (in
+  // place only into a buffer the engine alone holds: the first gradient may alias another's).
+  void deliver(const Edge& e, Tensor g) {
+    if (e.leaf) {
+      accumulate_leaf(e.leaf.get(), std::move(g));
+      return;
+    }
+    auto [slot, fresh] = pending_.try_emplace(e.fn.get(), g);
+    if (fresh) return;
+    if (!sole_owner(slot->second)) slot->second = slot->second.clone();
+    add_into(slot->second, g);
+  }
+
+  bool retain_graph_;
+  std::unordered_map<Node*, Tensor> pending_;
+};
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& grad, bool retain_graph) {
+  if (!root.requires_grad())
+    throw std::invalid_argument("backward(): the tensor does not require grad and has no graph");
+  check_grad("backward", 0, root.shape(), root.dtype(), grad);
+  NoGradGuard no_grad;
+  if (!root.grad_fn()) {
+    accumulate_leaf(root.impl(), grad);
+    return;
+  }
+  BackwardPass(retain_graph).run(root.grad_fn(), grad);
 }
 
 }  // namespace sg

@@ -2,6 +2,18 @@
 // gradient of the op's output to gradients of its inputs. backward() walks the nodes in reverse
 // topological order, checks each gradient's shape and dtype against its input, accumulates into
 // leaves, and frees the graph (closures and the tensors they saved) unless asked to retain it.
+//
+// A node is of one of three kinds, by how its backward hands gradients to its inputs:
+//   plain         (record)               returns one gradient per input, which the engine adds
+//                                        to what the input already has. Every op but these:
+//   window        (record_window)        its output is a strided window of its one input, and
+//                                        the output's gradient is added straight into that window
+//                                        of the input's gradient: slice (q, k and v are three
+//                                        slices of one projection).
+//   accumulating  (record_accumulating)  may add an input's gradient into the gradient the
+//                                        engine already holds for it (a GEMM with beta = 1)
+//                                        instead of returning it: linear, linear_relu.
+// run_backward (engine.cpp BackwardPass) orders the nodes, then runs each by its kind.
 #pragma once
 
 #include <functional>

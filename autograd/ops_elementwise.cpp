@@ -41,12 +41,6 @@ Tensor unary(const char* name, const Tensor& x_in, F f, DF df) {
   });
 }
 
-void check_same_dtype(const char* name, const Tensor& a, const Tensor& b) {
-  if (a.dtype() != b.dtype())
-    throw std::invalid_argument(std::string(name) + ": dtype mismatch, " + dtype_name(a.dtype()) +
-                                " and " + dtype_name(b.dtype()));
-}
-
 // The local derivative 1: the input's gradient is gy itself, shared rather than copied (the
 // engine copies a shared gradient before it adds into it).
 struct Identity {

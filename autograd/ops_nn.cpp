@@ -82,12 +82,6 @@ double lane_sum(int64_t n, F f) {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-void check_dtype(const char* op, const Tensor& a, const Tensor& b) {
-  if (b.defined() && a.dtype() != b.dtype())
-    throw std::invalid_argument(std::string(op) + ": dtype mismatch, " + dtype_name(a.dtype()) +
-                                " and " + dtype_name(b.dtype()));
-}
-
 // ---- softmax. x, y: (..., n, ...) with rows of n along dim.
 // y_k = exp(x_k - m) / sum_j exp(x_j - m), m = max_j x_j. A row of all -inf gives y = 0.
 template <class T>
@@ -324,7 +318,7 @@ Tensor layer_norm(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, do
     if (p->defined() && p->shape() != Shape{C})
       throw std::invalid_argument("layer_norm: weight/bias shape " + shape_str(p->shape()) +
                                   " does not match the normalized dim " + std::to_string(C));
-    check_dtype("layer_norm", x_in, *p);
+    check_same_dtype("layer_norm", x_in, *p);
   }
   const Tensor x = x_in.contiguous_data();
   const Tensor w = w_in.defined() ? w_in.contiguous_data() : Tensor();

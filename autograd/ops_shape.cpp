@@ -12,36 +12,6 @@ namespace sg {
 
 namespace {
 
-// dst = src element-wise for two same-shape tensors of any strides: the innermost dim as a tight
-// loop, an odometer over the outer dims.
-template <class T>
-void copy_strided(const Tensor& src, const Tensor& dst) {
-  const int64_t nd = src.dim(), n = src.numel();
-  if (n == 0) return;
-  const T* ps = src.data<T>();
-  T* pd = dst.data<T>();
-  if (nd == 0) {
-    pd[0] = ps[0];
-    return;
-  }
-  const Shape& sh = src.shape();
-  const Shape &ss = src.strides(), &ds = dst.strides();
-  const int64_t inner = sh[nd - 1], sin = ss[nd - 1], din = ds[nd - 1];
-  std::vector<int64_t> idx(nd, 0);
-  int64_t so = 0, dof = 0;
-  for (int64_t o = 0; o < n; o += inner) {
-    for (int64_t i = 0; i < inner; ++i) pd[dof + i * din] = ps[so + i * sin];
-    for (int64_t d = nd - 2; d >= 0; --d) {
-      so += ss[d];
-      dof += ds[d];
-      if (++idx[d] < sh[d]) break;
-      so -= ss[d] * sh[d];
-      dof -= ds[d] * sh[d];
-      idx[d] = 0;
-    }
-  }
-}
-
 // `want` with its -1 (at most one) filled in so that it holds `numel` elements.
 Shape resolve_shape(const Shape& from, const Shape& want) {
   const int64_t numel = shape_numel(from);

@@ -290,4 +290,10 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
   run_backward(*this, g, retain_graph);
 }
 
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  if (b.defined() && a.dtype() != b.dtype())
+    throw std::invalid_argument(std::string(op) + ": dtype mismatch, " + dtype_name(a.dtype()) +
+                                " and " + dtype_name(b.dtype()));
+}
+
 }  // namespace sg

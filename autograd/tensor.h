@@ -155,4 +155,7 @@ struct IntTensor {
   int64_t numel() const { return static_cast<int64_t>(data.size()); }
 };
 
+// Throws std::invalid_argument naming `op` unless b is undefined or of a's dtype.
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
+
 }  // namespace sg

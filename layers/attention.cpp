@@ -27,39 +27,36 @@ double MultiHeadAttention::scale() const {
   return 1.0 / std::sqrt(static_cast<double>(d_model / heads));
 }
 
-bool MultiHeadAttention::drops_probs() const {
-  return attn_drop_.is_training() && attn_drop_.p > 0;
-}
-
 Tensor MultiHeadAttention::split_heads(const Tensor& x) const {
   const int64_t B = x.size(0), T = x.size(1);
   return permute(reshape(x, {B, T, heads, d_model / heads}), {0, 2, 1, 3});
 }
 
-// k = src Wk^T + bk, v = src Wv^T + bv: (B, Tk, C) each, split into heads (B, H, Tk, Dh).
-KeyValue MultiHeadAttention::project_kv(const Tensor& kv_src) const {
-  const int64_t C = d_model;
-  const Tensor k =
-      linear(kv_src, slice(in_proj_weight, 0, C, 2 * C), slice(in_proj_bias, 0, C, 2 * C));
-  const Tensor v =
-      linear(kv_src, slice(in_proj_weight, 0, 2 * C, 3 * C), slice(in_proj_bias, 0, 2 * C, 3 * C));
-  return {split_heads(k), split_heads(v)};
+void MultiHeadAttention::check_input(const Tensor& x, const char* what) const {
+  if (x.dim() != 3 || x.size(2) != d_model)
+    throw std::invalid_argument(std::string("attention: ") + what + " " + shape_str(x.shape()) +
+                                " must be (B, T, " + std::to_string(d_model) + ")");
 }
 
-// q = query Wq^T + bq, split into heads: (B, H, Tq, Dh).
-Tensor MultiHeadAttention::project_q(const Tensor& query) const {
+// The fused ops (attention, self_attention) compute softmax(scale q k^T, mask) v per head without
+// materializing the probabilities as a graph node, and take their backward from saved
+// probabilities. They serve every call unless the probabilities themselves are dropped (training
+// with attention dropout p > 0): a dropout mask needs the probabilities as a tensor of their own,
+// so that case composes matmul, masked_softmax, dropout and matmul, gradient-checked op by op.
+// PyTorch scales q before the product instead: the same up to rounding.
+Tensor MultiHeadAttention::mix(const Heads& h, const IntTensor* mask, Tensor* weights) const {
+  const bool drops_probs = attn_drop_.is_training() && attn_drop_.p > 0;
+  if (!drops_probs) {
+    if (h.qkv.defined())
+      return out_proj.forward(self_attention(h.qkv, heads, mask, scale(), weights));
+    return out_proj.forward(attention(h.q, h.kv.k, h.kv.v, mask, scale(), weights));
+  }
   const int64_t C = d_model;
-  return split_heads(linear(query, slice(in_proj_weight, 0, 0, C), slice(in_proj_bias, 0, 0, C)));
-}
-
-// softmax(q k^T / sqrt(Dh) + mask) v, merged back to (B, Tq, C) and projected by out_proj. The
-// scale, mask and softmax are one fused op (PyTorch scales q before the product instead: the same
-// up to rounding).
-Tensor MultiHeadAttention::attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,
-                                        Tensor* weights) const {
+  const Tensor q = h.qkv.defined() ? split_heads(slice(h.qkv, 2, 0, C)) : h.q;
+  const KeyValue kv = h.qkv.defined() ? KeyValue{split_heads(slice(h.qkv, 2, C, 2 * C)),
+                                                 split_heads(slice(h.qkv, 2, 2 * C, 3 * C))}
+                                      : h.kv;
   const int64_t B = q.size(0), Tq = q.size(2);
-  // Without dropout on the probabilities, the fused op does the whole product.
-  if (!drops_probs()) return out_proj.forward(attention(q, kv.k, kv.v, mask, scale(), weights));
   const Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
   Tensor p = masked_softmax(scores, mask, scale());
   if (weights) *weights = p.detach();
@@ -68,27 +65,40 @@ Tensor MultiHeadAttention::attend_heads(const Tensor& q, const KeyValue& kv, con
   return out_proj.forward(reshape(permute(ctx, {0, 2, 1, 3}), {B, Tq, d_model}));
 }
 
-Tensor MultiHeadAttention::attend(const Tensor& query, const KeyValue& kv, const IntTensor* mask,
-                                  Tensor* weights) const {
-  return attend_heads(project_q(query), kv, mask, weights);
+// qkv = x W^T + b: q, k and v of every position in one GEMM, (B, T, 3C).
+Tensor MultiHeadAttention::forward_self(const Tensor& x, const IntTensor* mask,
+                                        Tensor* weights) const {
+  check_input(x, "input");
+  return mix(Heads{linear(x, in_proj_weight, in_proj_bias), {}, {}}, mask, weights);
 }
 
-Tensor MultiHeadAttention::forward(const Tensor& query, const Tensor& kv_src, const IntTensor* mask,
-                                   Tensor* weights) const {
-  if (query.dim() != 3 || kv_src.dim() != 3 || query.size(2) != d_model ||
-      kv_src.size(2) != d_model || query.size(0) != kv_src.size(0))
-    throw std::invalid_argument("attention: query " + shape_str(query.shape()) + " and keys " +
-                                shape_str(kv_src.shape()) + " must be (B, T, " +
-                                std::to_string(d_model) + ")");
-  if (!query.same(kv_src)) return attend(query, project_kv(kv_src), mask, weights);
-  // Self-attention: q, k and v in one GEMM, (B, T, 3C); the fused op reads its three column
-  // blocks (with dropout on the probabilities, the composed ops read them as views).
+Tensor MultiHeadAttention::forward_cross(const Tensor& y, const Tensor& memory,
+                                         const IntTensor* mask, Tensor* weights) const {
+  check_input(y, "query");
+  check_input(memory, "memory");
+  if (y.size(0) != memory.size(0))
+    throw std::invalid_argument("attention: query " + shape_str(y.shape()) + " and memory " +
+                                shape_str(memory.shape()) + " differ in batch size");
+  return attend(y, project_kv(memory), mask, weights);
+}
+
+// k = src Wk^T + bk, v = src Wv^T + bv: (B, Tk, C) each, split into heads (B, H, Tk, Dh).
+KeyValue MultiHeadAttention::project_kv(const Tensor& src) const {
   const int64_t C = d_model;
-  const Tensor qkv = linear(query, in_proj_weight, in_proj_bias);
-  if (!drops_probs()) return out_proj.forward(self_attention(qkv, heads, mask, scale(), weights));
-  const Tensor q = split_heads(slice(qkv, 2, 0, C));
-  const KeyValue kv{split_heads(slice(qkv, 2, C, 2 * C)), split_heads(slice(qkv, 2, 2 * C, 3 * C))};
-  return attend_heads(q, kv, mask, weights);
+  const Tensor k =
+      linear(src, slice(in_proj_weight, 0, C, 2 * C), slice(in_proj_bias, 0, C, 2 * C));
+  const Tensor v =
+      linear(src, slice(in_proj_weight, 0, 2 * C, 3 * C), slice(in_proj_bias, 0, 2 * C, 3 * C));
+  return {split_heads(k), split_heads(v)};
+}
+
+// q = query Wq^T + bq, split into heads: (B, H, Tq, Dh).
+Tensor MultiHeadAttention::attend(const Tensor& query, const KeyValue& kv, const IntTensor* mask,
+                                  Tensor* weights) const {
+  const int64_t C = d_model;
+  const Tensor q =
+      split_heads(linear(query, slice(in_proj_weight, 0, 0, C), slice(in_proj_bias, 0, 0, C)));
+  return mix(Heads{{}, q, kv}, mask, weights);
 }
 
 IntTensor causal_mask(int64_t T) {

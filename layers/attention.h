@@ -1,10 +1,13 @@
 // Multi-head scaled dot-product attention, one class for self- and cross-attention, with
 // PyTorch's nn.MultiheadAttention parameters: in_proj_weight (3C, C) with rows q, k, v,
-// in_proj_bias (3C), out_proj (C -> C).
-//   self-attention:  forward(x, x, mask)          queries, keys and values from one sequence
-//                                                 (one fused GEMM for q, k and v)
-//   cross-attention: forward(y, memory, mask)     queries from the decoder (B, Tq, C), keys and
-//                                                 values from the encoder memory (B, Tk, C)
+// in_proj_bias (3C), out_proj (C -> C). The two uses are two named entry points:
+//   forward_self(x, mask)             self-attention: one sequence x (B, T, C) supplies the
+//                                     queries, keys and values (one GEMM for q, k and v), so
+//                                     every position relates to the others of its own sequence
+//   forward_cross(y, memory, mask)    cross-attention: the queries of one sequence y (B, Tq, C)
+//                                     read the keys and values of another, memory (B, Tk, C):
+//                                     the decoder reading the encoder
+// and, for cached decoding, their two halves: project_kv(src) once, then attend(query, kv).
 // Masks are IntTensors broadcastable to (B, H, Tq, Tk), nonzero = not allowed. A fully masked
 // query row attends to nothing: its weights are zeros, never NaN.
 #pragma once
@@ -24,13 +27,16 @@ class MultiHeadAttention : public Module {
   MultiHeadAttention(int64_t d_model, int64_t heads, double dropout, Generator* dropout_gen,
                      Generator& init, DType dtype = DType::f32);
 
-  // query: (B, Tq, C), kv_src: (B, Tk, C) -> (B, Tq, C). If `weights` is given, it receives the
-  // attention probabilities per head, (B, H, Tq, Tk), before dropout.
-  Tensor forward(const Tensor& query, const Tensor& kv_src, const IntTensor* mask,
-                 Tensor* weights = nullptr) const;
+  // x: (B, T, C) -> (B, T, C). If `weights` is given, it receives the attention probabilities
+  // per head, (B, H, T, T), before dropout.
+  Tensor forward_self(const Tensor& x, const IntTensor* mask, Tensor* weights = nullptr) const;
+  // y: (B, Tq, C), memory: (B, Tk, C) -> (B, Tq, C); weights (B, H, Tq, Tk).
+  Tensor forward_cross(const Tensor& y, const Tensor& memory, const IntTensor* mask,
+                       Tensor* weights = nullptr) const;
 
-  // The two halves of forward, so a decoder can cache keys and values across steps.
-  KeyValue project_kv(const Tensor& kv_src) const;
+  // The two halves of forward_cross, so a decoder can cache keys and values across steps:
+  // src (B, Tk, C) -> keys and values (B, H, Tk, Dh); query (B, Tq, C) -> (B, Tq, C).
+  KeyValue project_kv(const Tensor& src) const;
   Tensor attend(const Tensor& query, const KeyValue& kv, const IntTensor* mask,
                 Tensor* weights = nullptr) const;
 
@@ -39,12 +45,19 @@ class MultiHeadAttention : public Module {
   Linear out_proj;
 
  private:
+  // The heads to mix: either qkv, one (B, T, 3C) projection holding q, k and v as column
+  // blocks (self-attention), or q (B, H, Tq, Dh) with kv (cross-attention, cached decoding).
+  struct Heads {
+    Tensor qkv;
+    Tensor q;
+    KeyValue kv;
+  };
   double scale() const;                       // 1 / sqrt(Dh)
-  bool drops_probs() const;                   // training with attention dropout p > 0
   Tensor split_heads(const Tensor& x) const;  // (B, T, C) -> (B, H, T, Dh)
-  Tensor project_q(const Tensor& query) const;
-  Tensor attend_heads(const Tensor& q, const KeyValue& kv, const IntTensor* mask,
-                      Tensor* weights) const;
+  void check_input(const Tensor& x, const char* what) const;
+  // softmax(q k^T / sqrt(Dh) + mask) v per head, merged back to (B, Tq, C) and projected by
+  // out_proj: the one place that chooses the fused or the composed path.
+  Tensor mix(const Heads& h, const IntTensor* mask, Tensor* weights) const;
   Dropout attn_drop_;
 };
 

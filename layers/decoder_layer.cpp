@@ -6,6 +6,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "layers/sublayer.h"
 
 namespace sg {
 
@@ -42,7 +43,7 @@ Tensor append_position(Tensor& buf, int64_t len, const Tensor& x_in) {
 DecoderLayer::DecoderLayer(const LayerConfig& c, Generator* dg, Generator& init, DType dtype)
     : self_attn(c.d_model, c.heads, c.dropout, dg, init, dtype),
       multihead_attn(c.d_model, c.heads, c.dropout, dg, init, dtype),
-      ff(c.d_model, c.d_ff, c.dropout, dg, init, dtype),
+      ff(c.d_model, c.ff, c.dropout, dg, init, dtype),
       norm1(c.d_model, dtype),
       norm2(c.d_model, dtype),
       norm3(c.d_model, dtype),
@@ -61,19 +62,24 @@ DecoderLayer::DecoderLayer(const LayerConfig& c, Generator* dg, Generator& init,
   register_module("", drop3_);
 }
 
+Tensor DecoderLayer::blocks(const Tensor& y, const SelfBlock& self_block,
+                            const Tensor& cross_memory, const KeyValue* cross_kv,
+                            const IntTensor* mem_mask, DecoderWeights* w) const {
+  Tensor* wc = w ? &w->cross_attn : nullptr;
+  Tensor h = sublayer(y, norm_first_, norm1, drop1_, self_block);
+  h = sublayer(h, norm_first_, norm2, drop2_, [&](const Tensor& in) {
+    return cross_kv ? multihead_attn.attend(in, *cross_kv, mem_mask, wc)
+                    : multihead_attn.forward_cross(in, cross_memory, mem_mask, wc);
+  });
+  return sublayer(h, norm_first_, norm3, drop3_, [&](const Tensor& in) { return ff.forward(in); });
+}
+
 Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const IntTensor* self_mask,
                              const IntTensor* mem_mask, DecoderWeights* w) const {
   Tensor* ws = w ? &w->self_attn : nullptr;
-  Tensor* wc = w ? &w->cross_attn : nullptr;
-  if (norm_first_) {
-    const Tensor n1 = norm1.forward(y);
-    Tensor h = add(y, drop1_.forward(self_attn.forward(n1, n1, self_mask, ws)));
-    h = add(h, drop2_.forward(multihead_attn.forward(norm2.forward(h), memory, mem_mask, wc)));
-    return add(h, drop3_.forward(ff.forward(norm3.forward(h))));
-  }
-  Tensor h = norm1.forward(add(y, drop1_.forward(self_attn.forward(y, y, self_mask, ws))));
-  h = norm2.forward(add(h, drop2_.forward(multihead_attn.forward(h, memory, mem_mask, wc))));
-  return norm3.forward(add(h, drop3_.forward(ff.forward(h))));
+  return blocks(
+      y, [&](const Tensor& in) { return self_attn.forward_self(in, self_mask, ws); }, memory,
+      nullptr, mem_mask, w);
 }
 
 void DecoderLayer::start_cache(DecoderCache& cache, const Tensor& memory) const {
@@ -82,29 +88,21 @@ void DecoderLayer::start_cache(DecoderCache& cache, const Tensor& memory) const 
   cache.cross_kv = multihead_attn.project_kv(memory);
 }
 
+// The new position's keys and values join the cache, and it attends to every cached position
+// and itself: nothing later exists yet, so the causal mask is implicit.
 Tensor DecoderLayer::step(const Tensor& y_t, DecoderCache& cache, const IntTensor* mem_mask,
                           DecoderWeights* w) const {
   if (grad_enabled())
     throw std::logic_error("DecoderLayer::step: decoding runs without gradients (NoGradGuard)");
   Tensor* ws = w ? &w->self_attn : nullptr;
-  Tensor* wc = w ? &w->cross_attn : nullptr;
-  const Tensor sa_in = norm_first_ ? norm1.forward(y_t) : y_t;
-  const KeyValue kv_t = self_attn.project_kv(sa_in);  // (B, H, 1, Dh)
-  const int64_t len = cache.self_kv.k.defined() ? cache.self_kv.k.size(2) : 0;
-  cache.self_kv.k = append_position(cache.self_buf.k, len, kv_t.k);
-  cache.self_kv.v = append_position(cache.self_buf.v, len, kv_t.v);
-  // The new position attends to every cached position and itself: nothing later exists yet, so
-  // the causal mask is implicit.
-  if (norm_first_) {
-    Tensor h = add(y_t, drop1_.forward(self_attn.attend(sa_in, cache.self_kv, nullptr, ws)));
-    h = add(h,
-            drop2_.forward(multihead_attn.attend(norm2.forward(h), cache.cross_kv, mem_mask, wc)));
-    return add(h, drop3_.forward(ff.forward(norm3.forward(h))));
-  }
-  Tensor h =
-      norm1.forward(add(y_t, drop1_.forward(self_attn.attend(y_t, cache.self_kv, nullptr, ws))));
-  h = norm2.forward(add(h, drop2_.forward(multihead_attn.attend(h, cache.cross_kv, mem_mask, wc))));
-  return norm3.forward(add(h, drop3_.forward(ff.forward(h))));
+  const SelfBlock cached_self = [&](const Tensor& in) {
+    const KeyValue kv_t = self_attn.project_kv(in);  // (B, H, 1, Dh)
+    const int64_t len = cache.self_kv.k.defined() ? cache.self_kv.k.size(2) : 0;
+    cache.self_kv.k = append_position(cache.self_buf.k, len, kv_t.k);
+    cache.self_kv.v = append_position(cache.self_buf.v, len, kv_t.v);
+    return self_attn.attend(in, cache.self_kv, nullptr, ws);
+  };
+  return blocks(y_t, cached_self, Tensor(), &cache.cross_kv, mem_mask, w);
 }
 
 }  // namespace sg

@@ -1,11 +1,13 @@
 // One decoder layer, as torch.nn.TransformerDecoderLayer (relu, batch_first):
-//   post-LN: y = norm1(y + drop1(self_attn(y, y, causal+pad)))
+//   post-LN: y = norm1(y + drop1(self_attn(y, causal+pad)))
 //            y = norm2(y + drop2(multihead_attn(y, memory, memory pad)))   (cross-attention)
 //            y = norm3(y + drop3(ff(y)))
-//   pre-LN:  the same blocks with y = y + block(norm_i(y)).
+//   pre-LN:  the same blocks with y = y + drop_i(block(norm_i(y))) (layers/sublayer.h).
 // step() runs one position with cached keys and values: the self-attention keys/values of every
 // earlier position, and the cross-attention keys/values of the memory (computed once).
 #pragma once
+
+#include <functional>
 
 #include "layers/encoder_layer.h"
 
@@ -43,6 +45,13 @@ class DecoderLayer : public Module {
   LayerNorm norm1, norm2, norm3;
 
  private:
+  // The self-attention block: (B, T, C) -> (B, T, C), whole-sequence (forward) or cached (step).
+  using SelfBlock = std::function<Tensor(const Tensor&)>;
+  // The three blocks around self_block, cross-attention and the feed-forward; cross-attention
+  // reads cross_kv when given (cached), else projects cross_memory.
+  Tensor blocks(const Tensor& y, const SelfBlock& self_block, const Tensor& cross_memory,
+                const KeyValue* cross_kv, const IntTensor* mem_mask, DecoderWeights* w) const;
+
   bool norm_first_;
   Dropout drop1_, drop2_, drop3_;
 };

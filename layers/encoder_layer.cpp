@@ -1,12 +1,12 @@
 #include "layers/encoder_layer.h"
 
-#include "autograd/ops.h"
+#include "layers/sublayer.h"
 
 namespace sg {
 
 EncoderLayer::EncoderLayer(const LayerConfig& c, Generator* dg, Generator& init, DType dtype)
     : self_attn(c.d_model, c.heads, c.dropout, dg, init, dtype),
-      ff(c.d_model, c.d_ff, c.dropout, dg, init, dtype),
+      ff(c.d_model, c.ff, c.dropout, dg, init, dtype),
       norm1(c.d_model, dtype),
       norm2(c.d_model, dtype),
       norm_first_(c.norm_first),
@@ -21,13 +21,9 @@ EncoderLayer::EncoderLayer(const LayerConfig& c, Generator* dg, Generator& init,
 }
 
 Tensor EncoderLayer::forward(const Tensor& x, const IntTensor* mask, Tensor* w) const {
-  if (norm_first_) {
-    const Tensor n = norm1.forward(x);
-    const Tensor h = add(x, drop1_.forward(self_attn.forward(n, n, mask, w)));
-    return add(h, drop2_.forward(ff.forward(norm2.forward(h))));
-  }
-  const Tensor h = norm1.forward(add(x, drop1_.forward(self_attn.forward(x, x, mask, w))));
-  return norm2.forward(add(h, drop2_.forward(ff.forward(h))));
+  const Tensor h = sublayer(x, norm_first_, norm1, drop1_,
+                            [&](const Tensor& in) { return self_attn.forward_self(in, mask, w); });
+  return sublayer(h, norm_first_, norm2, drop2_, [&](const Tensor& in) { return ff.forward(in); });
 }
 
 }  // namespace sg

@@ -1,6 +1,7 @@
 // One encoder layer, as torch.nn.TransformerEncoderLayer (relu, batch_first):
-//   post-LN: x = norm1(x + drop1(self_attn(x, x))); x = norm2(x + drop2(ff(x)))
-//   pre-LN:  x = x + drop1(self_attn(n, n)), n = norm1(x); x = x + drop2(ff(norm2(x)))
+//   post-LN: x = norm1(x + drop1(self_attn(x))); x = norm2(x + drop2(ff(x)))
+//   pre-LN:  x = x + drop1(self_attn(norm1(x))); x = x + drop2(ff(norm2(x)))
+// (layers/sublayer.h arranges each block's residual connection and norm.)
 #pragma once
 
 #include "layers/attention.h"
@@ -10,7 +11,7 @@
 namespace sg {
 
 struct LayerConfig {
-  int64_t d_model = 128, heads = 4, d_ff = 512;
+  int64_t d_model = 128, heads = 4, ff = 512;
   double dropout = 0.1;
   bool norm_first = false;
 };

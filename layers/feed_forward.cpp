@@ -4,10 +4,10 @@
 
 namespace sg {
 
-FeedForward::FeedForward(int64_t d_model, int64_t d_ff, double dropout, Generator* dropout_gen,
+FeedForward::FeedForward(int64_t d_model, int64_t ff, double dropout, Generator* dropout_gen,
                          Generator& init, DType dtype)
-    : linear1(d_model, d_ff, init, dtype),
-      linear2(d_ff, d_model, init, dtype),
+    : linear1(d_model, ff, init, dtype),
+      linear2(ff, d_model, init, dtype),
       drop_(dropout, dropout_gen) {
   register_module("linear1", linear1);
   register_module("", drop_);

@@ -9,8 +9,8 @@ namespace sg {
 
 class FeedForward : public Module {
  public:
-  FeedForward(int64_t d_model, int64_t d_ff, double dropout, Generator* dropout_gen,
-              Generator& init, DType dtype = DType::f32);
+  FeedForward(int64_t d_model, int64_t ff, double dropout, Generator* dropout_gen, Generator& init,
+              DType dtype = DType::f32);
   Tensor forward(const Tensor& x) const;
   Linear linear1, linear2;
 

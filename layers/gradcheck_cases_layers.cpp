@@ -2,8 +2,8 @@
 // layer's input activations and every one of its parameters.
 #include <memory>
 
-#include "layers/gradcheck_table.h"
 #include "autograd/ops.h"
+#include "layers/gradcheck_table.h"
 #include "layers/transformer.h"
 
 namespace sg {
@@ -87,7 +87,9 @@ GradCase attention_case(const std::string& name, int64_t Tq, int64_t Tk, bool se
                                                       : causal_mask(Tq));
             std::vector<Tensor> acts = {q};
             if (!self) acts.push_back(kv);
-            return with_params(m, acts, [m, q, kv, mask] { return m->forward(q, kv, mask.get()); });
+            return with_params(m, acts, [m, q, kv, mask, self] {
+              return self ? m->forward_self(q, mask.get()) : m->forward_cross(q, kv, mask.get());
+            });
           }};
 }
 
@@ -124,7 +126,7 @@ std::vector<GradCase> layer_grad_cases() {
       {"seq2seq", "layer",
        [](Generator& g) {
          ModelConfig c;
-         c.src_vocab = 9, c.tgt_vocab = 8, c.d_model = 8, c.heads = 2, c.d_ff = 12;
+         c.src_vocab = 9, c.tgt_vocab = 8, c.d_model = 8, c.heads = 2, c.ff = 12;
          c.enc_layers = 2, c.dec_layers = 2, c.dropout = 0.0;
          auto m = std::make_shared<Seq2SeqTransformer>(c, g.next_u64(), F64);
          perturb(*m, g);

@@ -16,7 +16,7 @@ static ModelConfig checked(const ModelConfig& c) {
   positive(c.tgt_vocab, "target vocabulary size");
   positive(c.d_model, "d_model");
   positive(c.heads, "heads");
-  positive(c.d_ff, "ff");
+  positive(c.ff, "ff");
   positive(c.max_len, "max_len");
   if (c.enc_layers < 0 || c.dec_layers < 0)
     throw std::invalid_argument("layer counts must be >= 0");
@@ -37,8 +37,8 @@ Seq2SeqTransformer::Seq2SeqTransformer(const ModelConfig& cfg, uint64_t seed, DT
       drop_(cfg.dropout, &dropout_gen_),
       enc_norm_(cfg.d_model, dtype),
       dec_norm_(cfg.d_model, dtype),
-      generator_(cfg.d_model, cfg.tgt_vocab, init_gen_, dtype) {
-  const LayerConfig lc{cfg.d_model, cfg.heads, cfg.d_ff, cfg.dropout, cfg.norm_first};
+      output_(cfg.d_model, cfg.tgt_vocab, init_gen_, dtype) {
+  const LayerConfig lc{cfg.d_model, cfg.heads, cfg.ff, cfg.dropout, cfg.norm_first};
   register_module("src_embed", src_embed_);
   register_module("tgt_embed", tgt_embed_);
   register_module("", drop_);
@@ -52,7 +52,7 @@ Seq2SeqTransformer::Seq2SeqTransformer(const ModelConfig& cfg, uint64_t seed, DT
     register_module("transformer.decoder.layers." + std::to_string(i), *dec_layers_.back());
   }
   register_module("transformer.decoder.norm", dec_norm_);
-  register_module("generator", generator_);
+  register_module("generator", output_);
   // nn.Transformer re-applies xavier-uniform to every matrix inside it, in_proj included.
   for (auto& [name, p] : named_parameters())
     if (name.rfind("transformer.", 0) == 0 && p.dim() > 1) init_xavier_uniform(p, init_gen_);
@@ -85,7 +85,7 @@ Tensor Seq2SeqTransformer::decode(const Tensor& memory, const IntTensor& src,
   for (size_t i = 0; i < dec_layers_.size(); ++i)
     y = dec_layers_[i]->forward(y, memory, &self_mask, &mem_mask,
                                 dec_weights ? &(*dec_weights)[i] : nullptr);
-  return generator_.forward(dec_norm_.forward(y));
+  return output_.forward(dec_norm_.forward(y));
 }
 
 Tensor Seq2SeqTransformer::forward(const IntTensor& src, const IntTensor& tgt_in) const {
@@ -124,7 +124,7 @@ Tensor Seq2SeqTransformer::decode_step(DecodeState& s, const std::vector<int64_t
     y = dec_layers_[i]->step(y, s.caches[i], &s.mem_mask,
                              dec_weights ? &(*dec_weights)[i] : nullptr);
   ++s.pos;
-  return reshape(generator_.forward(dec_norm_.forward(y)), {B, cfg_.tgt_vocab});
+  return reshape(output_.forward(dec_norm_.forward(y)), {B, cfg_.tgt_vocab});
 }
 
 }  // namespace sg

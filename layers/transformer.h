@@ -16,7 +16,7 @@ namespace sg {
 
 struct ModelConfig {
   int64_t src_vocab = 14, tgt_vocab = 14;
-  int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, d_ff = 512;
+  int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
   double dropout = 0.1;
   bool norm_first = false;
   int64_t pad_id = 0;
@@ -69,7 +69,7 @@ class Seq2SeqTransformer : public Module {
   std::vector<std::unique_ptr<EncoderLayer>> enc_layers_;
   std::vector<std::unique_ptr<DecoderLayer>> dec_layers_;
   LayerNorm enc_norm_, dec_norm_;
-  Linear generator_;
+  Linear output_;  // the output layer: d_model -> target vocabulary (PyTorch name "generator")
 };
 
 }  // namespace sg

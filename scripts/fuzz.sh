@@ -15,23 +15,10 @@ shift $(($# > 0 ? 1 : 0))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(tsv config checkpoint)
 
-need() {  # installs the Debian packages that are missing
-  local missing=()
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  echo "fuzz: installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-}
-need cmake make clang libboost-program-options-dev libhdf5-dev libopenblas-openmp-dev \
-  nlohmann-json3-dev
+./scripts/install_packages.sh clang
 # libFuzzer and the sanitizer runtimes, and OpenMP, for the installed clang's version.
 llvm=$(clang -dumpversion | cut -d. -f1)
-need "libclang-rt-$llvm-dev" "libomp-$llvm-dev"
+./scripts/install_packages.sh "libclang-rt-$llvm-dev" "libomp-$llvm-dev"
 
 if [ ! -f build-fuzz/CMakeCache.txt ] || [ ! -f build-fuzz/Makefile ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug \

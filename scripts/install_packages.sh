@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building and testing seqgrad need, only those missing
-# (apt-get as root, else through sudo). Used by setup.sh and sanitize.sh.
+# Installs the Debian 12 packages that building and testing seqgrad need, plus any named as
+# arguments, only those missing (apt-get as root, else through sudo). Used by setup.sh,
+# sanitize.sh and fuzz.sh (which adds clang and its runtimes).
+# Usage: ./scripts/install_packages.sh [EXTRA_PACKAGE...]
 set -euo pipefail
 
 packages=(g++ cmake make libboost-program-options-dev libhdf5-dev libopenblas-openmp-dev
-          nlohmann-json3-dev libgtest-dev libopenmpi-dev openmpi-bin)
+          nlohmann-json3-dev libgtest-dev libopenmpi-dev openmpi-bin "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,7 +17,7 @@ TEST(Attention, SelfAttentionCausalWeightsAreZeroAboveDiagonal) {
   const Tensor x = Tensor::randn({2, 5, 8}, g);
   const IntTensor mask = causal_mask(5);
   Tensor w;
-  const Tensor y = mha.forward(x, x, &mask, &w);
+  const Tensor y = mha.forward_self(x, &mask, &w);
   EXPECT_EQ(y.shape(), (Shape{2, 5, 8}));
   ASSERT_EQ(w.shape(), (Shape{2, 2, 5, 5}));
   const auto p = w.to_vector();
@@ -42,7 +42,7 @@ TEST(Attention, CrossAttentionTakesDifferentLengthsAndKeyPadding) {
   const IntTensor mask =
       key_padding_mask(IntTensor({2, 6}, {5, 5, 5, 5, 5, 5, 5, 5, 0, 0, 0, 0}), 0);
   Tensor w;
-  const Tensor y = mha.forward(q, mem, &mask, &w);
+  const Tensor y = mha.forward_cross(q, mem, &mask, &w);
   EXPECT_EQ(y.shape(), (Shape{2, 3, 8}));
   ASSERT_EQ(w.shape(), (Shape{2, 4, 3, 6}));
   const auto p = w.to_vector();
@@ -58,7 +58,7 @@ TEST(Attention, FullyMaskedRowGivesZerosNotNaN) {
   x.set_requires_grad(true);
   const IntTensor mask({1, 1, 1, 3}, {1, 1, 1});  // every key masked
   Tensor w;
-  Tensor y = mha.forward(x, x, &mask, &w);
+  Tensor y = mha.forward_self(x, &mask, &w);
   for (double v : w.to_vector()) EXPECT_EQ(v, 0.0);
   for (double v : y.to_vector()) EXPECT_TRUE(std::isfinite(v));
   sum(y).backward();
@@ -68,8 +68,14 @@ TEST(Attention, FullyMaskedRowGivesZerosNotNaN) {
 TEST(Attention, RejectsMismatchedShapes) {
   Generator g(4);
   MultiHeadAttention mha(8, 2, 0.0, nullptr, g);
-  EXPECT_THROW(mha.forward(Tensor::zeros({2, 3, 6}), Tensor::zeros({2, 3, 8}), nullptr),
+  EXPECT_THROW(mha.forward_cross(Tensor::zeros({2, 3, 6}), Tensor::zeros({2, 3, 8}), nullptr),
                std::invalid_argument);
+  EXPECT_THROW(mha.forward_cross(Tensor::zeros({2, 3, 8}), Tensor::zeros({2, 3, 6}), nullptr),
+               std::invalid_argument);
+  EXPECT_THROW(mha.forward_cross(Tensor::zeros({2, 3, 8}), Tensor::zeros({3, 3, 8}), nullptr),
+               std::invalid_argument);
+  EXPECT_THROW(mha.forward_self(Tensor::zeros({2, 3, 6}), nullptr), std::invalid_argument);
+  EXPECT_THROW(mha.forward_self(Tensor::zeros({3, 8}), nullptr), std::invalid_argument);
   EXPECT_THROW(MultiHeadAttention(8, 3, 0.0, nullptr, g), std::invalid_argument);
 }
 

@@ -63,7 +63,7 @@ void check_attention(const std::string& file, bool cross) {
     mask.shape = {1, 1, mask.shape[0], mask.shape[1]};
   }
   Tensor w;
-  Tensor out = mha.forward(q, kv, &mask, &w);
+  Tensor out = cross ? mha.forward_cross(q, kv, &mask, &w) : mha.forward_self(q, &mask, &w);
   expect_close(out, load(f, "output/out"), "out");
   expect_close(w, load(f, "output/attn_weights"), "attn_weights");
   out.backward(load(f, "upstream"));
@@ -91,7 +91,7 @@ void check_seq2seq(const std::string& file) {
   c.heads = f.attr_i64("/", "heads");
   c.enc_layers = f.attr_i64("/", "enc_layers");
   c.dec_layers = f.attr_i64("/", "dec_layers");
-  c.d_ff = f.attr_i64("/", "ff");
+  c.ff = f.attr_i64("/", "ff");
   c.src_vocab = f.attr_i64("/", "src_vocab");
   c.tgt_vocab = f.attr_i64("/", "tgt_vocab");
   c.norm_first = f.attr_i64("/", "norm_first") != 0;

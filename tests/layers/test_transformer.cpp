@@ -14,13 +14,13 @@ namespace {
 
 ModelConfig small_config(bool norm_first = false) {
   ModelConfig c;
-  c.src_vocab = 13, c.tgt_vocab = 11, c.d_model = 16, c.heads = 4, c.d_ff = 32;
+  c.src_vocab = 13, c.tgt_vocab = 11, c.d_model = 16, c.heads = 4, c.ff = 32;
   c.enc_layers = 2, c.dec_layers = 2, c.dropout = 0.0, c.norm_first = norm_first;
   return c;
 }
 
 std::map<std::string, Shape> expected_shapes(const ModelConfig& c) {
-  const int64_t d = c.d_model, f = c.d_ff;
+  const int64_t d = c.d_model, f = c.ff;
   std::map<std::string, Shape> m = {
       {"src_embed.weight", {c.src_vocab, d}},   {"tgt_embed.weight", {c.tgt_vocab, d}},
       {"transformer.encoder.norm.weight", {d}}, {"transformer.encoder.norm.bias", {d}},
@@ -76,7 +76,7 @@ TEST(Seq2Seq, ParameterNamesAndShapesArePyTorchs) {
 
 TEST(Seq2Seq, InitializationFollowsTheReference) {
   ModelConfig c = small_config();
-  c.d_model = 64, c.d_ff = 128, c.src_vocab = 400;
+  c.d_model = 64, c.ff = 128, c.src_vocab = 400;
   Seq2SeqTransformer model(c, 7);
   // Embeddings N(0, d^-1/2): sample std within 5%.
   const auto e = model.parameter("src_embed.weight").to_vector();

@@ -16,20 +16,24 @@
 #include "layers/transformer.h"
 #include "optim/adam.h"
 #include "optim/clip.h"
-#include "train/decode/decode.h"
 #include "train/cli/options.h"
+#include "train/config/model_config.h"
+#include "train/decode/decode.h"
 
 namespace sg::cli {
 
 namespace {
 
-struct BenchConfig {
-  int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
-  int64_t batch = 64, length = 10, symbols = 10, steps = 30, warmup_steps = 3;
+// The model options are train's (model_options); the bench adds its batches and modes, and times
+// 30 steps on one thread unless told otherwise.
+struct BenchConfig : Config {
+  BenchConfig() {
+    steps = 30;
+    threads = 1;
+  }
+  int64_t length = 10, warmup_steps = 3;
   int64_t decode = 0;  // > 0: time greedy decoding of this many sequences instead of training
   bool sgemm = false;  // time plain cblas_sgemm instead of training
-  int threads = 1;
-  bool json = false;
 };
 
 const std::string kImpl = std::string("seqgrad-") + SEQGRAD_VERSION;  // the JSON "impl" field
@@ -136,13 +140,8 @@ int bench_sgemm(const BenchConfig& c) {
 
 int cmd_bench(const std::vector<std::string>& args) {
   BenchConfig c;
-  po::options_description desc("bench options");
-  desc.add_options()("d-model", po::value(&c.d_model)->default_value(c.d_model), "model width")(
-      "heads", po::value(&c.heads)->default_value(c.heads), "attention heads")(
-      "enc-layers", po::value(&c.enc_layers)->default_value(c.enc_layers), "encoder layers")(
-      "dec-layers", po::value(&c.dec_layers)->default_value(c.dec_layers), "decoder layers")(
-      "ff", po::value(&c.ff)->default_value(c.ff), "feed-forward width")(
-      "batch", po::value(&c.batch)->default_value(c.batch), "sequences per batch")(
+  po::options_description bench("bench");
+  bench.add_options()("batch", po::value(&c.batch)->default_value(c.batch), "sequences per batch")(
       "length", po::value(&c.length)->default_value(c.length), "symbols per sequence")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "distinct symbols")(
       "steps", po::value(&c.steps)->default_value(c.steps), "timed steps")(
@@ -153,31 +152,18 @@ int cmd_bench(const std::vector<std::string>& args) {
       "sgemm", po::bool_switch(&c.sgemm),
       "time plain cblas_sgemm (a 2048^3 product and the feed-forward GEMM) instead of training")(
       "json", po::bool_switch(&c.json), "print one JSON object");
+  po::options_description groups;
+  groups.add(model_options(c)).add(bench);
   po::variables_map vm;
-  if (!parse_options("bench", args, desc, vm)) return 0;
-  for (auto [name, v] : {std::pair{"d-model", c.d_model},
-                         {"heads", c.heads},
-                         {"ff", c.ff},
-                         {"batch", c.batch},
-                         {"length", c.length},
-                         {"symbols", c.symbols},
-                         {"steps", c.steps},
-                         {"enc-layers", c.enc_layers},
-                         {"dec-layers", c.dec_layers}})
+  if (!parse_config("bench", args, groups, c, vm)) return 0;
+  for (auto [name, v] : {std::pair{"length", c.length}, {"steps", c.steps}})
     if (v <= 0) throw UsageError(std::string("--") + name + ": must be positive");
-  if (c.d_model % c.heads != 0) throw UsageError("--heads: must divide --d-model");
   if (c.threads < 1) throw UsageError("--threads: must be at least 1");
   use_threads(c.threads);
   if (c.sgemm) return bench_sgemm(c);
 
-  ModelConfig mc;
-  mc.src_vocab = mc.tgt_vocab = Vocab::kNumSpecial + c.symbols;
-  mc.d_model = c.d_model;
-  mc.heads = c.heads;
-  mc.enc_layers = c.enc_layers;
-  mc.dec_layers = c.dec_layers;
-  mc.d_ff = c.ff;
-  mc.dropout = 0.0;
+  const int64_t V = Vocab::kNumSpecial + c.symbols;
+  const ModelConfig mc = model_config(c, V, V);
   Seq2SeqTransformer model(mc, 0);
   if (c.decode > 0) return bench_decode(model, c);
   AdamOptions ao;

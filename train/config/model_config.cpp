@@ -12,7 +12,7 @@ ModelConfig model_config(const Config& c, int64_t src_vocab, int64_t tgt_vocab) 
   m.heads = c.heads;
   m.enc_layers = c.enc_layers;
   m.dec_layers = c.dec_layers;
-  m.d_ff = c.ff;
+  m.ff = c.ff;
   m.dropout = c.dropout;
   m.norm_first = c.norm_first;
   m.max_len = std::max<int64_t>(512, 2 * c.max_len + 16);

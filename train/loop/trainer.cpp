@@ -1,5 +1,5 @@
-#include "train/config/model_config.h"
 #include "train/loop/trainer.h"
+#include "train/config/model_config.h"
 
 #include <unistd.h>
 
@@ -15,14 +15,12 @@
 
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
-#include "optim/adam.h"
-#include "optim/adamw.h"
 #include "optim/clip.h"
+#include "optim/make_optimizer.h"
 #include "optim/schedule.h"
-#include "optim/sgd.h"
 #include "train/config/errors.h"
-#include "train/loop/distributed.h"
 #include "train/config/memory_check.h"
+#include "train/loop/distributed.h"
 
 namespace sg {
 
@@ -56,6 +54,20 @@ std::string json_key(const std::string& option) {
   std::string k = option;
   std::replace(k.begin(), k.end(), '-', '_');
   return k;
+}
+
+// The hyper-parameters of --optim that the run's options set (each optimizer takes its own).
+Hyper optimizer_hyper(const Config& c) {
+  if (c.optim == "sgd")
+    return {{"lr", c.lr},
+            {"momentum", c.momentum},
+            {"nesterov", c.nesterov ? 1.0 : 0.0},
+            {"weight_decay", c.weight_decay}};
+  return {{"lr", c.lr},
+          {"beta1", c.beta1},
+          {"beta2", c.beta2},
+          {"eps", c.eps},
+          {"weight_decay", c.weight_decay}};
 }
 
 std::string format_duration(double s) {
@@ -111,8 +123,8 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
         merged[key] = mine[key];
       else if (merged.contains(key) && merged[key] != mine[key])
         throw UsageError("--" + option + ": " + mine[key].dump() +
-                              " contradicts the checkpoint's " + merged[key].dump() + " (" +
-                              resume + ")");
+                         " contradicts the checkpoint's " + merged[key].dump() + " (" + resume +
+                         ")");
     }
     merged["json"] = cfg_.json;
     merged["resume"] = cfg_.resume;
@@ -128,15 +140,14 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   fs::create_directories(cfg_.out, ec);
   if (ec || !fs::is_directory(cfg_.out))
     throw RunError("--out: cannot create folder '" + cfg_.out +
-                        "': " + (ec ? ec.message() : "a file is in the way"));
+                   "': " + (ec ? ec.message() : "a file is in the way"));
   if (dist::is_root()) remove_stale_temporaries(cfg_.out);
 
   std::vector<std::vector<std::string>> vocabs;
   if (ck) vocabs = {ck->src_vocab, ck->tgt_vocab};
   data_ = std::make_unique<DataSource>(cfg_, ck ? &vocabs : nullptr);
   if (cfg_.epochs > 0) {
-    if (data_->is_stream())
-      throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
+    if (data_->is_stream()) throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
     if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
   }
   check_model_fits(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size(), true);
@@ -145,7 +156,7 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   // Same parameters on every rank (same seed); a dropout stream of its own per rank.
   if (dist::rank() > 0)
     model_->dropout_generator().seed_with(cfg_.seed * 0x9E3779B97F4A7C15ULL + dist::rank());
-  build_optimizer();
+  opt_ = make_optimizer(cfg_.optim, model_->named_parameters(), optimizer_hyper(cfg_));
   schedule_.kind = parse_schedule_kind(cfg_.schedule);
   schedule_.base_lr = cfg_.lr;
   schedule_.warmup = cfg_.warmup;
@@ -178,29 +189,6 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
 }
 
 Trainer::~Trainer() = default;
-
-void Trainer::build_optimizer() {
-  NamedParams params = model_->named_parameters();
-  if (cfg_.optim == "sgd") {
-    SgdOptions o;
-    o.lr = cfg_.lr;
-    o.momentum = cfg_.momentum;
-    o.nesterov = cfg_.nesterov;
-    o.weight_decay = cfg_.weight_decay;
-    opt_ = std::make_unique<Sgd>(params, o);
-    return;
-  }
-  AdamOptions o;
-  o.lr = cfg_.lr;
-  o.beta1 = cfg_.beta1;
-  o.beta2 = cfg_.beta2;
-  o.eps = cfg_.eps;
-  o.weight_decay = cfg_.weight_decay;
-  if (cfg_.optim == "adamw")
-    opt_ = std::make_unique<AdamW>(params, o);
-  else
-    opt_ = std::make_unique<Adam>(params, o);
-}
 
 double Trainer::lr_at(int64_t update) const {
   return schedule_lr(schedule_, update);
@@ -268,8 +256,8 @@ void Trainer::write_checkpoint(const std::string& path) {
                     data_->tgt_vocab().tokens(), st_);
   } catch (const std::exception& e) {
     throw RunError("cannot save checkpoint " + path + " (" + e.what() + "); " +
-                        (last_saved_.empty() ? std::string("no earlier checkpoint")
-                                             : "the last good checkpoint is " + last_saved_));
+                   (last_saved_.empty() ? std::string("no earlier checkpoint")
+                                        : "the last good checkpoint is " + last_saved_));
   }
 }
 
@@ -385,8 +373,8 @@ int Trainer::run() {
     if (!std::isfinite(loss)) {
       if (tty_ && !cfg_.json) std::cerr << '\n';
       throw RunError("non-finite loss or gradient at step " + std::to_string(st_.step + 1) +
-                          "; stopped. The last good checkpoint is " +
-                          (last_saved_.empty() ? std::string("none") : last_saved_));
+                     "; stopped. The last good checkpoint is " +
+                     (last_saved_.empty() ? std::string("none") : last_saved_));
     }
     ++st_.step;
     window_tokens += b.n_tgt_tokens;
@@ -423,10 +411,9 @@ int Trainer::run() {
       g_stop_signal = static_cast<std::sig_atomic_t>(sig);
       if (tty_ && !cfg_.json) std::cerr << '\n';
       const std::string path = saved_this_step() ? last_saved_ : save();
-      throw RunError(std::string("stopped by ") +
-                          (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM") + " at step " +
-                          std::to_string(st_.step) + "; saved " + path +
-                          " (continue with --resume auto)");
+      throw RunError(std::string("stopped by ") + (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                     " at step " + std::to_string(st_.step) + "; saved " + path +
+                     " (continue with --resume auto)");
     }
     if (stop_early) break;
   }

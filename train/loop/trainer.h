@@ -11,8 +11,8 @@
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
 #include "train/config/config.h"
-#include "train/loop/data_source.h"
 #include "train/decode/evaluate.h"
+#include "train/loop/data_source.h"
 
 namespace sg {
 
@@ -26,7 +26,6 @@ class Trainer {
   int run();
 
  private:
-  void build_optimizer();
   double lr_at(int64_t update) const;
   // One optimizer update; returns the loss, or NaN (nothing applied) on a non-finite loss/norm.
   double train_step(const Batch& b);

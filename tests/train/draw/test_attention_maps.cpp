@@ -18,10 +18,10 @@
 
 #include "datasets/task.h"
 #include "datasets/task_stream.h"
-#include "train/draw/attention_maps.h"
-#include "train/draw/attention_render.h"
 #include "train/decode/decode.h"
 #include "train/decode/inference.h"
+#include "train/draw/attention_maps.h"
+#include "train/draw/attention_render.h"
 
 namespace sg {
 namespace {
@@ -229,7 +229,7 @@ AttentionResult untrained_result() {
   mc.heads = 2;
   mc.enc_layers = 2;
   mc.dec_layers = 1;
-  mc.d_ff = 32;
+  mc.ff = 32;
   mc.dropout = 0;
   Seq2SeqTransformer model(mc, 3);
   model.eval();
