@@ -10,6 +10,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "datasets/vocab.h"
 #include "layers/module.h"
 #include "optim/optimizer.h"
 #include "train/checkpoint/hdf5.h"
@@ -140,6 +141,13 @@ CheckpointContents read_checkpoint(const std::string& path) {
   }
   c.src_vocab = f.read_strings("vocab/src");
   c.tgt_vocab = f.read_strings("vocab/tgt");
+  for (const auto& [name, tokens] : {std::pair{"src", &c.src_vocab}, {"tgt", &c.tgt_vocab}}) {
+    try {
+      Vocab{*tokens};  // the specials first, no empty or repeated token
+    } catch (const std::exception& e) {
+      fail(std::string("/vocab/") + name + ": " + e.what());
+    }
+  }
   for (const auto& name : f.list("rng")) {
     const auto a = f.read_u64("rng/" + name);
     if (a.data.size() != 4) fail("/rng/" + name + " does not hold a generator state");

@@ -232,6 +232,8 @@ void validate(const Config& c, const po::variables_map& vm) {
   non_negative("eps", c.eps);
   non_negative("weight-decay", c.weight_decay);
   non_negative("momentum", c.momentum);
+  if (has("nesterov") && c.nesterov && c.optim == "sgd" && has("momentum") && c.momentum <= 0)
+    bad("nesterov", "needs --momentum > 0 (Nesterov momentum without momentum is undefined)");
   non_negative("clip-norm", c.clip_norm);
   positive("batch", c.batch);
   positive("micro-batches", c.micro_batches);

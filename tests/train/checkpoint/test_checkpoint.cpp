@@ -8,8 +8,8 @@
 #include <algorithm>
 #include <string>
 
-#include "train/config/model_config.h"
 #include "tests/train/seqgrad_process.h"
+#include "train/config/model_config.h"
 
 namespace sg::testing {
 namespace {
@@ -215,6 +215,35 @@ TEST_F(CheckpointFile, OptimizerStateIsKeyedByName) {
     const std::string got(reinterpret_cast<const char*>(m.data<float>()),
                           static_cast<size_t>(m.numel()) * sizeof(float));
     EXPECT_TRUE(got == bytes_of(f.read_f32("optimizer/exp_avg/" + name))) << name;
+  }
+}
+
+// A vocabulary that could not have been written by a run (a repeated token, the specials out of
+// place) is refused when the checkpoint is read, naming the file and the dataset.
+TEST_F(CheckpointFile, ABrokenVocabularyIsAnErrorNamingTheFileAndDataset) {
+  ModelConfig mc;
+  mc.src_vocab = mc.tgt_vocab = 6;
+  mc.d_model = 8, mc.heads = 2, mc.enc_layers = mc.dec_layers = 1, mc.ff = 8;
+  const Seq2SeqTransformer model(mc, 0);
+  const std::vector<std::string> good = {"<pad>", "<bos>", "<eos>", "<unk>", "a", "b"};
+  const std::vector<std::string> repeated = {"<pad>", "<bos>", "<eos>", "<unk>", "a", "a"};
+  const std::vector<std::string> no_specials = {"a", "b", "<pad>", "<bos>", "<eos>", "<unk>"};
+  Config cfg;
+  TrainState st;
+  save_checkpoint(path("rep.h5"), model, nullptr, cfg, good, repeated, st);
+  save_checkpoint(path("spec.h5"), model, nullptr, cfg, no_specials, good, st);
+  try {
+    read_checkpoint(path("rep.h5"));
+    ADD_FAILURE() << "a repeated token was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("rep.h5: /vocab/tgt: "), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("duplicate token 'a'"), std::string::npos) << e.what();
+  }
+  try {
+    read_checkpoint(path("spec.h5"));
+    ADD_FAILURE() << "a vocabulary without the specials first was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("spec.h5: /vocab/src: "), std::string::npos) << e.what();
   }
 }
 

@@ -157,6 +157,7 @@ TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
       {{"--max-len", "0"}, {"--max-len"}},
       {{"--enc-layers", "0"}, {"--enc-layers"}},
       {{"--steps", "-1"}, {"--steps"}},
+      {{"--optim", "sgd", "--nesterov"}, {"--nesterov", "--momentum"}},
       {{"--shuffle", "--no-shuffle"}, {"--no-shuffle"}},
       {{"--steps"}, {"--steps"}},
       {{"--schedule", "cosine", "--steps", "300"}, {"--steps", "--warmup 400"}},
