@@ -3,11 +3,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <regex>
 #include <stdexcept>
 
 #include "datasets/vocab.h"
@@ -62,18 +62,48 @@ void sync_folder(const std::string& dir) {
   fsync_path(dir, true);
 }
 
+namespace {
+
+// True for a writer's temporary ".<name>.h5.tmp-<pid>" or ".<name>.h5.tmp-link"; sets pid
+// (0 for the link) so that a live writer's file is left alone.
+bool parse_temporary(const std::string& name, long& pid) {
+  const std::string mark = ".h5.tmp-";
+  const size_t at = name.rfind(mark);
+  if (name.size() < 2 || name[0] != '.' || at == std::string::npos || at < 2) return false;
+  const std::string tail = name.substr(at + mark.size());
+  if (tail == "link") {
+    pid = 0;
+    return true;
+  }
+  if (tail.empty() || tail.size() > 18 ||
+      !std::all_of(tail.begin(), tail.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  pid = std::stol(tail);
+  return true;
+}
+
+}  // namespace
+
+int64_t checkpoint_step_of(const std::string& file_name) {
+  const std::string head = "ckpt-", tail = ".h5";
+  if (file_name.size() <= head.size() + tail.size() || file_name.rfind(head, 0) != 0 ||
+      file_name.compare(file_name.size() - tail.size(), tail.size(), tail) != 0)
+    return -1;
+  const std::string digits =
+      file_name.substr(head.size(), file_name.size() - head.size() - tail.size());
+  if (digits.size() > 18 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return -1;
+  return std::stoll(digits);
+}
+
 void remove_stale_temporaries(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return;
-  static const std::regex temp(R"(\..+\.h5\.tmp-(link|[0-9]+))");
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    std::smatch m;
-    if (!std::regex_match(name, m, temp)) continue;
-    if (m[1] != "link") {
-      const long pid = std::stol(m[1]);
-      if (pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
-    }
+    long pid = 0;
+    if (!parse_temporary(e.path().filename().string(), pid)) continue;
+    if (pid != 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) continue;
     fs::remove(e.path(), ec);
   }
 }

@@ -73,6 +73,9 @@ CheckpointContents read_checkpoint(const std::string& path);
 void load_model(const std::string& path, const Module& model);
 void load_optimizer(const std::string& path, Optimizer& optimizer);
 
+// The step N of a numbered checkpoint's file name "ckpt-N.h5"; -1 for any other name.
+int64_t checkpoint_step_of(const std::string& file_name);
+
 // Writes a file through a temporary in the same folder and renames it over `path` (fsyncing the
 // file and the folder). The temporary is removed if `write` throws.
 void atomic_write(const std::string& path,

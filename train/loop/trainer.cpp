@@ -11,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <regex>
 
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
@@ -284,11 +283,10 @@ std::string Trainer::save() {
   last_saved_ = path.string();
   // Keep the newest --keep numbered checkpoints (latest.h5 already points to the newest).
   std::vector<std::pair<int64_t, fs::path>> ckpts;
-  static const std::regex re("ckpt-([0-9]+)\\.h5");
   for (const auto& e : fs::directory_iterator(cfg_.out, ec)) {
-    std::smatch m;
     const std::string f = e.path().filename().string();
-    if (std::regex_match(f, m, re)) ckpts.emplace_back(std::stoll(m[1]), e.path());
+    const int64_t step = checkpoint_step_of(f);
+    if (step >= 0) ckpts.emplace_back(step, e.path());
   }
   std::sort(ckpts.begin(), ckpts.end());
   for (size_t i = 0; i + static_cast<size_t>(cfg_.keep) < ckpts.size(); ++i)

@@ -247,5 +247,13 @@ TEST_F(CheckpointFile, ABrokenVocabularyIsAnErrorNamingTheFileAndDataset) {
   }
 }
 
+TEST(CheckpointName, StepOfANumberedCheckpointOnly) {
+  EXPECT_EQ(checkpoint_step_of("ckpt-0.h5"), 0);
+  EXPECT_EQ(checkpoint_step_of("ckpt-3000.h5"), 3000);
+  for (const char* other : {"ckpt-.h5", "ckpt-3x.h5", "ckpt-12.h5.tmp-5", "best.h5", "latest.h5",
+                            ".ckpt-7.h5.tmp-12", "ckpt-1.h", "xckpt-1.h5"})
+    EXPECT_EQ(checkpoint_step_of(other), -1) << other;
+}
+
 }  // namespace
 }  // namespace sg::testing
