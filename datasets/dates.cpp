@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <numeric>
 #include <set>
 #include <stdexcept>
 
@@ -16,6 +17,8 @@ static const char* const kWeekdays[7] = {"Monday", "Tuesday",  "Wednesday", "Thu
                                          "Friday", "Saturday", "Sunday"};
 // Longest source over all formats: "Wednesday, September 25, 2026" (checked by a test).
 static constexpr int64_t kMaxSourceChars = 29;
+// Shortest: "1/1/1950" and every "25.11.26" (checked by the same test).
+static constexpr int64_t kMinSourceChars = 8;
 
 static std::string lower(std::string s) {
   for (char& c : s)
@@ -54,6 +57,11 @@ DatesTask::DatesTask() {
 
 int64_t DatesTask::max_src_len() const {
   return kMaxSourceChars;
+}
+
+LengthStats DatesTask::length_stats() const {
+  const int64_t g = std::gcd(max_tgt_len(), kMinSourceChars);  // the ratio in lowest terms
+  return {max_tgt_len(), max_tgt_len() / g, kMinSourceChars / g};
 }
 
 DatesTask::Date DatesTask::date_of(int64_t day_index) {

@@ -33,6 +33,7 @@ class DatesTask : public Task {
   TokenizeMode tokenize_mode() const override { return TokenizeMode::character; }
   int64_t max_src_len() const override;
   int64_t max_tgt_len() const override { return 10; }
+  LengthStats length_stats() const override;  // ratio: 10 over the shortest source
 
   // A random format of a random date outside the held-out days.
   Example draw_train(Generator& g) const override;

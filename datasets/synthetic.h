@@ -24,6 +24,8 @@ class SyntheticTask : public Task {
   TokenizeMode tokenize_mode() const override { return TokenizeMode::word; }
   int64_t max_src_len() const override { return opt_.max_len; }
   int64_t max_tgt_len() const override { return opt_.max_len; }
+  // A target is as long as its source.
+  LengthStats length_stats() const override { return {opt_.max_len, 1, 1}; }
 
   Example draw_train(Generator& g) const override;
   // Throws std::invalid_argument if n distinct examples do not fit the 10%-per-length limit.

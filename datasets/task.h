@@ -33,6 +33,9 @@ class Task {
   // Longest source and target (in tokens, without <bos>/<eos>) the task can produce.
   virtual int64_t max_src_len() const = 0;
   virtual int64_t max_tgt_len() const = 0;
+  // max_tgt_len() and the largest target length / source length of any example the task can
+  // produce: the lengths of its training data (the default decode limit's basis).
+  virtual LengthStats length_stats() const = 0;
 
   // One training candidate. TaskStream still rejects candidates whose source is in the held-out
   // set, so a task only needs to keep its own held-out region out (dates does, by date).

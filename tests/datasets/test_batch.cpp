@@ -1,5 +1,6 @@
 // Batch layout (docs/data.md): encoder input = source + <eos>, decoder input = <bos> + target,
 // decoder target = target + <eos>, padded with 0; the padding masks the model derives from it.
+// The length statistics of a set of examples.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -53,6 +54,19 @@ TEST(Batch, UnkIsARealTokenButSpecialsAreRejected) {
   EXPECT_THROW(make_batch({{{4, 0}, {5}}}), std::invalid_argument);
   EXPECT_THROW(make_batch({{{4}, {2}}}), std::invalid_argument);
   EXPECT_THROW(make_batch(std::vector<Example>{}), std::invalid_argument);
+}
+
+TEST(Batch, LengthStatsAreTheLongestTargetAndTheLargestRatio) {
+  EXPECT_FALSE(length_stats({}).known());
+  // Targets 2, 7, 3 tokens long over sources of 4, 7, 1: the ratio peaks where the target is not
+  // the longest.
+  const std::vector<Example> data = {
+      {{4, 4, 4, 4}, {5, 5}}, {{4, 4, 4, 4, 4, 4, 4}, Ids(7, 5)}, {{4}, {5, 5, 5}}};
+  EXPECT_EQ(length_stats(data), (LengthStats{7, 3, 1}));
+  // The ratio in lowest terms: 6 / 4 is 3 / 2, and a later equal ratio (9 / 6) changes nothing.
+  const std::vector<Example> halves = {{Ids(4, 4), Ids(6, 5)}, {Ids(6, 4), Ids(9, 5)}};
+  EXPECT_EQ(length_stats(halves), (LengthStats{9, 3, 2}));
+  EXPECT_EQ(length_stats(halves).ratio(), 1.5);
 }
 
 }  // namespace

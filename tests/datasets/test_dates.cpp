@@ -129,17 +129,24 @@ TEST(Dates, FixedVocabularyCoversEveryTextAndTextsAreDistinct) {
   EXPECT_EQ(task.tgt_vocab(), v);
   EXPECT_EQ(v.id(Tokenizer::kSpaceToken), 4);
   std::unordered_set<std::string> texts;
+  std::vector<Example> all;
   int64_t longest = 0;
   for (int64_t k = 0; k < DatesTask::kNumDays; ++k)
     for (int f = 0; f < DatesTask::kNumFormats; ++f) {
-      const Example e = task.example(k, f);
+      Example e = task.example(k, f);
       for (const int64_t id : e.src) ASSERT_NE(id, Vocab::kUnk) << DatesTask::render(k, f);
       for (const int64_t id : e.tgt) ASSERT_NE(id, Vocab::kUnk);
       ASSERT_EQ(e.tgt.size(), 10u);
       longest = std::max<int64_t>(longest, static_cast<int64_t>(e.src.size()));
       texts.insert(DatesTask::render(k, f));
+      all.push_back(std::move(e));
     }
   EXPECT_EQ(longest, task.max_src_len());
+  // The task's length bounds are those of every text it can produce (the default decode limit's
+  // basis): longest target 10, largest ratio 10 / 8.
+  EXPECT_EQ(length_stats(all), task.length_stats());
+  EXPECT_EQ(task.length_stats(), (LengthStats{10, 5, 4}));
+  EXPECT_EQ(task.length_stats().ratio(), 1.25);
   EXPECT_EQ(texts.size(), static_cast<size_t>(DatesTask::kNumDays * DatesTask::kNumFormats));
 }
 

@@ -27,8 +27,9 @@ void expect_task_targets(const std::string& name) {
   const auto task = make_task(name, {.symbols = 7, .min_len = 2, .max_len = 6});
   Generator g(3);
   std::set<size_t> lengths;
+  std::vector<Example> drawn;
   for (int i = 0; i < 2000; ++i) {
-    const Example e = task->draw_train(g);
+    const Example e = drawn.emplace_back(task->draw_train(g));
     lengths.insert(e.src.size());
     for (const int64_t id : e.src) {
       EXPECT_GE(id, 4);
@@ -40,6 +41,9 @@ void expect_task_targets(const std::string& name) {
     ASSERT_EQ(e.tgt, want) << name;
   }
   EXPECT_EQ(lengths, (std::set<size_t>{2, 3, 4, 5, 6}));  // every length of [2, 6], no other
+  // The task's length bounds (the default decode limit's basis) are those of what it draws.
+  EXPECT_EQ(length_stats(drawn), task->length_stats());
+  EXPECT_EQ(task->length_stats(), (LengthStats{6, 1, 1}));
 }
 
 TEST(Synthetic, CopyTargetIsSource) {

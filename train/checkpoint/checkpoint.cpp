@@ -136,6 +136,11 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     f.set_attr_f64("data", "best_valid_loss", st.best_valid_loss);
     f.set_attr_f64("data", "patience_loss", st.patience_loss);
     f.set_attr_i64("data", "evals_without_improvement", st.evals_without_improvement);
+    if (st.lengths.known()) {
+      f.set_attr_i64("data", "max_tgt_len", st.lengths.max_tgt_len);
+      f.set_attr_i64("data", "max_len_ratio_num", st.lengths.ratio_num);
+      f.set_attr_i64("data", "max_len_ratio_den", st.lengths.ratio_den);
+    }
     f.create_group("config");
     f.set_attr_str("config", "json", config.to_json().dump());
     f.write_strings("vocab/src", src_vocab);
@@ -193,6 +198,23 @@ CheckpointContents read_checkpoint(const std::string& path) {
     else
       c.state.data[name] = f.attr_i64("data", name);
   }
+  // The training lengths: all three attributes, or none (a checkpoint from before they existed).
+  int64_t* lengths[] = {&c.state.lengths.max_tgt_len, &c.state.lengths.ratio_num,
+                        &c.state.lengths.ratio_den};
+  const char* names[] = {"max_tgt_len", "max_len_ratio_num", "max_len_ratio_den"};
+  int found = 0;
+  for (int i = 0; i < 3; ++i)
+    if (const auto it = c.state.data.find(names[i]); it != c.state.data.end()) {
+      *lengths[i] = it->second;
+      c.state.data.erase(it);
+      ++found;
+    }
+  if (found != 0 && found != 3)
+    fail("/data has only some of max_tgt_len, max_len_ratio_num and max_len_ratio_den");
+  for (int i = 0; found && i < 3; ++i)
+    if (*lengths[i] < 1)
+      fail(std::string("/data: ") + names[i] + " must be at least 1, got " +
+           std::to_string(*lengths[i]));
   if (f.exists("scheduler")) c.state.schedule = load_schedule(f, "scheduler");
   if (f.exists("optimizer") && f.has_attr("optimizer", "type"))
     c.optimizer_type = f.attr_str("optimizer", "type");

@@ -10,7 +10,10 @@
 //                     shuffle)
 //   /data             the data position as attributes: epoch and batch (TSV), and the
 //                     validation bookkeeping best_valid_loss, patience_loss,
-//                     evals_without_improvement
+//                     evals_without_improvement; and the training data's lengths, the
+//                     default decode limit's basis: max_tgt_len, and the largest target/source
+//                     length ratio as max_len_ratio_num / max_len_ratio_den (all int64;
+//                     absent in checkpoints written before they existed)
 //   /config           attribute json: the resolved configuration
 //   /vocab/src, /vocab/tgt   UTF-8 token strings in id order
 // Saves are atomic: a temporary file in the same folder is written, flushed, fsynced, closed and
@@ -27,6 +30,7 @@
 #include <vector>
 
 #include "autograd/random.h"
+#include "datasets/example.h"
 #include "optim/schedule.h"
 #include "train/config/config.h"
 
@@ -51,6 +55,9 @@ struct TrainState {
   // end of a run), so a resumed run stops exactly where a straight run would.
   double patience_loss = std::numeric_limits<double>::infinity();
   int64_t evals_without_improvement = 0;
+  // Longest target and largest target/source length ratio of the training data (unknown: not
+  // saved, and read back as unknown).
+  LengthStats lengths;
 };
 
 struct CheckpointContents {

@@ -12,12 +12,12 @@
 #include <iostream>
 
 #include "autograd/parallel.h"
+#include "train/cli/options.h"
+#include "train/decode/decode.h"
+#include "train/decode/inference.h"
 #include "train/draw/attention_maps.h"
 #include "train/draw/attention_render.h"
 #include "train/loop/data_source.h"
-#include "train/decode/decode.h"
-#include "train/decode/inference.h"
-#include "train/cli/options.h"
 
 namespace sg::cli {
 
@@ -79,8 +79,7 @@ int cmd_attention(const std::vector<std::string>& args) {
                        "checkpoint whose attention to draw")("input", po::value(&c.input),
                                                              "source text to decode")(
       "out", po::value(&c.out), "file to write: FILE.svg or FILE.html (by extension)")(
-      "decode-max-len", po::value(&c.decode_max_len)->default_value(0),
-      "most generated tokens (0: twice the source length + 10)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
       "mean-only", po::bool_switch(&mean_only), "only the mean over heads of each layer")(
       "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
       "json", po::bool_switch(&c.json),
@@ -97,10 +96,12 @@ int cmd_attention(const std::vector<std::string>& args) {
 
   const LoadedModel m = load_for_inference(c.checkpoint);
   const std::vector<int64_t> src = source_ids(m, c.input);
-  int64_t max_len =
-      c.decode_max_len > 0 ? c.decode_max_len : 2 * static_cast<int64_t>(src.size()) + 10;
-  max_len = std::min(max_len, m.model->config().max_len - 1);  // <bos> + output must fit
-  AttentionResult r = collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, max_len);
+  DecodeOptions d;
+  d.max_len = c.decode_max_len;
+  d.lengths = m.train_lengths;
+  DecodeCuts cuts;
+  AttentionResult r = collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, d, &cuts);
+  if (cuts.count) std::cerr << "seqgrad: warning: " << cut_warning(cuts, d) << std::endl;
   if (mean_only)
     std::erase_if(r.maps, [](const AttentionMap& map) { return map.head != kHeadMean; });
 

@@ -72,9 +72,11 @@ int bench_decode(Seq2SeqTransformer& model, const BenchConfig& c) {
   bc.batch = c.decode;
   const Batch b = copy_batch(g, bc);
   model.eval();
-  greedy_decode(model, b.src, c.length + 1);  // warm-up
+  DecodeOptions d;
+  d.max_len = c.length + 1;
+  greedy_decode(model, b.src, d);  // warm-up
   const auto t0 = std::chrono::steady_clock::now();
-  const auto out = greedy_decode(model, b.src, c.length + 1);
+  const auto out = greedy_decode(model, b.src, d);
   const double dt = seconds_since(t0);
   const nlohmann::json j = {{"impl", kImpl},
                             {"mode", "decode"},

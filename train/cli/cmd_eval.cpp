@@ -1,14 +1,15 @@
 // seqgrad eval --checkpoint P [--data FILE]: loss, perplexity, token accuracy, exact match and
-// BLEU of a checkpoint on a TSV file, or on its own task's held-out data.
+// BLEU of a checkpoint on a TSV file, or on its own task's held-out data. Outputs that decoding
+// stopped at the length limit are counted (a warning on stderr, cut_at_max_len in --json).
 #include <cstdio>
 #include <iostream>
 
 #include "autograd/parallel.h"
 #include "datasets/task_stream.h"
 #include "datasets/tsv.h"
+#include "train/cli/options.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/inference.h"
-#include "train/cli/options.h"
 
 namespace sg::cli {
 
@@ -19,8 +20,7 @@ int cmd_eval(const std::vector<std::string>& args) {
       "data", po::value(&c.data_file), "TSV file (default: the checkpoint's held-out data)")(
       "batch", po::value(&c.batch)->default_value(200), "sequences per batch")(
       "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
-      "decode-max-len", po::value(&c.decode_max_len)->default_value(0),
-      "most generated tokens (0: twice the source length + 10)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
       "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
       "json", po::bool_switch(&c.json), "print one JSON object");
   po::variables_map vm;
@@ -46,17 +46,24 @@ int cmd_eval(const std::vector<std::string>& args) {
   o.batch = c.batch;
   o.decode.beam = c.beam;
   o.decode.max_len = c.decode_max_len;
+  o.decode.lengths = m.train_lengths;
   const EvalResult r = evaluate(*m.model, data, o);
   if (c.json) {
-    std::cout << nlohmann::json{{"loss", r.loss},           {"ppl", r.ppl},
-                                {"token_acc", r.token_acc}, {"exact_match", r.exact_match},
-                                {"bleu", r.bleu},           {"n", r.n}}
+    std::cout << nlohmann::json{{"loss", r.loss},
+                                {"ppl", r.ppl},
+                                {"token_acc", r.token_acc},
+                                {"exact_match", r.exact_match},
+                                {"bleu", r.bleu},
+                                {"n", r.n},
+                                {"cut_at_max_len", r.cuts.count}}
                      .dump()
               << std::endl;
   } else {
     std::printf("n %lld  loss %.4f  ppl %.3f  token_acc %.4f  exact_match %.4f  bleu %.2f\n",
                 static_cast<long long>(r.n), r.loss, r.ppl, r.token_acc, r.exact_match, r.bleu);
+    std::fflush(stdout);
   }
+  if (r.cuts.count) std::cerr << "seqgrad: warning: " << cut_warning(r.cuts, o.decode) << std::endl;
   return 0;
 }
 

@@ -1,5 +1,5 @@
 // seqgrad inspect PATH [--json]: a checkpoint's format version, step, config, parameters with
-// their shapes, parameter count, optimizer and schedule.
+// their shapes, parameter count, optimizer and schedule, and the training data's lengths.
 #include <cstdio>
 #include <iostream>
 
@@ -50,6 +50,11 @@ int cmd_inspect(const std::vector<std::string>& args) {
         sched[a] = std::string(a) == "step" ? nlohmann::json(f.attr_i64("scheduler", a))
                                             : nlohmann::json(f.attr_f64("scheduler", a));
   }
+  // The training data's lengths (the default decode limit's basis); null in older checkpoints.
+  nlohmann::json lengths = nullptr;
+  if (c.state.lengths.known())
+    lengths = {{"max_tgt_len", c.state.lengths.max_tgt_len},
+               {"max_len_ratio", c.state.lengths.ratio()}};
   const nlohmann::json out = {
       {"format_version", c.format_version},
       {"step", c.state.step},
@@ -59,7 +64,8 @@ int cmd_inspect(const std::vector<std::string>& args) {
       {"parameter_count", count},
       {"optimizer", optim},
       {"scheduler", sched},
-      {"vocab_sizes", {{"src", c.src_vocab.size()}, {"tgt", c.tgt_vocab.size()}}}};
+      {"vocab_sizes", {{"src", c.src_vocab.size()}, {"tgt", c.tgt_vocab.size()}}},
+      {"train_lengths", lengths}};
   if (json) {
     std::cout << out.dump() << std::endl;
     return 0;
@@ -69,6 +75,8 @@ int cmd_inspect(const std::vector<std::string>& args) {
               static_cast<long long>(c.state.epoch));
   std::printf("  vocabulary: %zu source, %zu target tokens\n", c.src_vocab.size(),
               c.tgt_vocab.size());
+  std::printf("  training data: %s\n",
+              lengths.is_null() ? "lengths not recorded" : lengths.dump().c_str());
   std::printf("  optimizer: %s\n", optim.dump().c_str());
   std::printf("  scheduler: %s\n", sched.dump().c_str());
   std::printf("  config: %s\n", c.config.to_json().dump().c_str());

@@ -1,13 +1,15 @@
 // seqgrad translate --checkpoint P [--input TEXT]: decodes each source line (stdin, or --input),
-// writing one output line per input line (an empty line gives an output line too).
+// writing one output line per input line (an empty line gives an output line too). Outputs that
+// decoding stopped at the length limit are counted in one warning on stderr at the end (and
+// marked cut_at_max_len in --json).
 #include <iostream>
 
 #include "autograd/parallel.h"
 #include "datasets/tokenizer.h"
-#include "train/loop/data_source.h"
+#include "train/cli/options.h"
 #include "train/decode/decode.h"
 #include "train/decode/inference.h"
-#include "train/cli/options.h"
+#include "train/loop/data_source.h"
 
 namespace sg::cli {
 
@@ -36,8 +38,9 @@ std::vector<int64_t> encode_line(const LoadedModel& m, const SourceLine& line) {
   return ids;
 }
 
+// Decodes and prints one batch of lines; `cuts` gets a row per line.
 void translate_lines(const LoadedModel& m, const std::vector<SourceLine>& lines,
-                     const DecodeOptions& opt, bool json) {
+                     const DecodeOptions& opt, bool json, DecodeCuts& cuts) {
   std::vector<std::vector<int64_t>> srcs;
   int64_t longest = 0;
   for (const auto& l : lines) {
@@ -47,13 +50,16 @@ void translate_lines(const LoadedModel& m, const std::vector<SourceLine>& lines,
   IntTensor src = IntTensor::zeros({static_cast<int64_t>(srcs.size()), longest});
   for (size_t b = 0; b < srcs.size(); ++b)
     std::copy(srcs[b].begin(), srcs[b].end(), src.data.begin() + b * longest);
-  DecodeOptions d = opt;
-  if (d.max_len <= 0) d.max_len = 2 * longest + 10;
-  const auto outs = decode(*m.model, src, d);
+  const size_t first = cuts.cut.size();
+  const auto outs = decode(*m.model, src, opt, &cuts);
   for (size_t i = 0; i < outs.size(); ++i) {
     const std::string text = decode_target(outs[i], m.tgt_vocab, m.mode);
     if (json)
-      std::cout << nlohmann::json{{"source", lines[i].text}, {"translation", text}}.dump() << '\n';
+      std::cout << nlohmann::json{{"source", lines[i].text},
+                                  {"translation", text},
+                                  {"cut_at_max_len", static_cast<bool>(cuts.cut[first + i])}}
+                       .dump()
+                << '\n';
     else
       std::cout << text << '\n';
   }
@@ -68,8 +74,7 @@ int cmd_translate(const std::vector<std::string>& args) {
   groups.add_options()("checkpoint", po::value(&c.checkpoint), "checkpoint to translate with")(
       "input", po::value(&c.input), "one source text (default: lines from stdin)")(
       "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
-      "decode-max-len", po::value(&c.decode_max_len)->default_value(0),
-      "most generated tokens (0: twice the source length + 10)")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
       "batch", po::value(&c.batch)->default_value(64), "lines decoded together")(
       "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
       "json", po::bool_switch(&c.json), "print one JSON object per line");
@@ -81,21 +86,24 @@ int cmd_translate(const std::vector<std::string>& args) {
   DecodeOptions d;
   d.beam = c.beam;
   d.max_len = c.decode_max_len;
+  d.lengths = m.train_lengths;
+  DecodeCuts cuts;
   if (vm.count("input")) {
-    translate_lines(m, {{c.input, "--input"}}, d, c.json);
-    return 0;
-  }
-  std::vector<SourceLine> lines;
-  std::string line;
-  for (int64_t n = 1; std::getline(std::cin, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    lines.push_back({line, "stdin:" + std::to_string(n)});
-    if (static_cast<int64_t>(lines.size()) == c.batch) {
-      translate_lines(m, lines, d, c.json);
-      lines.clear();
+    translate_lines(m, {{c.input, "--input"}}, d, c.json, cuts);
+  } else {
+    std::vector<SourceLine> lines;
+    std::string line;
+    for (int64_t n = 1; std::getline(std::cin, line); ++n) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      lines.push_back({line, "stdin:" + std::to_string(n)});
+      if (static_cast<int64_t>(lines.size()) == c.batch) {
+        translate_lines(m, lines, d, c.json, cuts);
+        lines.clear();
+      }
     }
+    if (!lines.empty()) translate_lines(m, lines, d, c.json, cuts);
   }
-  if (!lines.empty()) translate_lines(m, lines, d, c.json);
+  if (cuts.count) std::cerr << "seqgrad: warning: " << cut_warning(cuts, d) << std::endl;
   return 0;
 }
 

@@ -88,8 +88,7 @@ po::options_description run_options(Config& c) {
       "input", po::value(&c.input), "source text (translate, attention)")(
       "beam", po::value(&c.beam)->default_value(c.beam), "beam size (1: greedy)")(
       "decode-max-len", po::value(&c.decode_max_len)->default_value(c.decode_max_len),
-      "most generated tokens (0: twice the source length + 10)")("json", po::bool_switch(&c.json),
-                                                                 "print one JSON object per line");
+      kDecodeMaxLenHelp)("json", po::bool_switch(&c.json), "print one JSON object per line");
   return d;
 }
 

@@ -14,6 +14,11 @@ namespace sg::cli {
 // --max-len with --task tsv unless given: the most tokens on one side of a TSV line.
 constexpr int64_t kTsvMaxLen = 256;
 
+// The help of --decode-max-len (train, eval, translate, attention); decode_limit is the rule.
+constexpr const char* kDecodeMaxLenHelp =
+    "most generated tokens (0: 1.5 x max(longest training target, largest training "
+    "target/source ratio x source length) + 10)";
+
 po::options_description data_options(Config& c);
 po::options_description model_options(Config& c);
 po::options_description optim_options(Config& c);

@@ -46,38 +46,101 @@ IntTensor source_row(const IntTensor& src, int64_t b, int64_t pad) {
   return IntTensor({1, n}, std::move(ids));
 }
 
+// The length limit of row b of a (B, S) source: its tokens other than padding and <eos> decide.
+int64_t row_limit(const Seq2SeqTransformer& model, const IntTensor& src, int64_t b,
+                  const DecodeOptions& opt) {
+  const int64_t S = src.shape[1], pad = model.config().pad_id;
+  const int64_t n = std::count_if(src.data.begin() + b * S, src.data.begin() + (b + 1) * S,
+                                  [&](int64_t id) { return id != pad && id != kEos; });
+  return decode_limit(opt, n, model.config().max_len);
+}
+
+// First maximum, as greedy decoding picks.
+int64_t argmax(const double* row, int64_t n) {
+  return std::max_element(row, row + n) - row;
+}
+
 }  // namespace
 
+int64_t decode_limit(const DecodeOptions& opt, int64_t src_len, int64_t table_len) {
+  const double most = static_cast<double>(std::max<int64_t>(table_len - 1, 0));
+  const double n = static_cast<double>(std::max<int64_t>(src_len, 0));
+  double limit;
+  if (opt.max_len > 0) {
+    limit = static_cast<double>(opt.max_len);
+  } else if (opt.lengths.known()) {
+    // num * n / den is exact when it is a whole number (IEEE division rounds correctly).
+    const LengthStats& l = opt.lengths;
+    const double need = std::max(static_cast<double>(l.max_tgt_len),
+                                 std::ceil(static_cast<double>(l.ratio_num) * n / l.ratio_den));
+    limit = std::ceil(1.5 * need) + 10;
+  } else {
+    limit = 2 * n + 12;
+  }
+  return static_cast<int64_t>(std::min(limit, most));  // in double: no overflow before the cap
+}
+
+void DecodeCuts::add(bool row_cut, int64_t limit) {
+  cut.push_back(row_cut);
+  if (!row_cut) return;
+  min_limit = count ? std::min(min_limit, limit) : limit;
+  max_limit = count ? std::max(max_limit, limit) : limit;
+  ++count;
+}
+
+std::string cut_warning(const DecodeCuts& cuts, const DecodeOptions& opt) {
+  if (cuts.count == 0) return "";
+  std::string limit = std::to_string(cuts.min_limit);
+  if (cuts.max_limit != cuts.min_limit) limit += " to " + std::to_string(cuts.max_limit);
+  std::string m = std::to_string(cuts.count) + (cuts.count == 1 ? " output" : " outputs");
+  if (opt.max_len <= 0)
+    m += " reached --decode-max-len " + limit +
+         " (the default for their sources, from the training data's lengths)";
+  else if (cuts.max_limit < opt.max_len)
+    m += " reached the model's limit of " + limit +
+         " tokens (its positional table; --decode-max-len " + std::to_string(opt.max_len) +
+         " is capped to it)";
+  else
+    m += " reached --decode-max-len " + limit;
+  return m + " without <eos>";
+}
+
 std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
-                                                const IntTensor& src, int64_t max_len) {
+                                                const IntTensor& src, const DecodeOptions& opt,
+                                                DecodeCuts* cuts) {
   NoGradGuard ng;
   const int64_t B = src.shape.at(0), V = model.config().tgt_vocab;
+  std::vector<int64_t> limit(B);
+  for (int64_t b = 0; b < B; ++b) limit[b] = row_limit(model, src, b, opt);
+  const int64_t longest = B ? *std::max_element(limit.begin(), limit.end()) : 0;
   DecodeState st = model.start_decoding(src);
   std::vector<std::vector<int64_t>> out(B);
   std::vector<int64_t> tok(B, kBos);
-  std::vector<bool> done(B, false);
+  std::vector<bool> done(B, false), cut(B, false);
   int64_t n_done = 0;
-  for (int64_t t = 0; t <= max_len && n_done < B; ++t) {
+  for (int64_t t = 0; t <= longest && n_done < B; ++t) {
     const Tensor logits = model.decode_step(st, tok).to(DType::f64);  // (B, V)
     const double* p = logits.data<double>();
     for (int64_t b = 0; b < B; ++b) {
-      const double* row = p + b * V;
-      const int64_t best = std::max_element(row, row + V) - row;
+      const int64_t best = argmax(p + b * V, V);
       tok[b] = best;
       if (done[b]) continue;
-      if (best == kEos || t == max_len) {
+      if (best == kEos || t == limit[b]) {
         done[b] = true;
         ++n_done;
+        cut[b] = best != kEos;
       } else {
         out[b].push_back(best);
       }
     }
   }
+  if (cuts)
+    for (int64_t b = 0; b < B; ++b) cuts->add(cut[b], limit[b]);
   return out;
 }
 
 std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
-                                              const DecodeOptions& opt) {
+                                              const DecodeOptions& opt, DecodeCuts* cuts) {
   if (opt.beam < 1) throw std::invalid_argument("beam size must be at least 1");
   NoGradGuard ng;
   const int64_t B = src.shape.at(0), V = model.config().tgt_vocab, K = opt.beam;
@@ -86,6 +149,7 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
   for (int64_t b = 0; b < B; ++b) {
     // K copies of the source; only the first hypothesis is live at the start.
     const IntTensor one = source_row(src, b, model.config().pad_id);
+    const int64_t max_len = row_limit(model, src, b, opt);
     std::vector<int64_t> rows;
     for (int64_t k = 0; k < K; ++k) rows.insert(rows.end(), one.data.begin(), one.data.end());
     DecodeState st = model.start_decoding(IntTensor({K, one.shape[1]}, std::move(rows)));
@@ -96,9 +160,10 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
     struct Finished {
       std::vector<int64_t> ids;
       double norm;
+      bool cut;  // ended by the limit where <eos> was not its most likely next token
     };
     std::vector<Finished> finished;
-    for (int64_t t = 0; t <= opt.max_len; ++t) {
+    for (int64_t t = 0; t <= max_len; ++t) {
       // In float64, so that ranking matches greedy argmax on the raw logits.
       const Tensor lp = log_softmax(model.decode_step(st, tok).to(DType::f64), -1);  // (K, V)
       const double* p = lp.data<double>();
@@ -107,7 +172,7 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
       cand.reserve(K * V);
       // At the length limit every live hypothesis ends (with the score of <eos> there), so that
       // no output is longer than max_len, as with greedy decoding.
-      const bool last = t == opt.max_len;
+      const bool last = t == max_len;
       for (int64_t k = 0; k < K; ++k)
         if (score[k] > neg_inf)
           for (int64_t v = last ? kEos : 0; v < (last ? kEos + 1 : V); ++v)
@@ -124,7 +189,8 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
         if (v == kEos) {
           std::vector<int64_t> ids = hyps[k];
           const double len = static_cast<double>(ids.size() + 1);
-          finished.push_back({std::move(ids), cand[i].first / std::pow(len, opt.len_alpha)});
+          finished.push_back({std::move(ids), cand[i].first / std::pow(len, opt.len_alpha),
+                              last && argmax(p + k * V, V) != kEos});
           continue;
         }
         parent.push_back(k);
@@ -149,17 +215,15 @@ std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, c
     auto best = std::max_element(finished.begin(), finished.end(),
                                  [](auto& a, auto& c) { return a.norm < c.norm; });
     if (best != finished.end()) results[b] = best->ids;
+    if (cuts) cuts->add(best != finished.end() && best->cut, max_len);
   }
   return results;
 }
 
 std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
-                                         const DecodeOptions& opt) {
-  // Decoder positions 0..max_len must fit the positional table.
-  DecodeOptions o = opt;
-  o.max_len = std::clamp<int64_t>(opt.max_len, 0, model.config().max_len - 1);
-  if (o.beam <= 1) return greedy_decode(model, src, o.max_len);
-  return beam_decode(model, src, o);
+                                         const DecodeOptions& opt, DecodeCuts* cuts) {
+  if (opt.beam <= 1) return greedy_decode(model, src, opt, cuts);
+  return beam_decode(model, src, opt, cuts);
 }
 
 }  // namespace sg

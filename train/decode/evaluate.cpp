@@ -37,9 +37,7 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
     tokens += batch.n_tgt_tokens;
     acc += argmax_token_counts(logits, batch.tgt_out, model.config().pad_id);
     if (opt.run_decode) {
-      DecodeOptions d = opt.decode;
-      if (d.max_len <= 0) d.max_len = 2 * batch.src.shape[1] + 10;
-      for (auto& h : decode(model, batch.src, d)) hyps.push_back(std::move(h));
+      for (auto& h : decode(model, batch.src, opt.decode, &r.cuts)) hyps.push_back(std::move(h));
       for (size_t i = b; i < e; ++i) refs.push_back(data[i].tgt);
     }
   }

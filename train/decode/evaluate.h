@@ -11,12 +11,13 @@ namespace sg {
 
 struct EvalResult {
   double loss = 0, ppl = 0, token_acc = 0, exact_match = 0, bleu = 0;
-  int64_t n = 0;  // examples
+  int64_t n = 0;    // examples
+  DecodeCuts cuts;  // decoded outputs that stopped at their length limit without <eos>
 };
 
 struct EvalOptions {
   int64_t batch = 200;
-  DecodeOptions decode;    // decode.max_len 0: twice the longest source + 10, per batch
+  DecodeOptions decode;    // decode.max_len 0: the default limit per source (decode_limit)
   bool run_decode = true;  // exact match and BLEU need decoding
 };
 

@@ -1,5 +1,6 @@
 #include "train/decode/inference.h"
 
+#include "datasets/task.h"
 #include "train/config/memory_check.h"
 #include "train/config/model_config.h"
 
@@ -17,7 +18,19 @@ LoadedModel load_for_inference(const std::string& path) {
       m.contents.config.seed);
   load_model(path, *m.model);
   m.model->eval();
+  m.train_lengths = training_lengths(m.contents);
   return m;
+}
+
+LengthStats training_lengths(const CheckpointContents& c) {
+  if (c.state.lengths.known()) return c.state.lengths;
+  const Config& run = c.config;
+  if (run.task == "tsv") return {run.max_len, 2, 1};
+  try {
+    return make_task(run.task, {run.symbols, run.min_len, run.max_len})->length_stats();
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 }  // namespace sg

@@ -61,14 +61,15 @@ std::vector<const AttentionMap*> AttentionResult::select(const std::string& kind
 }
 
 AttentionResult collect_attention(const Seq2SeqTransformer& model, const std::vector<int64_t>& src,
-                                  const Vocab& src_vocab, const Vocab& tgt_vocab, int64_t max_len) {
+                                  const Vocab& src_vocab, const Vocab& tgt_vocab,
+                                  const DecodeOptions& opt, DecodeCuts* cuts) {
   if (src.empty() || src.back() != kEos)
     throw std::invalid_argument("attention: the source ids must end in <eos>");
   NoGradGuard ng;
   const int64_t S = static_cast<int64_t>(src.size());
   const IntTensor src_t({1, S}, src);
   AttentionResult r;
-  r.output = greedy_decode(model, src_t, max_len).at(0);
+  r.output = greedy_decode(model, src_t, opt, cuts).at(0);
   std::vector<int64_t> tgt_in = {kBos};
   tgt_in.insert(tgt_in.end(), r.output.begin(), r.output.end());
   std::vector<int64_t> next = r.output;

@@ -16,6 +16,7 @@
 
 #include "datasets/vocab.h"
 #include "layers/transformer.h"
+#include "train/decode/decode.h"
 
 namespace sg {
 
@@ -44,10 +45,12 @@ struct AttentionResult {
   std::vector<const AttentionMap*> select(const std::string& kind, int64_t layer) const;
 };
 
-// src: source ids ending in <eos> (no padding). Decodes greedily (at most max_len tokens), then
-// collects the maps of the teacher-forced pass over <bos> + output. Runs without a graph.
+// src: source ids ending in <eos> (no padding). Decodes greedily (opt.beam is not used; the
+// length limit is opt's, and `cuts` gets the row as greedy_decode gives it), then collects the
+// maps of the teacher-forced pass over <bos> + output. Runs without a graph.
 AttentionResult collect_attention(const Seq2SeqTransformer& model, const std::vector<int64_t>& src,
-                                  const Vocab& src_vocab, const Vocab& tgt_vocab, int64_t max_len);
+                                  const Vocab& src_vocab, const Vocab& tgt_vocab,
+                                  const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
 // {"kind","layer","head","rows","cols","weights"}; head is an integer, or "mean" for the mean
 // over heads. Weights are the float32 values in their shortest decimal form.
 nlohmann::ordered_json to_json(const AttentionMap& map);

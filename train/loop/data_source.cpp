@@ -43,6 +43,7 @@ DataSource::DataSource(const Config& c, const std::vector<std::vector<std::strin
       train = std::move(corpus.train);
       valid_ = std::move(corpus.valid);
     }
+    lengths_ = length_stats(train);
     FileBatcherOptions o;
     o.batch_size = c.batch;
     o.shuffle = c.shuffle;
@@ -57,6 +58,7 @@ DataSource::DataSource(const Config& c, const std::vector<std::vector<std::strin
   to.max_len = c.max_len;
   auto task = option_errors("task", [&] { return make_task(c.task, to); });
   mode_ = task->tokenize_mode();
+  lengths_ = task->length_stats();
   src_vocab_ = task->src_vocab();
   tgt_vocab_ = task->tgt_vocab();
   stream_ = option_errors("valid-size",
@@ -71,6 +73,7 @@ Batch DataSource::next() {
 }
 
 void DataSource::save(TrainState& st) const {
+  st.lengths = lengths_;
   if (stream_) {
     st.rngs["data"] = stream_->generator().state();
     return;

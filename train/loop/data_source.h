@@ -29,13 +29,18 @@ class DataSource {
   bool is_stream() const { return stream_ != nullptr; }
   int64_t epoch() const { return files_ ? files_->epoch() : 0; }
   int64_t batches_per_epoch() const { return files_ ? files_->batches_per_epoch() : 0; }
+  // The training data's longest target and largest length ratio: a TSV file's, measured over
+  // every line, or a synthetic task's bounds.
+  const LengthStats& train_lengths() const { return lengths_; }
 
+  // Writes the data position and the training lengths into st.
   void save(TrainState& st) const;
   void restore(const TrainState& st);
 
  private:
   Vocab src_vocab_, tgt_vocab_;
   TokenizeMode mode_ = TokenizeMode::word;
+  LengthStats lengths_;
   std::vector<Example> valid_;
   std::unique_ptr<TaskStream> stream_;
   std::unique_ptr<StreamBatcher> stream_batches_;

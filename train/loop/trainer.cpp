@@ -237,6 +237,7 @@ EvalResult Trainer::run_eval() {
   EvalOptions o;
   o.decode.beam = cfg_.beam;
   o.decode.max_len = cfg_.decode_max_len;
+  o.decode.lengths = data_->train_lengths();
   return evaluate(*model_, data_->valid(), o);
 }
 
@@ -330,13 +331,17 @@ void Trainer::log_eval(const EvalResult& r, double elapsed_s) {
         {"token_acc", r.token_acc},
         {"exact_match", r.exact_match},
         {"bleu", r.bleu},
+        {"cut_at_max_len", r.cuts.count},
         {"elapsed_s", elapsed_s}});
   if (cfg_.json || !dist::is_root()) return;
-  char line[200];
+  // Outputs cut at the decode length limit show up here rather than only as a lower score.
+  const std::string cut =
+      r.cuts.count ? "  cut_at_max_len " + std::to_string(r.cuts.count) : std::string();
+  char line[240];
   std::snprintf(line, sizeof line,
-                "eval step %lld  loss %.4f  token_acc %.4f  exact_match %.4f  bleu %.2f  (%.1fs)",
+                "eval step %lld  loss %.4f  token_acc %.4f  exact_match %.4f  bleu %.2f%s  (%.1fs)",
                 static_cast<long long>(st_.step), r.loss, r.token_acc, r.exact_match, r.bleu,
-                elapsed_s);
+                cut.c_str(), elapsed_s);
   if (tty_) std::cerr << '\r' << "\x1b[K";
   std::cout << line << std::endl;
 }

@@ -1,8 +1,8 @@
 // Bad checkpoints (issue 6 point 5): a file that is not HDF5, a truncated file, a wrong format, a
-// newer format_version, a missing dataset, a parameter of the wrong shape. Each, given to
-// `train --resume`, `eval` and `inspect`, gives exactly one stderr line "seqgrad: error: ..."
-// naming the problem, exit code 1 and no HDF5 error stack. A flag that contradicts the
-// checkpoint on resume is a usage error (exit 2) naming the flag.
+// newer format_version, a missing dataset, a parameter of the wrong shape, part of the training
+// lengths or a zero one. Each, given to `train --resume`, `eval` and `inspect`, gives exactly one
+// stderr line "seqgrad: error: ..." naming the problem, exit code 1 and no HDF5 error stack. A flag
+// that contradicts the checkpoint on resume is a usage error (exit 2) naming the flag.
 #include <gtest/gtest.h>
 
 #include <hdf5.h>
@@ -30,13 +30,15 @@ class H5Edit {
   void remove(const std::string& link) {
     EXPECT_GE(H5Ldelete(file_, link.c_str(), H5P_DEFAULT), 0);
   }
-  void set_root_i64(const char* name, int64_t v) {
-    H5Adelete(file_, name);
-    const hid_t space = H5Screate(H5S_SCALAR);
-    const hid_t a = H5Acreate2(file_, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
-    EXPECT_GE(H5Awrite(a, H5T_NATIVE_INT64, &v), 0);
-    H5Aclose(a);
-    H5Sclose(space);
+  void remove_attr(const char* object, const char* name) {
+    EXPECT_GE(H5Adelete_by_name(file_, object, name, H5P_DEFAULT), 0);
+  }
+  void set_root_i64(const char* name, int64_t v) { set_i64(file_, name, v); }
+  void set_group_i64(const char* group, const char* name, int64_t v) {
+    const hid_t g = H5Gopen2(file_, group, H5P_DEFAULT);
+    EXPECT_GE(g, 0) << group;
+    set_i64(g, name, v);
+    H5Gclose(g);
   }
   void set_root_str(const char* name, const char* v) {
     H5Adelete(file_, name);
@@ -64,6 +66,15 @@ class H5Edit {
   }
 
  private:
+  static void set_i64(hid_t object, const char* name, int64_t v) {
+    H5Adelete(object, name);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(object, name, H5T_STD_I64LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    EXPECT_GE(H5Awrite(a, H5T_NATIVE_INT64, &v), 0);
+    H5Aclose(a);
+    H5Sclose(space);
+  }
+
   hid_t file_ = H5I_INVALID_HID;
 };
 
@@ -119,6 +130,16 @@ const std::vector<BadCase>& bad_cases() {
          edit(good, bad, [](H5Edit& e) { e.replace_f32("/model/generator.weight", 3, 16); });
        },
        "bad.h5: parameter generator.weight has shape {3,16}, the model needs {14,16}", true, false},
+      {"half_of_the_training_lengths",
+       [](const fs::path& good, const fs::path& bad) {
+         edit(good, bad, [](H5Edit& e) { e.remove_attr("data", "max_len_ratio_den"); });
+       },
+       "bad.h5: /data has only some of max_tgt_len, max_len_ratio_num and max_len_ratio_den"},
+      {"zero_training_length_ratio",
+       [](const fs::path& good, const fs::path& bad) {
+         edit(good, bad, [](H5Edit& e) { e.set_group_i64("data", "max_len_ratio_den", 0); });
+       },
+       "bad.h5: /data: max_len_ratio_den must be at least 1, got 0"},
       {"missing_optimizer_state",
        [](const fs::path& good, const fs::path& bad) {
          edit(good, bad,

@@ -1,5 +1,5 @@
 // seqgrad inspect PATH [--json] (docs/cli.md, issue 6 point 4): format version, step, config,
-// parameter names and shapes, parameter count, optimizer.
+// parameter names and shapes, parameter count, optimizer, training data lengths.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -36,6 +36,9 @@ TEST_F(Inspect, JsonHasStepConfigParametersAndOptimizer) {
   EXPECT_EQ(j["scheduler"]["kind"], "inverse_sqrt");
   EXPECT_EQ(j["scheduler"]["step"], 2);
   EXPECT_EQ(j["scheduler"]["last_lr"], j["optimizer"]["lr"]);
+  // The copy task's bounds (default --max-len 10): the default decode limit's basis.
+  EXPECT_EQ(j["train_lengths"]["max_tgt_len"], 10);
+  EXPECT_EQ(j["train_lengths"]["max_len_ratio"], 1.0);
 
   const H5File f = H5File::open_read(path("run/ckpt-2.h5"));
   const auto names = f.list("model");
@@ -56,6 +59,9 @@ TEST_F(Inspect, TextListsTheSameFacts) {
   EXPECT_NE(r.out.find("format_version 1, step 2, epoch 0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"type\":\"adam\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"d_model\":16"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("training data: {\"max_len_ratio\":1.0,\"max_tgt_len\":10}"),
+            std::string::npos)
+      << r.out;
   const H5File f = H5File::open_read(path("run/ckpt-2.h5"));
   int64_t count = 0;
   for (const auto& name : f.list("model")) {

@@ -1,10 +1,12 @@
 // Greedy and beam-search decoding on a tiny copy model trained here for a few hundred steps (not
 // to perfection, so that decoding choices matter): beam 1 is greedy, beam 4 with length
-// normalization is at least as good as greedy, the length limit holds, and padding in a batch
-// changes no row's output.
+// normalization is at least as good as greedy, the length limit holds and every output it cuts
+// is counted, the default limit comes from the training data's lengths the checkpoint records,
+// and padding in a batch changes no row's output.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "autograd/parallel.h"
 #include "datasets/batch.h"
@@ -67,6 +69,13 @@ class Decode : public ::testing::Test {
   static std::vector<Example>* held_out_;
 };
 
+DecodeOptions at_most(int64_t max_len, int64_t beam = 1) {
+  DecodeOptions o;
+  o.beam = beam;
+  o.max_len = max_len;
+  return o;
+}
+
 testing::ScratchDir* Decode::dir_ = nullptr;
 LoadedModel* Decode::model_ = nullptr;
 std::vector<Example>* Decode::held_out_ = nullptr;
@@ -78,7 +87,7 @@ TEST_F(Decode, BeamOneEqualsGreedy) {
     DecodeOptions o;
     o.beam = 1;
     o.max_len = max_len;
-    EXPECT_EQ(beam_decode(model, src, o), greedy_decode(model, src, max_len)) << max_len;
+    EXPECT_EQ(beam_decode(model, src, o), greedy_decode(model, src, at_most(max_len))) << max_len;
   }
 }
 
@@ -86,7 +95,7 @@ TEST_F(Decode, BeamSearchIsAtLeastAsGoodAsGreedy) {
   const auto& model = *model_->model;
   const IntTensor src = sources();
   const TokenSeqs refs = references();
-  const double greedy = exact_match(greedy_decode(model, src, 20), refs);
+  const double greedy = exact_match(greedy_decode(model, src, at_most(20)), refs);
   DecodeOptions o;
   o.beam = 4;
   o.max_len = 20;
@@ -106,25 +115,39 @@ TEST_F(Decode, BeamSearchIsAtLeastAsGoodAsGreedy) {
   EXPECT_DOUBLE_EQ(evaluate(*model_->model, *held_out_, eo).exact_match, beam_em);
 }
 
-TEST_F(Decode, MaxLengthIsHonored) {
+TEST_F(Decode, MaxLengthIsHonoredAndEveryCutIsCounted) {
   const auto& model = *model_->model;
   const IntTensor src = sources();
-  const TokenSeqs full = greedy_decode(model, src, 20);
-  for (int64_t max_len : {0, 1, 3}) {
+  DecodeCuts none;
+  const TokenSeqs full = greedy_decode(model, src, at_most(20), &none);
+  EXPECT_EQ(none.count, 0);
+  ASSERT_EQ(none.cut.size(), full.size());
+  for (int64_t max_len : {1, 3}) {
     for (int64_t beam : {1, 3}) {
-      DecodeOptions o;
-      o.beam = beam;
-      o.max_len = max_len;
-      const TokenSeqs out = decode(model, src, o);
+      DecodeCuts cuts;
+      const TokenSeqs out = decode(model, src, at_most(max_len, beam), &cuts);
       ASSERT_EQ(out.size(), full.size());
+      ASSERT_EQ(cuts.cut.size(), full.size());
+      int64_t cut = 0;
       for (size_t i = 0; i < out.size(); ++i) {
         EXPECT_LE(static_cast<int64_t>(out[i].size()), max_len) << "beam " << beam;
-        // Greedy output cut at the limit is the unlimited output's prefix.
+        // Only an output as long as the limit can have been cut.
+        if (cuts.cut[i]) {
+          EXPECT_EQ(static_cast<int64_t>(out[i].size()), max_len);
+        }
+        cut += cuts.cut[i];
+        // Greedy output cut at the limit is the unlimited output's prefix, and it is cut exactly
+        // when the unlimited output is longer.
         if (beam == 1) {
           const size_t n = std::min<size_t>(full[i].size(), max_len);
           EXPECT_EQ(out[i], TokenSeqs::value_type(full[i].begin(), full[i].begin() + n));
+          EXPECT_EQ(cuts.cut[i], static_cast<int64_t>(full[i].size()) > max_len) << i;
         }
       }
+      EXPECT_EQ(cuts.count, cut);
+      EXPECT_GT(cuts.count, 0) << "beam " << beam;  // copies of up to 8 symbols
+      EXPECT_EQ(cuts.min_limit, max_len);
+      EXPECT_EQ(cuts.max_limit, max_len);
     }
   }
   // A limit beyond the model's positional table is capped, not an error.
@@ -134,11 +157,103 @@ TEST_F(Decode, MaxLengthIsHonored) {
   EXPECT_NO_THROW(decode(model, make_batch({(*held_out_)[0]}).src, huge));
 }
 
+TEST_F(Decode, DefaultLimitComesFromTheTrainingLengthsInTheCheckpoint) {
+  // Copies of 1..8 symbols: longest target 8, targets as long as their sources.
+  EXPECT_EQ(model_->contents.state.lengths, (LengthStats{8, 1, 1}));
+  EXPECT_EQ(model_->train_lengths, (LengthStats{8, 1, 1}));
+  const auto& model = *model_->model;
+  const IntTensor src = sources();
+  DecodeOptions d;
+  d.lengths = model_->train_lengths;
+  for (int64_t beam : {1, 3}) {
+    d.beam = beam;
+    DecodeCuts cuts;
+    EXPECT_EQ(decode(model, src, d, &cuts), decode(model, src, at_most(20, beam))) << beam;
+    EXPECT_EQ(cuts.count, 0);
+  }
+}
+
+TEST(DecodeLimit, AnExplicitLimitWinsUpToThePositionalTable) {
+  DecodeOptions o;
+  o.max_len = 7;
+  o.lengths = {100, 50, 1};
+  EXPECT_EQ(decode_limit(o, 3, 512), 7);
+  EXPECT_EQ(decode_limit(o, 3, 6), 5);  // <bos> + 5 tokens fill a table of 6
+  o.max_len = int64_t{1} << 62;
+  EXPECT_EQ(decode_limit(o, 3, 512), 511);
+}
+
+TEST(DecodeLimit, TheDefaultCoversTheLongestTargetAndTheLargestRatio) {
+  DecodeOptions o;
+  o.lengths = {48, 6, 1};
+  // Short sources: the longest training target decides: 1.5 * 48 + 10.
+  for (int64_t s : {0, 1, 8}) EXPECT_EQ(decode_limit(o, s, 512), 82) << s;
+  // Long sources: the ratio decides: 1.5 * 6 * 20 + 10.
+  EXPECT_EQ(decode_limit(o, 20, 512), 190);
+  EXPECT_EQ(decode_limit(o, 20, 100), 99);
+  for (int64_t s = 0; s < 60; ++s) {
+    const int64_t limit = decode_limit(o, s, 10000);
+    EXPECT_GE(limit, 48 + 10);
+    EXPECT_GE(limit, 6 * s + 10);
+  }
+  // A ratio times the source length it came from is that target's length exactly (20 / 3 * 3 is
+  // 20, not 21): 1.5 * 20 + 10; one more source token needs ceil(80 / 3) = 27: 1.5 * 27 + 10.
+  o.lengths = {2, 20, 3};
+  EXPECT_EQ(decode_limit(o, 3, 512), 40);
+  EXPECT_EQ(decode_limit(o, 4, 512), 51);
+  // Huge lengths (a hostile checkpoint) do not overflow.
+  const int64_t huge = std::numeric_limits<int64_t>::max();
+  o.lengths = {huge, huge, 1};
+  EXPECT_EQ(decode_limit(o, 3, 512), 511);
+  // Unknown lengths: the rule before checkpoints recorded them, 2 * (source + <eos>) + 10.
+  EXPECT_EQ(decode_limit(DecodeOptions{}, 5, 512), 22);
+}
+
+TEST(DecodeLimit, CheckpointsWithoutTheLengthsFallBack) {
+  CheckpointContents c;
+  c.state.lengths = {30, 7, 2};
+  EXPECT_EQ(training_lengths(c), (LengthStats{30, 7, 2}));  // recorded: used as they are
+  c.state.lengths = {};
+  c.config.task = "copy";
+  c.config.max_len = 8;
+  EXPECT_EQ(training_lengths(c), (LengthStats{8, 1, 1}));  // a synthetic task's own bounds
+  c.config.task = "dates";
+  EXPECT_EQ(training_lengths(c), (LengthStats{10, 5, 4}));
+  c.config.task = "tsv";
+  c.config.max_len = 256;
+  EXPECT_EQ(training_lengths(c), (LengthStats{256, 2, 1}));  // --max-len bounds every target
+  c.config.task = "no such task";
+  EXPECT_FALSE(training_lengths(c).known());  // decode_limit's old rule
+}
+
+TEST(DecodeLimit, CutWarningsSayWhichLimitWasReached) {
+  DecodeCuts cuts;
+  DecodeOptions o;
+  o.max_len = 18;
+  EXPECT_EQ(cut_warning(cuts, o), "");
+  cuts.add(false, 18);
+  EXPECT_EQ(cut_warning(cuts, o), "");
+  cuts.add(true, 18);
+  EXPECT_EQ(cut_warning(cuts, o), "1 output reached --decode-max-len 18 without <eos>");
+  cuts.add(true, 18);
+  EXPECT_EQ(cut_warning(cuts, o), "2 outputs reached --decode-max-len 18 without <eos>");
+  EXPECT_EQ(cuts.cut, (std::vector<bool>{false, true, true}));
+  o.max_len = 1000;
+  EXPECT_EQ(cut_warning(cuts, o),
+            "2 outputs reached the model's limit of 18 tokens (its positional table; "
+            "--decode-max-len 1000 is capped to it) without <eos>");
+  o.max_len = 0;
+  cuts.add(true, 25);
+  EXPECT_EQ(cut_warning(cuts, o),
+            "3 outputs reached --decode-max-len 18 to 25 (the default for their sources, from "
+            "the training data's lengths) without <eos>");
+}
+
 TEST_F(Decode, PaddingInABatchChangesNoOutput) {
   const auto& model = *model_->model;
-  const TokenSeqs together = greedy_decode(model, sources(), 20);
+  const TokenSeqs together = greedy_decode(model, sources(), at_most(20));
   for (size_t i = 0; i < 20; ++i) {
-    const TokenSeqs alone = greedy_decode(model, make_batch({(*held_out_)[i]}).src, 20);
+    const TokenSeqs alone = greedy_decode(model, make_batch({(*held_out_)[i]}).src, at_most(20));
     EXPECT_EQ(alone[0], together[i]) << i;
   }
 }

@@ -26,6 +26,12 @@
 namespace sg {
 namespace {
 
+DecodeOptions at_most(int64_t max_len) {
+  DecodeOptions o;
+  o.max_len = max_len;
+  return o;
+}
+
 namespace fs = std::filesystem;
 
 std::string read_text(const fs::path& p) {
@@ -133,7 +139,8 @@ std::vector<double> cross_alignment(const LoadedModel& m, const std::string& tas
     std::vector<int64_t> src = held[i].src;
     const int64_t n = static_cast<int64_t>(src.size());
     src.push_back(kEos);
-    AttentionResult r = collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, 2 * n + 10);
+    AttentionResult r =
+        collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, at_most(2 * n + 10));
     positions += static_cast<double>(n);
     for (int64_t l = 0; l < c.dec_layers; ++l) {
       const AttentionMap& mean = *r.select("cross", l).at(0);
@@ -233,7 +240,7 @@ AttentionResult untrained_result() {
   mc.dropout = 0;
   Seq2SeqTransformer model(mc, 3);
   model.eval();
-  return collect_attention(model, {4, 5, 6, 7, kEos}, vocab, vocab, 4);
+  return collect_attention(model, {4, 5, 6, 7, kEos}, vocab, vocab, at_most(4));
 }
 
 TEST(AttentionRender, SvgIsWellFormedAndLabelled) {
