@@ -101,7 +101,6 @@ int cmd_attention(const std::vector<std::string>& args) {
   d.lengths = m.train_lengths;
   DecodeCuts cuts;
   AttentionResult r = collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, d, &cuts);
-  if (cuts.count) std::cerr << "seqgrad: warning: " << cut_warning(cuts, d) << std::endl;
   if (mean_only)
     std::erase_if(r.maps, [](const AttentionMap& map) { return map.head != kHeadMean; });
 
@@ -118,6 +117,8 @@ int cmd_attention(const std::vector<std::string>& args) {
     for (const auto& map : r.maps) std::cout << to_json(map).dump() << '\n';
     std::cout.flush();
   }
+  // After the work succeeded: on a failure, the error stays the only line on stderr.
+  if (cuts.count) std::cerr << "seqgrad: warning: " << cut_warning(cuts, d) << std::endl;
   return 0;
 }
 

@@ -81,7 +81,6 @@ TEST(Evaluate, EvalCommandPrintsTheSpecFields) {
   const std::string ck = dir / "m/ckpt-0.h5";
   const auto r = run_seqgrad({"eval", "--checkpoint", ck, "--json", "--threads", "1"}, dir);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
   ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   std::vector<std::string> keys;
@@ -90,8 +89,14 @@ TEST(Evaluate, EvalCommandPrintsTheSpecFields) {
     EXPECT_TRUE(v.is_number()) << k;
   }
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"bleu", "exact_match", "loss", "n", "ppl", "token_acc"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"bleu", "cut_at_max_len", "exact_match", "loss", "n",
+                                            "ppl", "token_acc"}));
+  // The untrained model rarely ends an output: each cut is counted, and said on stderr.
+  EXPECT_GT(j["cut_at_max_len"], 0);
+  EXPECT_LE(j["cut_at_max_len"], 12);
+  EXPECT_EQ(r.err, "seqgrad: warning: " + j["cut_at_max_len"].dump() +
+                       " outputs reached --decode-max-len 25 (the default for their sources, from "
+                       "the training data's lengths) without <eos>\n");
   EXPECT_EQ(j["n"], 12);  // the checkpoint's held-out set
   EXPECT_NEAR(j["ppl"].get<double>(), std::exp(j["loss"].get<double>()),
               1e-6 * j["ppl"].get<double>());
