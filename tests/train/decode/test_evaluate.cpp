@@ -8,11 +8,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "train/config/model_config.h"
 #include "autograd/engine.h"
 #include "datasets/batch.h"
 #include "datasets/task_stream.h"
 #include "tests/train/test_cli_run.h"
+#include "train/config/model_config.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/metrics.h"
 #include "train/loop/trainer.h"
