@@ -1,19 +1,32 @@
 // C (m, n) = alpha op(A) op(B) + beta C on CBLAS, row-major with leading dims, op(A): (m, k),
 // op(B): (k, n): the one GEMM call of the matrix-product and attention ops, in float32 and
-// float64. OpenBLAS (its OpenMP build) threads a large product itself and runs single-threaded
-// when called inside a parallel region.
+// float64.
+//
+// The same bits at any thread count: OpenBLAS always runs single-threaded (use_threads), and a
+// large product called outside a parallel region is split by our threads into blocks of output
+// rows or of output columns, never along k, each block one single-threaded GEMM. Every element of
+// C is then the same sum in the same order (OpenBLAS's k blocking depends on k alone) whatever
+// the thread count; block edges fall on multiples of kGemmQuantum, a multiple of every unroll of
+// OpenBLAS's x86-64 kernels, so an element sits in the same kind of register tile either way.
 #pragma once
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 
+#include "autograd/parallel.h"
+
 namespace sg {
 
+// Below this many multiply-adds a product runs on one thread.
+constexpr int64_t kSmallGemm = 1 << 20;
+constexpr int64_t kGemmQuantum = 32;
+
 template <class T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+void gemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
+                 int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   if (k == 0) {  // C = beta C (BLAS leaves C as is for beta 1, and beta 0 ignores what C holds)
     if (beta != T(1))
@@ -30,6 +43,40 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
     cblas_sgemm(CblasRowMajor, fa, fb, M, N, K, alpha, a, LA, b, LB, beta, c, LC);
   else
     cblas_dgemm(CblasRowMajor, fa, fb, M, N, K, alpha, a, LA, b, LB, beta, c, LC);
+}
+
+// [begin, end) of part p of `parts` equal spans of [0, n) with edges on multiples of kGemmQuantum.
+inline void gemm_span(int64_t n, int64_t parts, int64_t p, int64_t& begin, int64_t& end) {
+  const int64_t q = (n + kGemmQuantum - 1) / kGemmQuantum;  // quanta
+  begin = std::min(n, (q * p / parts) * kGemmQuantum);
+  end = std::min(n, (q * (p + 1) / parts) * kGemmQuantum);
+}
+
+// gemm_serial, split over the threads outside a parallel region: by rows of C when op(B) is the
+// smaller operand (each thread packs all of it), by columns otherwise.
+template <class T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int64_t nt = num_threads();
+  const bool by_rows = n <= m;
+  const int64_t split = by_rows ? m : n;
+  if (nt <= 1 || in_parallel_region() || m * n * k < kSmallGemm || split < 2 * kGemmQuantum) {
+    gemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  parallel_for(nt, 1, [&](int64_t s, int64_t e) {
+    for (int64_t p = s; p < e; ++p) {
+      int64_t i0, i1;
+      gemm_span(split, nt, p, i0, i1);
+      if (i0 == i1) continue;
+      if (by_rows)  // rows [i0, i1) of op(A) start at row i0 of A, or at its column i0 if ta
+        gemm_serial(ta, tb, i1 - i0, n, k, alpha, a + (ta ? i0 : i0 * lda), lda, b, ldb, beta,
+                    c + i0 * ldc, ldc);
+      else  // columns [i0, i1) of op(B) start at column i0 of B, or at its row i0 if tb
+        gemm_serial(ta, tb, m, i1 - i0, k, alpha, a, lda, b + (tb ? i0 * ldb : i0), ldb, beta,
+                    c + i0, ldc);
+    }
+  });
 }
 
 }  // namespace sg

@@ -1,5 +1,5 @@
-// Matrix products on CBLAS (OpenBLAS's OpenMP build: it threads a large product itself and runs
-// single-threaded when called inside a parallel region, where batches of small products go).
+// Matrix products on the GEMM wrapper of gemm.h (single-threaded OpenBLAS calls; a large product
+// split over our threads by output rows or columns, batches of small products one per thread).
 // Operands are passed to GEMM in place whenever their last two dims are a row-major matrix or the
 // transpose of one (a transposed view becomes a CblasTrans flag, a sliced view a larger leading
 // dim); only other layouts are copied. Backward products are single GEMM calls with flipped trans
@@ -89,14 +89,14 @@ int64_t operand_rows(const Operand& o) {
   return o.t.shape()[0];
 }
 
-// Below this many multiply-adds per product, a batch of products runs in parallel over the batch,
-// one single-threaded GEMM per product; above it, one product after another, each threaded by
-// OpenBLAS. Per-head attention products (T x T x C/H) are far below it, FFN ones far above.
-constexpr int64_t kSmallGemm = 1 << 20;
+// Below kSmallGemm multiply-adds per product (gemm.h), a batch of products runs in parallel over
+// the batch, one single-threaded GEMM per product; above it, one product after another, each
+// split over the threads by gemm(). Per-head attention products (T x T x C/H) are far below it,
+// FFN ones far above.
 
 // out[i] (m, n) = op(X[i]) op(Y[i]) for every index i of `batch`, out contiguous (batch..., m, n).
-// fx / fy use X^T / Y^T instead (a flipped trans flag). Each product is written by one thread,
-// and OpenBLAS runs single-threaded inside a parallel region, so results do not depend on timing.
+// fx / fy use X^T / Y^T instead (a flipped trans flag). Each product is written by one thread, or
+// split by gemm() over output rows or columns, so results depend on neither timing nor threads.
 template <class T>
 void gemm_batched(const Shape& batch, const Operand& x, bool fx, const Operand& y, bool fy,
                   int64_t m, int64_t n, int64_t k, T* out) {
@@ -266,15 +266,16 @@ Tensor linear_forward(const LinearShape& l, const Tensor& b, Post post) {
       beta = T(1);
     }
     // Rows [r0, r1) of Y; row r of X starts at column r of a transposed layout. On two threads
-    // each half of the rows is one single-threaded GEMM: faster than OpenBLAS threading each
-    // product for the toy model, as fast for the base model (bench/README.md).
+    // each half of the rows (split on gemm()'s quantum) is one single-threaded GEMM followed by
+    // the post-pass on the rows it just wrote.
     auto rows_gemm = [&](int64_t r0, int64_t r1) {
       const T* xr = X.ptr<T>() + (X.lay.trans ? r0 : r0 * X.lay.ld);
       gemm<T>(X.lay.trans, !W.lay.trans, r1 - r0, N, K, T(1), xr, X.lay.ld, W.ptr<T>(), W.lay.ld,
               beta, py + r0 * N, N);
     };
     if (num_threads() == 2 && rows >= 64 && rows * K * N >= kSmallGemm) {
-      const int64_t half = rows / 2;
+      int64_t zero, half;
+      gemm_span(rows, 2, 0, zero, half);
       parallel_invoke(
           [&] {
             rows_gemm(0, half);

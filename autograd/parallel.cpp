@@ -19,7 +19,10 @@ void use_threads(int threads) {
   const int n =
       threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   set_num_threads(n);
-  openblas_set_num_threads(n);
+  openblas_set_num_threads(1);
+}
+bool in_parallel_region() {
+  return omp_in_parallel() != 0;
 }
 int omp_threads_in_region() {
   return omp_get_num_threads();

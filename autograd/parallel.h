@@ -11,8 +11,10 @@ constexpr int64_t kParallelGrain = 1 << 15;
 
 int num_threads();            // threads that parallel regions use
 void set_num_threads(int n);  // n >= 1
-// Sets the threads of our parallel loops and of OpenBLAS's GEMMs (0: all cores).
+// Sets the threads of our parallel loops (0: all cores); OpenBLAS stays single-threaded, and
+// gemm() splits a large product over our threads (gemm.h).
 void use_threads(int threads);
+bool in_parallel_region();    // true inside an active parallel region (of more than one thread)
 int omp_threads_in_region();  // inside a parallel region: its size
 int omp_thread_id();          // inside a parallel region: this thread's index
 

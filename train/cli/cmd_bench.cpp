@@ -100,6 +100,9 @@ int bench_sgemm(const BenchConfig& c) {
     const char* name;
     int64_t m, n, k;
   };
+  // Plain sgemm is OpenBLAS threading the product itself at --threads (the training step keeps it
+  // single-threaded and splits products over its own threads, autograd/gemm.h).
+  openblas_set_num_threads(c.threads);
   const int64_t bt = c.batch * (c.length + 1);
   const Gemm shapes[] = {{"square", 2048, 2048, 2048}, {"feed_forward", bt, c.ff, c.d_model}};
   nlohmann::json results = nlohmann::json::array();
