@@ -63,8 +63,10 @@ TEST(FuzzReplay, EveryInputThatOnceFailedIsNowACleanError) {
   EXPECT_GE(replayed, 3);
 }
 
+// In the current format and in format version 1 (fuzz/make_checkpoint_seeds.sh).
 TEST(FuzzReplay, RealCheckpointSeedsLoadCompletely) {
-  for (const char* seed : {"adam-step1.h5", "sgd-tsv-step1.h5"}) {
+  for (const char* seed : {"adam-step0.h5", "adam-step1.h5", "sgd-tsv-step1.h5",
+                           "v1-adam-step0.h5", "v1-adam-step1.h5", "v1-sgd-tsv-step1.h5"}) {
     std::ifstream in(fs::path(SEQGRAD_SOURCE_DIR) / "fuzz/corpus/checkpoint" / seed,
                      std::ios::binary);
     const std::vector<uint8_t> bytes(std::istreambuf_iterator<char>(in), {});

@@ -41,7 +41,12 @@ class Module;
 class Optimizer;
 
 constexpr const char* kCheckpointFormat = "seqgrad-checkpoint";
-constexpr int64_t kCheckpointVersion = 1;
+// Version 2: every byte checksummed (the HDF5 1.10 file format, whose superblock and object
+// headers carry checksums; dataset values in Fletcher32-checksummed chunks, or, for scalars, in
+// the object header) and strings fixed-length (their bytes inside the checksummed parts; h5py
+// reads them as bytes). Version 1, the same names and values with variable-length strings and no
+// checksums, still loads.
+constexpr int64_t kCheckpointVersion = 2;
 
 // The training loop's own state, beyond model and optimizer.
 struct TrainState {

@@ -2,18 +2,17 @@
 // into "hdf5: <what> '<object>' in '<file>': <innermost HDF5 reason>".
 #include "train/checkpoint/hdf5.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
 
 namespace sg {
 
-namespace {
-
 // The library prints its error stack to stderr on every failure unless told not to. It is also
 // kept from closing files at exit: every file here is closed by its Handle, and HDF5 1.10's exit
 // handler crashes on a file whose close already failed (a save on a full disk).
-void silence_hdf5_once() {
+void silence_hdf5() {
   static std::once_flag once;
   std::call_once(once, [] {
     H5dont_atexit();
@@ -21,8 +20,7 @@ void silence_hdf5_once() {
   });
 }
 
-// Description of the innermost error on the default stack (where it was first detected).
-std::string innermost_reason() {
+std::string hdf5_error_reason() {
   std::string reason;
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_DOWNWARD,
@@ -49,6 +47,8 @@ std::string innermost_reason() {
   return reason;
 }
 
+namespace {
+
 std::string one_line(std::string s) {
   for (char& c : s)
     if (c == '\n' || c == '\r') c = ' ';
@@ -58,17 +58,19 @@ std::string one_line(std::string s) {
 // Throws for a failed HDF5 call, with the library's reason appended.
 [[noreturn]] void fail(const std::string& what, const std::string& file) {
   std::string msg = "hdf5: " + what + " in '" + file + "'";
-  const std::string reason = innermost_reason();
+  const std::string reason = hdf5_error_reason();
   if (!reason.empty()) msg += ": " + reason;
+  if (reason.find("checksum") != std::string::npos) msg += " (the file is damaged)";
   throw std::runtime_error(one_line(msg));
 }
 
 // Throws for a failed file-level call: "hdf5: cannot open 'f.h5': <reason>".
 [[noreturn]] void fail_file(const std::string& what, const std::string& file) {
   std::string msg = "hdf5: " + what + " '" + file + "'";
-  const std::string reason = innermost_reason();
+  const std::string reason = hdf5_error_reason();
   if (!reason.empty()) msg += ": " + reason;
   if (reason == "file signature not found") msg += " (not an HDF5 file)";
+  if (reason.find("checksum") != std::string::npos) msg += " (the file is damaged)";
   throw std::runtime_error(one_line(msg));
 }
 
@@ -118,11 +120,60 @@ Handle make_space(const Shape& shape, const std::string& path) {
                 Handle::Kind::dataspace);
 }
 
-// Variable-length UTF-8 string type (what h5py writes for str).
-Handle make_vlen_utf8() {
+// The largest chunk a dataset is stored in: HDF5 filters a whole chunk at once, so a read or write
+// holds one chunk in memory besides the caller's buffer.
+constexpr size_t kMaxChunkBytes = size_t{16} << 20;
+// Strings are read and written this many bytes of rows at a time.
+constexpr size_t kStringBlockBytes = size_t{1} << 20;
+// No chunk deflates to more than about 1032 times its stored size.
+constexpr hsize_t kMaxInflation = 1100;
+
+// Sets an object's creation properties: no modification times, and its links (a group's) and
+// attributes kept in its object header, up to 65535 of each, rather than in "dense" storage
+// (a B-tree and a heap, which free and move blocks as they grow).
+bool compact_storage(hid_t ocpl) {
+  if (H5Pset_obj_track_times(ocpl, 0) < 0 || H5Pset_attr_phase_change(ocpl, 65535, 65535) < 0)
+    return false;
+  return H5Pisa_class(ocpl, H5P_GROUP_CREATE) <= 0 ||  // a file creation list is one too
+         H5Pset_link_phase_change(ocpl, 65535, 65535) >= 0;
+}
+
+// Creation properties under which every byte of a dataset's values is checksummed. Values live in
+// chunks that carry a Fletcher32 checksum (chunks of at most kMaxChunkBytes, split along the
+// leading dimensions; `deflate` compresses them first). A scalar, which cannot be chunked, and an
+// empty dataset are stored compact: inside the object header, which has its own checksum.
+Handle checksummed_layout(const Shape& shape, size_t elem_size, bool deflate) {
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), Handle::Kind::plist);
+  // A header just large enough for the messages (by default HDF5 leaves room for attributes,
+  // about 170 bytes a dataset; datasets here have none).
+  if (!dcpl.valid() || !compact_storage(dcpl.get()) || H5Pset_dset_no_attrs_hint(dcpl.get(), 1) < 0)
+    return Handle();
+  if (shape.empty() || shape_numel(shape) == 0)
+    return H5Pset_layout(dcpl.get(), H5D_COMPACT) < 0 ? Handle() : std::move(dcpl);
+  std::vector<hsize_t> chunk(shape.begin(), shape.end());
+  auto bytes = [&] {
+    size_t b = elem_size;
+    for (hsize_t c : chunk) b *= static_cast<size_t>(c);
+    return b;
+  };
+  for (size_t i = 0; i < chunk.size() && bytes() > kMaxChunkBytes; ++i) {
+    const size_t inner = bytes() / static_cast<size_t>(chunk[i]);
+    chunk[i] = std::max<hsize_t>(1, kMaxChunkBytes / inner);
+  }
+  if (H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()) < 0 ||
+      (deflate && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0 && H5Pset_deflate(dcpl.get(), 1) < 0) ||
+      H5Pset_fletcher32(dcpl.get()) < 0)
+    return Handle();
+  return dcpl;
+}
+
+// Fixed-length UTF-8 strings of `size` bytes, NUL-padded (h5py reads them as bytes). Unlike
+// variable-length strings, whose characters live in HDF5's global heap, which has no checksum,
+// their bytes are stored with the dataset or attribute and checksummed there.
+Handle make_fixed_utf8(size_t size) {
   Handle t(H5Tcopy(H5T_C_S1), Handle::Kind::datatype);
-  if (!t.valid() || H5Tset_size(t.get(), H5T_VARIABLE) < 0 ||
-      H5Tset_cset(t.get(), H5T_CSET_UTF8) < 0)
+  if (!t.valid() || H5Tset_size(t.get(), std::max<size_t>(size, 1)) < 0 ||
+      H5Tset_strpad(t.get(), H5T_STR_NULLPAD) < 0 || H5Tset_cset(t.get(), H5T_CSET_UTF8) < 0)
     return Handle();
   return t;
 }
@@ -213,14 +264,31 @@ herr_t Handle::reset() {
 // ---------------------------------------------------------------- files
 
 H5File H5File::create(const std::string& path) {
-  silence_hdf5_once();
-  Handle f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), Handle::Kind::file);
+  silence_hdf5();
+  // The 1.10 file format: superblock version 3 and version 2 object headers, each with a
+  // checksum that every read verifies. Both bounds pinned, so that a newer libhdf5 writes the
+  // same format. No modification times: the same contents give the same bytes.
+  // And every byte of the file belongs to something that is read and checked: the allocator takes
+  // each block at the end of the file (no aggregation blocks whose unused tails would stay behind)
+  // and nothing is ever freed, since links and attributes stay in the object headers (see
+  // compact_storage) instead of B-trees and heaps that move blocks as they grow. Aggregation is
+  // switched off in the access properties, which are not stored in the file: a file space
+  // strategy in the creation properties would be, in a superblock extension whose object header
+  // HDF5 always stamps with the time of the save.
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), Handle::Kind::plist);
+  Handle fcpl(H5Pcreate(H5P_FILE_CREATE), Handle::Kind::plist);
+  if (!fapl.valid() || !fcpl.valid() ||
+      H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V110, H5F_LIBVER_V110) < 0 ||
+      H5Pset_meta_block_size(fapl.get(), 0) < 0 ||
+      H5Pset_small_data_block_size(fapl.get(), 0) < 0 || !compact_storage(fcpl.get()))
+    fail_file("cannot set up", path);
+  Handle f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), Handle::Kind::file);
   if (!f.valid()) fail_file("cannot create", path);
   return H5File(std::move(f), path);
 }
 
 H5File H5File::open_read(const std::string& path) {
-  silence_hdf5_once();
+  silence_hdf5();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail_file("no such file", path);
   if (std::filesystem::is_directory(path, ec)) fail_file("not a file:", path);
@@ -246,7 +314,10 @@ void H5File::create_group(const std::string& path) {
     const htri_t e = H5Lexists(file_.get(), prefix.c_str(), H5P_DEFAULT);
     if (e < 0) fail("cannot look up '" + prefix + "'", path_);
     if (e > 0) continue;
-    Handle g(H5Gcreate2(file_.get(), prefix.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), Handle::Kind::plist);
+    if (!gcpl.valid() || !compact_storage(gcpl.get()))
+      fail("cannot create group '" + prefix + "'", path_);
+    Handle g(H5Gcreate2(file_.get(), prefix.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT),
              Handle::Kind::group);
     if (!g.valid()) fail("cannot create group '" + prefix + "'", path_);
   }
@@ -301,12 +372,12 @@ void H5File::write_raw(const std::string& path, hid_t file_type, hid_t mem_type,
   const std::string p = normalize(path);
   if (p == "/") throw std::invalid_argument("hdf5: a dataset cannot be the root group");
   if (exists(p)) fail_plain("dataset '" + p + "' already exists", path_);
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist);
-  if (!lcpl.valid() || H5Pset_create_intermediate_group(lcpl.get(), 1) < 0)
-    fail("cannot create '" + p + "'", path_);
+  create_group(p.substr(0, p.rfind('/')));
   Handle space = make_space(shape, p);
   if (!space.valid()) fail("cannot create a dataspace for '" + p + "'", path_);
-  Handle ds(H5Dcreate2(file_.get(), p.c_str(), file_type, space.get(), lcpl.get(), H5P_DEFAULT,
+  Handle dcpl = checksummed_layout(shape, H5Tget_size(file_type), false);
+  if (!dcpl.valid()) fail("cannot create '" + p + "'", path_);
+  Handle ds(H5Dcreate2(file_.get(), p.c_str(), file_type, space.get(), H5P_DEFAULT, dcpl.get(),
                        H5P_DEFAULT),
             Handle::Kind::dataset);
   if (!ds.valid()) fail("cannot create dataset '" + p + "'", path_);
@@ -415,21 +486,36 @@ void H5File::read_into(const std::string& path, float* out, int64_t numel) const
 void H5File::write_strings(const std::string& path, const std::vector<std::string>& values) {
   const std::string p = normalize(path);
   if (exists(p)) fail_plain("dataset '" + p + "' already exists", path_);
-  Handle type = make_vlen_utf8();
-  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), Handle::Kind::plist);
-  if (!type.valid() || !lcpl.valid() || H5Pset_create_intermediate_group(lcpl.get(), 1) < 0)
-    fail("cannot create '" + p + "'", path_);
-  Handle space = make_space({static_cast<int64_t>(values.size())}, p);
-  Handle ds(H5Dcreate2(file_.get(), p.c_str(), type.get(), space.get(), lcpl.get(), H5P_DEFAULT,
+  create_group(p.substr(0, p.rfind('/')));
+  size_t size = 1;
+  for (const auto& v : values) size = std::max(size, v.size());
+  const hsize_t count = values.size();
+  Handle type = make_fixed_utf8(size);
+  // Chunks of about kStringBlockBytes, deflated (the padding of short strings next to a long one
+  // compresses to almost nothing), each with its checksum.
+  const int64_t rows = static_cast<int64_t>(std::max<size_t>(1, kStringBlockBytes / size));
+  Handle dcpl =
+      checksummed_layout({std::min<int64_t>(rows, static_cast<int64_t>(count))}, size, true);
+  Handle space = make_space({static_cast<int64_t>(count)}, p);
+  if (!type.valid() || !dcpl.valid() || !space.valid()) fail("cannot create '" + p + "'", path_);
+  Handle ds(H5Dcreate2(file_.get(), p.c_str(), type.get(), space.get(), H5P_DEFAULT, dcpl.get(),
                        H5P_DEFAULT),
             Handle::Kind::dataset);
   if (!ds.valid()) fail("cannot create dataset '" + p + "'", path_);
-  std::vector<const char*> ptrs;
-  ptrs.reserve(values.size());
-  for (const auto& v : values) ptrs.push_back(v.c_str());
-  if (!ptrs.empty() &&
-      H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0)
-    fail("cannot write dataset '" + p + "'", path_);
+  std::vector<char> block;
+  for (hsize_t begin = 0; begin < count; begin += static_cast<hsize_t>(rows)) {
+    const hsize_t n = std::min<hsize_t>(static_cast<hsize_t>(rows), count - begin);
+    block.assign(n * size, '\0');
+    for (hsize_t i = 0; i < n; ++i) {
+      const std::string& v = values[begin + i];
+      std::copy(v.begin(), v.end(), block.begin() + static_cast<std::ptrdiff_t>(i * size));
+    }
+    Handle mem(H5Screate_simple(1, &n, nullptr), Handle::Kind::dataspace);
+    if (!mem.valid() ||
+        H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &begin, nullptr, &n, nullptr) < 0 ||
+        H5Dwrite(ds.get(), type.get(), mem.get(), space.get(), H5P_DEFAULT, block.data()) < 0)
+      fail("cannot write dataset '" + p + "'", path_);
+  }
 }
 
 std::vector<std::string> H5File::read_strings(const std::string& path) const {
@@ -439,18 +525,43 @@ std::vector<std::string> H5File::read_strings(const std::string& path) const {
   Handle type(H5Dget_type(ds.get()), Handle::Kind::datatype);
   if (!type.valid() || H5Tget_class(type.get()) != H5T_STRING)
     fail_plain("dataset '" + p + "' does not hold strings", path_);
-  // Each string takes at least a byte of the file: a corrupt dataspace claiming 2^60 of them
-  // would otherwise size the pointer buffer below.
+  // Each string takes at least a byte of the file (or of what a compressed chunk inflates to): a
+  // corrupt dataspace or type claiming 2^60 of them, or strings of gigabytes, would otherwise
+  // size the buffers below.
+  const htri_t vlen = H5Tis_variable_str(type.get());
+  const size_t size = vlen > 0 ? 1 : H5Tget_size(type.get());
+  if (vlen < 0 || size == 0) fail("cannot read the type of '" + p + "'", path_);
   hsize_t file_size = 0;
-  if (H5Fget_filesize(file_.get(), &file_size) < 0 || count > file_size)
-    fail_plain("dataset '" + p + "' claims " + std::to_string(count) +
-                   " strings, more than the file holds",
+  if (H5Fget_filesize(file_.get(), &file_size) < 0 || count > file_size ||
+      size > kMaxInflation * file_size || count > kMaxInflation * file_size / size)
+    fail_plain("dataset '" + p + "' claims " + std::to_string(count) + " strings of " +
+                   std::to_string(size) + " bytes, more than the file holds",
                path_);
   std::vector<std::string> out;
-  const bool ok = read_string_values(type.get(), count, out, [&](hid_t mem, void* buf) {
-    return H5Dread(ds.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
-  });
-  if (!ok) fail("cannot read dataset '" + p + "'", path_);
+  if (vlen > 0) {  // checkpoints of format version 1
+    const bool ok = read_string_values(type.get(), count, out, [&](hid_t mem, void* buf) {
+      return H5Dread(ds.get(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    });
+    if (!ok) fail("cannot read dataset '" + p + "'", path_);
+    return out;
+  }
+  // Fixed-length strings, a block of rows at a time.
+  Handle space(H5Dget_space(ds.get()), Handle::Kind::dataspace);
+  const hsize_t rows = std::max<size_t>(1, kStringBlockBytes / size);
+  out.reserve(count);
+  std::vector<std::string> block;
+  for (hsize_t begin = 0; begin < count; begin += rows) {
+    const hsize_t n = std::min<hsize_t>(rows, count - begin);
+    Handle mem(H5Screate_simple(1, &n, nullptr), Handle::Kind::dataspace);
+    const bool ok =
+        space.valid() && mem.valid() &&
+        H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &begin, nullptr, &n, nullptr) >= 0 &&
+        read_string_values(type.get(), n, block, [&](hid_t mem_type, void* buf) {
+          return H5Dread(ds.get(), mem_type, mem.get(), space.get(), H5P_DEFAULT, buf);
+        });
+    if (!ok) fail("cannot read dataset '" + p + "'", path_);
+    for (auto& v : block) out.push_back(std::move(v));
+  }
   return out;
 }
 
@@ -472,10 +583,11 @@ void H5File::set_attr_raw(const std::string& object, const std::string& name, hi
 
 void H5File::set_attr_str(const std::string& object, const std::string& name,
                           const std::string& v) {
-  Handle type = make_vlen_utf8();
+  Handle type = make_fixed_utf8(v.size());
   if (!type.valid()) fail("cannot create a string type", path_);
-  const char* p = v.c_str();
-  set_attr_raw(object, name, type.get(), type.get(), &p);
+  std::string padded = v;
+  padded.resize(std::max<size_t>(v.size(), 1), '\0');
+  set_attr_raw(object, name, type.get(), type.get(), padded.data());
 }
 
 void H5File::set_attr_i64(const std::string& object, const std::string& name, int64_t v) {
@@ -514,6 +626,10 @@ std::string H5File::attr_str(const std::string& object, const std::string& name)
   Handle type(H5Aget_type(attr.get()), Handle::Kind::datatype);
   if (!type.valid() || H5Tget_class(type.get()) != H5T_STRING)
     fail_plain(where + " is not a string", path_);
+  // An attribute's value is stored uncompressed: a longer one is a corrupt type.
+  hsize_t file_size = 0;
+  if (H5Fget_filesize(file_.get(), &file_size) < 0 || H5Tget_size(type.get()) > file_size)
+    fail_plain(where + " claims more bytes than the file holds", path_);
   std::vector<std::string> out;
   const bool ok = read_string_values(
       type.get(), 1, out, [&](hid_t mem, void* buf) { return H5Aread(attr.get(), mem, buf); });

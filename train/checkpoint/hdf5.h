@@ -41,6 +41,12 @@ class Handle {
   Kind kind_ = Kind::object;
 };
 
+// Switches off HDF5's printing of its error stack (once per process; every H5File does this).
+void silence_hdf5();
+// The description of the innermost error on HDF5's error stack (where it was first detected),
+// which is then cleared; "" if there is none.
+std::string hdf5_error_reason();
+
 // A dataset's contents: row-major values and their shape.
 template <class T>
 struct H5Array {
@@ -48,8 +54,31 @@ struct H5Array {
   std::vector<T> data;
 };
 
+// What H5File::check found in a file.
+struct H5Check {
+  struct Problem {
+    std::string object;  // "/model/generator.weight", "attribute 'json' of /config", or "/"
+    std::string reason;  // HDF5's, e.g. "data error detected by fletcher32 checksum"
+  };
+  std::vector<Problem> damaged;            // what failed to read
+  std::vector<std::string> unchecksummed;  // what is stored without a checksum (older files)
+  unsigned superblock_version = 0;
+  int64_t objects = 0, attributes = 0, data_bytes = 0;  // what was read
+  // The file's size, and how much of it the superblock, the object headers, the indexes and
+  // heaps, and the stored dataset values take up. The rest is space that nothing reads: free
+  // space left by HDF5's allocator, or bytes after the end of HDF5's data.
+  uint64_t file_bytes = 0, accounted_bytes = 0;
+};
+
 class H5File {
  public:
+  // Reads every object header, every attribute and every dataset value of the file at `path`
+  // (in the 1.10 format, every byte HDF5 keeps a checksum of) and reports each part that fails
+  // to read, going on with the rest; and lists what is stored without a checksum: a superblock
+  // or object header of an older version, variable-length strings (HDF5's global heap), dataset
+  // values outside a Fletcher32 chunk or the object header. Never throws for a damaged file.
+  static H5Check check(const std::string& path);
+
   static H5File create(const std::string& path);     // creates or truncates, read-write
   static H5File open_read(const std::string& path);  // read-only
   H5File(H5File&&) noexcept = default;

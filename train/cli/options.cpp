@@ -88,7 +88,11 @@ po::options_description run_options(Config& c) {
       "input", po::value(&c.input), "source text (translate, attention)")(
       "beam", po::value(&c.beam)->default_value(c.beam), "beam size (1: greedy)")(
       "decode-max-len", po::value(&c.decode_max_len)->default_value(c.decode_max_len),
-      kDecodeMaxLenHelp)("json", po::bool_switch(&c.json), "print one JSON object per line");
+      kDecodeMaxLenHelp)(
+      "overwrite", po::bool_switch(&c.overwrite),
+      "start a fresh run in a folder that holds another run, removing that run's checkpoints, "
+      "metrics.jsonl and report.html first")("json", po::bool_switch(&c.json),
+                                             "print one JSON object per line");
   return d;
 }
 

@@ -42,6 +42,9 @@ struct Config {
   std::string resume, checkpoint, input;
   int64_t beam = 1, decode_max_len = 0;  // 0: source length * 2 + 10
   bool json = false;
+  // Start a fresh run in a folder that holds another run, removing its files first. An
+  // instruction to this invocation, not part of the run: not in to_json().
+  bool overwrite = false;
 
   nlohmann::json to_json() const;
   static Config from_json(const nlohmann::json& j);

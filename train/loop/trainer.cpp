@@ -20,6 +20,7 @@
 #include "train/config/errors.h"
 #include "train/config/memory_check.h"
 #include "train/loop/distributed.h"
+#include "train/loop/run_folder.h"
 
 namespace sg {
 
@@ -79,6 +80,14 @@ std::string format_duration(double s) {
   return buf;
 }
 
+// "ckpt-500.h5, ckpt-1000.h5, latest.h5, best.h5, metrics.jsonl", at most eight names.
+std::string describe_files(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 8; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 8) out += " and " + std::to_string(names.size() - 8) + " more";
+  return out;
+}
+
 // Rows [begin, end) of a batch (this rank's share of the global batch), padding kept.
 Batch rows_of(const Batch& b, int64_t begin, int64_t end) {
   auto take = [&](const IntTensor& t) {
@@ -101,11 +110,30 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   auto was_given = [&](const char* o) {
     return std::find(given.begin(), given.end(), o) != given.end();
   };
-  if (cfg_.out.empty()) cfg_.out = "runs/" + cfg_.task;
+  // The run's folder: --out, or the folder of the checkpoint to resume, or runs/<task>.
+  if (cfg_.out.empty()) {
+    const fs::path dir = fs::path(cfg_.resume).parent_path();
+    cfg_.out = cfg_.resume.empty() || cfg_.resume == "auto" ? "runs/" + cfg_.task
+               : dir.empty()                                ? "."
+                                                            : dir.string();
+  }
+  std::error_code ec;
+  fs::create_directories(cfg_.out, ec);
+  if (ec || !fs::is_directory(cfg_.out))
+    throw RunError("--out: cannot create folder '" + cfg_.out +
+                   "': " + (ec ? ec.message() : "a file is in the way"));
+  // Nothing in the folder is read or touched before the lock is held.
+  if (dist::is_root()) lock_ = std::make_unique<RunLock>(cfg_.out);
+  // --resume auto: latest.h5, or the newest ckpt-<step>.h5 when a run was killed before it made
+  // latest.h5 point to its first checkpoint; a fresh start when there is neither.
   std::string resume = cfg_.resume;
   if (resume == "auto") {
     const fs::path latest = fs::path(cfg_.out) / "latest.h5";
-    resume = fs::exists(latest) ? latest.string() : "";
+    resume = fs::exists(latest) ? latest.string() : newest_checkpoint(cfg_.out);
+  }
+  if (dist::is_root()) {
+    check_folder_is_free(resume);
+    remove_stale_temporaries(cfg_.out);
   }
   std::unique_ptr<CheckpointContents> ck;
   if (!resume.empty()) {
@@ -127,20 +155,12 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
     }
     merged["json"] = cfg_.json;
     merged["resume"] = cfg_.resume;
-    if (!was_given("out")) {
-      const fs::path dir = fs::path(resume).parent_path();
-      merged["out"] = dir.empty() ? "." : dir.string();
-    }
+    merged["out"] = cfg_.out;
+    const bool overwrite = cfg_.overwrite;
     cfg_ = Config::from_json(merged);
+    cfg_.overwrite = overwrite;
   }
   use_threads(cfg_.threads);
-
-  std::error_code ec;
-  fs::create_directories(cfg_.out, ec);
-  if (ec || !fs::is_directory(cfg_.out))
-    throw RunError("--out: cannot create folder '" + cfg_.out +
-                   "': " + (ec ? ec.message() : "a file is in the way"));
-  if (dist::is_root()) remove_stale_temporaries(cfg_.out);
 
   std::vector<std::vector<std::string>> vocabs;
   if (ck) vocabs = {ck->src_vocab, ck->tgt_vocab};
@@ -185,6 +205,33 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
   // The schedule's horizon (cosine) is the run's --steps, also when a resume extends it.
   schedule_.total_steps = cfg_.steps;
   st_.schedule = schedule_;
+  // Everything the run needs is in place: only now does --overwrite remove the old run's files.
+  if (cfg_.overwrite && dist::is_root()) {
+    const std::vector<std::string> old = run_files(cfg_.out);
+    remove_run_files(cfg_.out);
+    if (!old.empty() && !cfg_.json)
+      std::cout << "--overwrite: removed " << describe_files(old) << " from " << cfg_.out
+                << std::endl;
+  }
+}
+
+void Trainer::check_folder_is_free(const std::string& resume) const {
+  std::error_code ec;
+  const bool continues =
+      !resume.empty() && fs::equivalent(fs::absolute(resume).parent_path(), cfg_.out, ec);
+  if (cfg_.overwrite && continues)
+    throw UsageError("--overwrite: would remove the checkpoint that --resume continues from (" +
+                     resume + ")");
+  const std::vector<std::string> files = run_files(cfg_.out);
+  if (files.empty() || continues || cfg_.overwrite) return;
+  // How to continue the run that is there, if it has a checkpoint.
+  const bool resumable =
+      fs::exists(fs::path(cfg_.out) / "latest.h5") || !newest_checkpoint(cfg_.out).empty();
+  const std::string hint = resumable ? "--resume auto" : "";
+  throw UsageError("--out: '" + cfg_.out + "' holds another run (" + describe_files(files) + "); " +
+                   (hint.empty() ? "" : "continue it with " + hint + ", or ") +
+                   "start over with --overwrite, which removes " +
+                   (files.size() == 1 ? "it" : "them"));
 }
 
 Trainer::~Trainer() = default;
@@ -283,15 +330,9 @@ std::string Trainer::save() {
   sync_folder(cfg_.out);  // latest.h5 is durable before older checkpoints are removed
   last_saved_ = path.string();
   // Keep the newest --keep numbered checkpoints (latest.h5 already points to the newest).
-  std::vector<std::pair<int64_t, fs::path>> ckpts;
-  for (const auto& e : fs::directory_iterator(cfg_.out, ec)) {
-    const std::string f = e.path().filename().string();
-    const int64_t step = checkpoint_step_of(f);
-    if (step >= 0) ckpts.emplace_back(step, e.path());
-  }
-  std::sort(ckpts.begin(), ckpts.end());
+  const auto ckpts = numbered_checkpoints(cfg_.out);
   for (size_t i = 0; i + static_cast<size_t>(cfg_.keep) < ckpts.size(); ++i)
-    if (ckpts[i].second != path) fs::remove(ckpts[i].second, ec);
+    if (ckpts[i].second != name) fs::remove(fs::path(cfg_.out) / ckpts[i].second, ec);
   return last_saved_;
 }
 

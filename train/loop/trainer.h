@@ -16,6 +16,8 @@
 
 namespace sg {
 
+class RunLock;
+
 class Trainer {
  public:
   // `given` names the options the user set (on resume, any that would change the model, data or
@@ -26,6 +28,9 @@ class Trainer {
   int run();
 
  private:
+  // A fresh run (or a resume from another folder) into a folder that holds another run is a
+  // usage error saying how to continue that run or start over (--overwrite).
+  void check_folder_is_free(const std::string& resume) const;
   double lr_at(int64_t update) const;
   // One optimizer update; returns the loss, or NaN (nothing applied) on a non-finite loss/norm.
   double train_step(const Batch& b);
@@ -41,6 +46,7 @@ class Trainer {
   void emit(const nlohmann::json& j);
 
   Config cfg_;
+  std::unique_ptr<RunLock> lock_;  // held by rank 0 from the start to the end of the run
   std::unique_ptr<DataSource> data_;
   std::unique_ptr<Seq2SeqTransformer> model_;
   std::unique_ptr<Optimizer> opt_;

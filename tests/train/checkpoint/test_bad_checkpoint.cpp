@@ -114,7 +114,7 @@ const std::vector<BadCase>& bad_cases() {
        [](const fs::path& good, const fs::path& bad) {
          edit(good, bad, [](H5Edit& e) { e.set_root_i64("format_version", 99); });
        },
-       "bad.h5: format_version 99 is newer than this seqgrad reads (1)"},
+       "bad.h5: format_version 99 is newer than this seqgrad reads (2)"},
       {"missing_parameter",
        [](const fs::path& good, const fs::path& bad) {
          edit(good, bad, [](H5Edit& e) { e.remove("/model/generator.bias"); });

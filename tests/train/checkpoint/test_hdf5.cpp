@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -169,6 +170,105 @@ TEST_F(Hdf5Test, RoundTripsStringDatasets) {
   EXPECT_TRUE(h.read_strings("vocab/tgt").empty());
   const std::string msg = error_of([&] { h.read_f32("/vocab/src"); });
   EXPECT_NE(msg.find("not numeric"), std::string::npos) << msg;
+}
+
+// Strings are stored fixed-length (their bytes inside checksummed parts of the file), a block of
+// rows at a time: a 3 MB string among short ones round-trips, as do empty ones.
+TEST_F(Hdf5Test, LongAndEmptyStringsRoundTrip) {
+  const std::string big(3 << 20, 'x');
+  std::vector<std::string> v = {"", "a", big, "\xC3\xA9"};
+  for (int i = 0; i < 5; ++i) v.push_back(std::to_string(i));
+  {
+    H5File h = H5File::create(file("long.h5"));
+    h.write_strings("/vocab/src", v);
+    h.set_attr_str("/", "big", big);
+    h.close();
+  }
+  H5File h = H5File::open_read(file("long.h5"));
+  EXPECT_EQ(h.read_strings("/vocab/src"), v);
+  EXPECT_EQ(h.attr_str("/", "big"), big);
+  EXPECT_LT(fs::file_size(file("long.h5")), size_t{4} << 20);  // the padding is compressed
+}
+
+// H5File::check reads everything: a file of this layer has every byte in a checksummed part and
+// none that nothing reads; a changed byte in a dataset's values is found and named.
+TEST_F(Hdf5Test, CheckFindsEveryChecksummedPartAndNamesTheDamagedOne) {
+  std::vector<float> w(1000);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i);
+  const int64_t step = 3;
+  {
+    H5File h = H5File::create(file("c.h5"));
+    h.write("/model/w", w.data(), {10, 100});
+    h.write("/optimizer/step/w", &step, {});
+    h.write_strings("/vocab/src", {"<pad>", "a"});
+    h.set_attr_str("/", "format", "seqgrad-checkpoint");
+    h.close();
+  }
+  const H5Check good = H5File::check(file("c.h5"));
+  EXPECT_TRUE(good.damaged.empty());
+  EXPECT_TRUE(good.unchecksummed.empty()) << good.unchecksummed.front();
+  EXPECT_EQ(good.superblock_version, 3u);
+  EXPECT_EQ(good.accounted_bytes, good.file_bytes);
+  EXPECT_EQ(good.data_bytes, 4000 + 8 + 2 * 5);
+  EXPECT_EQ(good.objects, 8);  // the root, 4 groups, 3 datasets
+  EXPECT_EQ(good.attributes, 1);
+
+  // The value 500.0f (bytes 00 00 fa 43) becomes 500.0001f.
+  std::string bytes;
+  {
+    std::ifstream in(file("c.h5"), std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string needle("\x00\x00\xfa\x43", 4);
+  const size_t at = bytes.find(needle);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = 1;
+  std::ofstream(file("d.h5"), std::ios::binary) << bytes;
+  const H5Check bad = H5File::check(file("d.h5"));
+  ASSERT_EQ(bad.damaged.size(), 1u);
+  EXPECT_EQ(bad.damaged[0].object, "/model/w");
+  EXPECT_NE(bad.damaged[0].reason.find("Fletcher32"), std::string::npos) << bad.damaged[0].reason;
+  const std::string msg = error_of([&] { H5File::open_read(file("d.h5")).read_f32("/model/w"); });
+  EXPECT_NE(msg.find("d.h5"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(the file is damaged)"), std::string::npos) << msg;
+}
+
+// What older files (HDF5's default format, variable-length strings) lack is listed, not damaged.
+TEST_F(Hdf5Test, CheckListsWhatHasNoChecksum) {
+  {
+    const hid_t f = H5Fcreate(file("old.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t n = 3;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t ds =
+        H5Dcreate2(f, "w", H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const float v[3] = {1, 2, 3};
+    H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
+    const hid_t str = H5Tcopy(H5T_C_S1);
+    H5Tset_size(str, H5T_VARIABLE);
+    const hid_t scalar = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(f, "format", str, scalar, H5P_DEFAULT, H5P_DEFAULT);
+    const char* text = "seqgrad-checkpoint";
+    H5Awrite(a, str, &text);
+    H5Aclose(a);
+    H5Sclose(scalar);
+    H5Tclose(str);
+    H5Dclose(ds);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  const H5Check h = H5File::check(file("old.h5"));
+  EXPECT_TRUE(h.damaged.empty());
+  EXPECT_EQ(h.superblock_version, 0u);
+  const std::string all = [&] {
+    std::string s;
+    for (const auto& u : h.unchecksummed) s += u + "\n";
+    return s;
+  }();
+  EXPECT_NE(all.find("/ (superblock version 0)"), std::string::npos) << all;
+  EXPECT_NE(all.find("/w (object header version 1)"), std::string::npos) << all;
+  EXPECT_NE(all.find("/w (values without a Fletcher32 checksum)"), std::string::npos) << all;
+  EXPECT_NE(all.find("attribute 'format' of / (variable-length values"), std::string::npos) << all;
+  EXPECT_EQ(h.data_bytes, 12);
 }
 
 TEST_F(Hdf5Test, NonHdf5FileIsAOneLineError) {

@@ -56,7 +56,7 @@ TEST_F(Inspect, JsonHasStepConfigParametersAndOptimizer) {
 TEST_F(Inspect, TextListsTheSameFacts) {
   const RunResult r = run({"inspect", "--checkpoint", "run/latest.h5"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  EXPECT_NE(r.out.find("format_version 1, step 2, epoch 0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("format_version 2, step 2, epoch 0"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"type\":\"adam\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"d_model\":16"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("training data: {\"max_len_ratio\":1.0,\"max_tgt_len\":10}"),
@@ -79,6 +79,26 @@ TEST_F(Inspect, WithoutAPathIsAUsageError) {
 
 TEST_F(Inspect, AMissingFileIsOneErrorLine) {
   expect_one_error_line(run({"inspect", "run/nothing.h5", "--json"}), 1, "run/nothing.h5");
+  expect_one_error_line(run({"inspect", "--verify", "run/nothing.h5"}), 1,
+                        "hdf5: no such file 'run/nothing.h5'");
+  expect_one_error_line(run({"inspect", "--verify", "run"}), 1, "hdf5: not a file: 'run'");
+}
+
+// A sound checkpoint passes --verify, in text and in JSON.
+TEST_F(Inspect, VerifySaysASoundFileIsWhole) {
+  RunResult r = run({"inspect", "--verify", "run/latest.h5"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_NE(r.out.find("run/latest.h5: ok: format_version 2; read "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("every byte of it is checksummed and every checksum matches"),
+            std::string::npos)
+      << r.out;
+  r = run({"inspect", "--verify", "run/latest.h5", "--json"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["checksummed"], true);
+  EXPECT_EQ(j["unaccounted_bytes"], 0);
+  EXPECT_EQ(j["damaged"].size(), 0u);
 }
 
 }  // namespace
