@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "datasets/vocab.h"
@@ -58,18 +59,35 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
   }
 }
 
+void atomic_write_file(const std::string& path, const std::string& bytes) {
+  atomic_write(path, [&](const std::string& tmp) {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot create '" + tmp + "': " + std::strerror(errno));
+    f << bytes;
+    f.close();
+    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
+  });
+}
+
 void sync_folder(const std::string& dir) {
   fsync_path(dir, true);
 }
 
 namespace {
 
-// True for a writer's temporary ".<name>.h5.tmp-<pid>" or ".<name>.h5.tmp-link"; sets pid
+// True for a writer's temporary ".<name>.h5.tmp-<pid>", ".<name>.html.tmp-<pid>" (the report) or
+// ".<name>.h5.tmp-link"; sets pid
 // (0 for the link) so that a live writer's file is left alone.
 bool parse_temporary(const std::string& name, long& pid) {
-  const std::string mark = ".h5.tmp-";
+  const std::string mark = ".tmp-";
   const size_t at = name.rfind(mark);
-  if (name.size() < 2 || name[0] != '.' || at == std::string::npos || at < 2) return false;
+  if (name.size() < 2 || name[0] != '.' || at == std::string::npos) return false;
+  const std::string stem = name.substr(0, at);
+  const auto ends_with = [&](const std::string& ext) {
+    return stem.size() > ext.size() + 1 &&
+           stem.compare(stem.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  if (!ends_with(".h5") && !ends_with(".html")) return false;
   const std::string tail = name.substr(at + mark.size());
   if (tail == "link") {
     pid = 0;

@@ -87,10 +87,13 @@ int64_t checkpoint_step_of(const std::string& file_name);
 // file and the folder). The temporary is removed if `write` throws.
 void atomic_write(const std::string& path,
                   const std::function<void(const std::string& tmp)>& write);
+// atomic_write of a file that holds `bytes`.
+void atomic_write_file(const std::string& path, const std::string& bytes);
 // fsyncs a folder, so that renames and removals in it are durable. Throws naming it.
 void sync_folder(const std::string& dir);
-// Removes the temporaries (".<name>.h5.tmp-<pid>") that a killed save left in `dir`, except
-// those of another process still alive (a concurrent run writing into the same folder).
+// Removes the temporaries (".<name>.h5.tmp-<pid>", ".<name>.html.tmp-<pid>") that a killed save
+// left in `dir`, except those of another process still alive (a concurrent run writing into the
+// same folder).
 void remove_stale_temporaries(const std::string& dir);
 
 }  // namespace sg
