@@ -40,18 +40,19 @@ std::string temp_name(const fs::path& target) {
 
 }  // namespace
 
-void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
+void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write,
+                  bool durable) {
   const fs::path target(path);
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   const std::string tmp = temp_name(dir / target.filename());
   try {
     write(tmp);
-    fsync_path(tmp, false);
+    if (durable) fsync_path(tmp, false);
     std::error_code ec;
     fs::rename(tmp, target, ec);
     if (ec)
       throw std::runtime_error(path + ": cannot rename the saved file into place: " + ec.message());
-    sync_folder(dir.string());
+    if (durable) sync_folder(dir.string());
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -59,14 +60,15 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
   }
 }
 
-void atomic_write_file(const std::string& path, const std::string& bytes) {
-  atomic_write(path, [&](const std::string& tmp) {
+void atomic_write_file(const std::string& path, const std::string& bytes, bool durable) {
+  const auto write = [&](const std::string& tmp) {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw std::runtime_error("cannot create '" + tmp + "': " + std::strerror(errno));
     f << bytes;
     f.close();
     if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
-  });
+  };
+  atomic_write(path, write, durable);
 }
 
 void sync_folder(const std::string& dir) {

@@ -2,7 +2,7 @@
 // replaced, a cut-short last line ignored, a malformed line an error naming file and line); charts
 // with round ticks and one polyline point per logged step; a page that needs nothing from
 // anywhere. `seqgrad train` leaves it in --out, rewritten atomically after every evaluation, and
-// `seqgrad report` writes it for one or several runs, with the SPEC's exit codes on bad input.
+// `seqgrad report` writes it for one or several runs, with the exit codes of docs/cli.md on bad input.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -339,6 +339,18 @@ TEST_F(ReportCommand, AnUnreadableCheckpointIsShownNotFatal) {
   EXPECT_NE(html.find("unreadable: "), std::string::npos);
   // The maps come from the newest checkpoint that can be read.
   EXPECT_NE(html.find("Greedy decoding by best.h5 (step 30)"), std::string::npos);
+}
+
+TEST_F(ReportCommand, TrainingGoesOnWhenTheReportCannotBeWritten) {
+  fs::create_directories(dir_ / "run/report.html");  // a folder where the page would go
+  const RunResult t = train(short_run("run"));
+  ASSERT_EQ(t.code, 0) << describe(t);
+  const auto lines = lines_of(t.err);
+  ASSERT_EQ(lines.size(), 1u) << t.err;  // one warning, not one per evaluation
+  EXPECT_EQ(lines[0].rfind("seqgrad: warning: run/report.html not written (", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find("); training goes on"), std::string::npos) << lines[0];
+  EXPECT_TRUE(fs::exists(dir_ / "run/ckpt-30.h5"));
+  EXPECT_TRUE(temporaries(dir_ / "run").empty());
 }
 
 // While a run trains, report.html is rewritten after every evaluation, and whoever reads it (a
