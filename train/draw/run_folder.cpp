@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <stdexcept>
 
 #include "train/checkpoint/checkpoint.h"
@@ -112,14 +111,11 @@ RunMetrics read_metrics(const std::string& path) {
 
 std::vector<CheckpointEntry> list_checkpoints(const std::string& dir) {
   std::vector<CheckpointEntry> out;
-  static const std::regex numbered("ckpt-([0-9]+)\\.h5");
   std::error_code ec;
   std::vector<std::pair<int64_t, std::string>> names;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     const std::string f = e.path().filename().string();
-    std::smatch m;
-    if (std::regex_match(f, m, numbered))
-      names.emplace_back(std::stoll(m[1].str().substr(0, 18)), f);
+    if (const int64_t step = checkpoint_step_of(f); step >= 0) names.emplace_back(step, f);
   }
   std::sort(names.begin(), names.end());
   const fs::path latest = fs::path(dir) / "latest.h5";

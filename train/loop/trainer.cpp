@@ -430,6 +430,9 @@ int Trainer::run() {
       window_tokens = window_steps = 0;
       window_loss = 0;
     }
+    // Evaluating, saving and writing the report are not training: their time stays out of the
+    // tokens per second of the next log line.
+    const auto set_aside = std::chrono::steady_clock::now();
     bool stop_early = false;
     if (cfg_.eval_every > 0 && st_.step % cfg_.eval_every == 0 && !data_->valid().empty()) {
       const EvalResult r = run_eval();
@@ -448,6 +451,7 @@ int Trainer::run() {
     }
     if (cfg_.save_every > 0 && st_.step % cfg_.save_every == 0) save();
     if (last_eval == st_.step) update_report();
+    window += std::chrono::steady_clock::now() - set_aside;
     // Every rank stops at the same step, whichever of them got the signal.
     if (const int64_t sig = dist::allreduce_max(g_stop_signal); sig != 0) {
       g_stop_signal = static_cast<std::sig_atomic_t>(sig);

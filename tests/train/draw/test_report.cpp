@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <regex>
 
+#include "tests/train/draw/html_scan.h"
 #include "tests/train/seqgrad_process.h"
 #include "train/draw/chart.h"
 #include "train/draw/report.h"
@@ -31,20 +31,16 @@ int count(const std::string& s, const std::string& what) {
 // The polylines of a page: "chart/kind/series/run" -> the number of "x,y" pairs in points.
 std::map<std::string, int> polylines(const std::string& html) {
   std::map<std::string, int> out;
-  static const std::regex chart("<svg class=\"chart\" data-chart=\"([^\"]+)\"");
-  static const std::regex line(
-      "<polyline class=\"series\" data-run=\"([0-9]+)\" data-kind=\"([a-z]+)\" "
-      "data-series=\"([^\"]+)\" data-points=\"([0-9]+)\"[^>]* points=\"([^\"]*)\"");
-  std::string current;
-  for (std::sregex_iterator it(html.begin(), html.end(), chart), end; it != end; ++it) {
-    const size_t from = static_cast<size_t>(it->position());
-    const size_t to = html.find("</svg>", from);
-    const std::string svg = html.substr(from, to - from);
-    for (std::sregex_iterator p(svg.begin(), svg.end(), line); p != end; ++p) {
-      const std::string points = (*p)[5];
-      const int pairs = points.empty() ? 0 : count(points, " ") + 1;
-      EXPECT_EQ(pairs, std::stoi((*p)[4])) << "data-points disagrees with points";
-      out[(*it)[1].str() + "/" + (*p)[2].str() + "/" + (*p)[3].str() + "/" + (*p)[1].str()] = pairs;
+  const auto lines = start_tags(html, "polyline");
+  for (const StartTag& svg : start_tags(html, "svg")) {
+    if (svg.attrs.count("class") == 0 || svg.attrs.at("class") != "chart") continue;
+    const size_t end = html.find("</svg>", svg.at);
+    for (const StartTag& p : lines) {
+      if (p.at < svg.at || p.at > end || p.attrs.at("class") != "series") continue;
+      const int pairs = static_cast<int>(svg_points(p.attrs.at("points")).size());
+      EXPECT_EQ(pairs, std::stoi(p.attrs.at("data-points"))) << "data-points disagrees with points";
+      out[svg.attrs.at("data-chart") + "/" + p.attrs.at("data-kind") + "/" +
+          p.attrs.at("data-series") + "/" + p.attrs.at("data-run")] = pairs;
     }
   }
   return out;
@@ -164,12 +160,11 @@ TEST(Chart, OnePointPerLoggedStepInsideThePlot) {
   EXPECT_NE(svg.find("training, step 3000: "), std::string::npos);  // the tooltip
   EXPECT_NE(svg.find(">3000</text>"), std::string::npos);           // the last step tick
   // Every point lies inside the plot (x from 64 to 578).
-  static const std::regex pair("([0-9.]+),([0-9.]+)");
-  const std::string pts = svg.substr(svg.find("points=\""));
-  for (std::sregex_iterator it(pts.begin(), pts.end(), pair), end; it != end; ++it) {
-    EXPECT_GE(std::stod((*it)[1]), 64.0);
-    EXPECT_LE(std::stod((*it)[1]), 578.0);
-  }
+  for (const StartTag& p : start_tags(svg, "polyline"))
+    for (const auto& [x, y] : svg_points(p.attrs.at("points"))) {
+      EXPECT_GE(x, 64.0);
+      EXPECT_LE(x, 578.0);
+    }
   // Many points: no markers, every point still in the line.
   const Series dense = series("lr", 500, 1, 1);
   ChartSpec d{"lr",           "Learning rate", {{"lr", "#1f77b4", false, &dense, 0, "train"}},
