@@ -81,6 +81,7 @@ constexpr Metric kKnown[] = {
     {"bleu", "Validation BLEU", 2, false},
     {"chrf", "Validation chrF", 2, false},
     {"ppl", "Validation perplexity", 3, false},
+    {"cut_at_max_len", "Validation outputs cut at the decode length limit", 0, false},
     {"lr", "Learning rate", 6, false},
     {"tokens_per_s", "Throughput (target tokens per second)", 0, false},
 };
