@@ -458,10 +458,9 @@ int Trainer::run() {
       const std::string path = saved_this_step() ? last_saved_ : save();
       update_report();
       if (bar_) bar_->finish();
-      throw RunError(std::string("stopped by ") +
-                          (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM") + " at step " +
-                          std::to_string(st_.step) + "; saved " + path +
-                          " (continue with --resume auto)");
+      throw RunError(std::string("stopped by ") + (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                     " at step " + std::to_string(st_.step) + "; saved " + path +
+                     " (continue with --resume auto)");
     }
     if (stop_early) break;
   }

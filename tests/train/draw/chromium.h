@@ -41,7 +41,8 @@ inline std::string file_url(const std::filesystem::path& p) {
 // Loads `page` in headless Chromium and returns its DOM and the network requests it made.
 // `scratch` (a folder of the test) receives the profile, the NetLog and the browser's stderr.
 // Throws std::runtime_error naming what failed, with the browser's stderr.
-inline DumpedPage dump_dom(const std::filesystem::path& page, const std::filesystem::path& scratch) {
+inline DumpedPage dump_dom(const std::filesystem::path& page,
+                           const std::filesystem::path& scratch) {
   namespace fs = std::filesystem;
   fs::create_directories(scratch);
   const fs::path profile = scratch / "profile", netlog = scratch / "netlog.json",
@@ -90,12 +91,11 @@ inline DumpedPage dump_dom(const std::filesystem::path& page, const std::filesys
   };
   const std::string stderr_text = slurp(err);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error(
-        "chromium (" + exe + ") failed with status " + std::to_string(status) +
-        (WIFEXITED(status) && WEXITSTATUS(status) == 127
-             ? ": not installed? (scripts/install_packages.sh installs it)"
-             : "") +
-        "\n" + stderr_text);
+    throw std::runtime_error("chromium (" + exe + ") failed with status " + std::to_string(status) +
+                             (WIFEXITED(status) && WEXITSTATUS(status) == 127
+                                  ? ": not installed? (scripts/install_packages.sh installs it)"
+                                  : "") +
+                             "\n" + stderr_text);
   DumpedPage result;
   result.dom = slurp(dom);
   nlohmann::json log;

@@ -2,7 +2,8 @@
 // replaced, a cut-short last line ignored, a malformed line an error naming file and line); charts
 // with round ticks and one polyline point per logged step; a page that needs nothing from
 // anywhere. `seqgrad train` leaves it in --out, rewritten atomically after every evaluation, and
-// `seqgrad report` writes it for one or several runs, with the exit codes of docs/cli.md on bad input.
+// `seqgrad report` writes it for one or several runs, with the exit codes of docs/cli.md on bad
+// input.
 #include <gtest/gtest.h>
 
 #include <csignal>

@@ -160,7 +160,7 @@ TEST_F(ReportInBrowser, TheChecksSeeAPageThatLoadsFromTheNetwork) {
   EXPECT_EQ(found["resources"].size(), 2u) << found.dump();
   const std::set<std::string> requested(seen.page_requests.begin(), seen.page_requests.end());
   EXPECT_EQ(requested, (std::set<std::string>{"http://example.invalid/style.css",
-                                             "http://example.invalid/chart.png"}));
+                                              "http://example.invalid/chart.png"}));
 }
 
 }  // namespace
