@@ -370,8 +370,8 @@ ReportRun load_report_run(const std::string& dir) {
 }
 
 void add_attention(ReportRun& run, Seq2SeqTransformer& model, const Vocab& src_vocab,
-                   const Vocab& tgt_vocab, TokenizeMode mode, const std::vector<Example>& examples,
-                   int64_t n, const std::string& what) {
+                   const Vocab& tgt_vocab, TokenizeMode mode, const LengthStats& lengths,
+                   const std::vector<Example>& examples, int64_t n, const std::string& what) {
   struct ModeGuard {
     Seq2SeqTransformer& m;
     bool was;
@@ -379,14 +379,14 @@ void add_attention(ReportRun& run, Seq2SeqTransformer& model, const Vocab& src_v
   } guard{model, model.is_training()};
   model.eval();
   const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
+  DecodeOptions decode;
+  decode.lengths = lengths;
   const std::string ids = "m" + std::to_string(std::hash<std::string>{}(run.name) % 1000000) + "-";
   for (int64_t i = 0; i < count; ++i) {
     const Example& ex = examples[i];
     std::vector<int64_t> src = ex.src;
     src.push_back(kEos);
-    const int64_t max_len =
-        std::min<int64_t>(2 * static_cast<int64_t>(src.size()) + 10, model.config().max_len - 1);
-    AttentionResult r = collect_attention(model, src, src_vocab, tgt_vocab, max_len);
+    AttentionResult r = collect_attention(model, src, src_vocab, tgt_vocab, decode);
     std::erase_if(r.maps, [](const AttentionMap& m) { return m.head != kHeadMean; });
     RenderInfo info;
     info.title = "Example " + std::to_string(i + 1);
@@ -425,7 +425,7 @@ void add_attention_from_checkpoints(ReportRun& run, int64_t n) {
       run.attention_note = std::string("The validation data could not be read: ") + e.what();
       return;
     }
-    add_attention(run, *m.model, m.src_vocab, m.tgt_vocab, m.mode, data, n, what);
+    add_attention(run, *m.model, m.src_vocab, m.tgt_vocab, m.mode, m.train_lengths, data, n, what);
   } catch (const std::exception& e) {
     run.attention_note = what + " could not be loaded: " + e.what();
   }

@@ -41,11 +41,12 @@ struct ReportRun {
 ReportRun load_report_run(const std::string& dir);
 
 // Draws the attention maps (the mean over heads of every layer) of the first `n` examples, as
-// `model` decodes them greedily in eval mode (its mode is restored after); `what` names the
-// model in the page, e.g. "latest.h5 (step 3000)".
+// `model` decodes them greedily in eval mode (its mode is restored after) up to the default
+// length limit of its training data's `lengths` (decode_limit); `what` names the model in the
+// page, e.g. "latest.h5 (step 3000)".
 void add_attention(ReportRun& run, Seq2SeqTransformer& model, const Vocab& src_vocab,
-                   const Vocab& tgt_vocab, TokenizeMode mode, const std::vector<Example>& examples,
-                   int64_t n, const std::string& what);
+                   const Vocab& tgt_vocab, TokenizeMode mode, const LengthStats& lengths,
+                   const std::vector<Example>& examples, int64_t n, const std::string& what);
 
 // The same with the run's newest readable checkpoint (latest.h5, else best.h5, else the highest
 // step) on the held-out data of its run. A checkpoint or data that cannot be read leaves a note

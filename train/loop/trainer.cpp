@@ -365,7 +365,8 @@ void Trainer::update_report() {
     ReportRun run = load_report_run(cfg_.out);
     run.config = cfg_.to_json();
     add_attention(run, *model_, data_->src_vocab(), data_->tgt_vocab(), data_->tokenize_mode(),
-                  data_->valid(), 3, "the model at step " + std::to_string(st_.step));
+                  data_->train_lengths(), data_->valid(), 3,
+                  "the model at step " + std::to_string(st_.step));
     write_report(path, render_report({run}));
   } catch (const std::exception& e) {
     if (report_failed_) return;
