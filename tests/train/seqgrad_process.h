@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -157,6 +158,13 @@ inline std::vector<std::string> tiny_model() {
   return {"--d-model",    "16",   "--heads",  "2", "--ff",      "32", "--enc-layers", "1",
           "--dec-layers", "1",    "--batch",  "6", "--threads", "1",  "--valid-size", "20",
           "--log-every",  "1000", "--warmup", "4"};
+}
+
+// tiny_model() logging every `steps` steps.
+inline std::vector<std::string> tiny_model_logging_every(int steps) {
+  std::vector<std::string> a = tiny_model();
+  *(std::find(a.begin(), a.end(), "--log-every") + 1) = std::to_string(steps);
+  return a;
 }
 
 inline std::vector<std::string> operator+(std::vector<std::string> a,

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "datasets/vocab.h"
@@ -39,23 +40,35 @@ std::string temp_name(const fs::path& target) {
 
 }  // namespace
 
-void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write) {
+void atomic_write(const std::string& path, const std::function<void(const std::string&)>& write,
+                  bool durable) {
   const fs::path target(path);
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   const std::string tmp = temp_name(dir / target.filename());
   try {
     write(tmp);
-    fsync_path(tmp, false);
+    if (durable) fsync_path(tmp, false);
     std::error_code ec;
     fs::rename(tmp, target, ec);
     if (ec)
       throw std::runtime_error(path + ": cannot rename the saved file into place: " + ec.message());
-    sync_folder(dir.string());
+    if (durable) sync_folder(dir.string());
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
     throw;
   }
+}
+
+void atomic_write_file(const std::string& path, const std::string& bytes, bool durable) {
+  const auto write = [&](const std::string& tmp) {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw std::runtime_error("cannot create '" + tmp + "': " + std::strerror(errno));
+    f << bytes;
+    f.close();
+    if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
+  };
+  atomic_write(path, write, durable);
 }
 
 void sync_folder(const std::string& dir) {
@@ -64,12 +77,19 @@ void sync_folder(const std::string& dir) {
 
 namespace {
 
-// True for a writer's temporary ".<name>.h5.tmp-<pid>" or ".<name>.h5.tmp-link"; sets pid
+// True for a writer's temporary ".<name>.h5.tmp-<pid>", ".<name>.html.tmp-<pid>" (the report) or
+// ".<name>.h5.tmp-link"; sets pid
 // (0 for the link) so that a live writer's file is left alone.
 bool parse_temporary(const std::string& name, long& pid) {
-  const std::string mark = ".h5.tmp-";
+  const std::string mark = ".tmp-";
   const size_t at = name.rfind(mark);
-  if (name.size() < 2 || name[0] != '.' || at == std::string::npos || at < 2) return false;
+  if (name.size() < 2 || name[0] != '.' || at == std::string::npos) return false;
+  const std::string stem = name.substr(0, at);
+  const auto ends_with = [&](const std::string& ext) {
+    return stem.size() > ext.size() + 1 &&
+           stem.compare(stem.size() - ext.size(), ext.size(), ext) == 0;
+  };
+  if (!ends_with(".h5") && !ends_with(".html")) return false;
   const std::string tail = name.substr(at + mark.size());
   if (tail == "link") {
     pid = 0;

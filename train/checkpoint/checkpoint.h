@@ -89,13 +89,18 @@ void load_optimizer(const std::string& path, Optimizer& optimizer);
 int64_t checkpoint_step_of(const std::string& file_name);
 
 // Writes a file through a temporary in the same folder and renames it over `path` (fsyncing the
-// file and the folder). The temporary is removed if `write` throws.
-void atomic_write(const std::string& path,
-                  const std::function<void(const std::string& tmp)>& write);
+// file and the folder when `durable`; without, readers still see the old file or the new one,
+// never a mix, but a crash of the machine may lose the write). The temporary is removed if
+// `write` throws.
+void atomic_write(const std::string& path, const std::function<void(const std::string& tmp)>& write,
+                  bool durable = true);
+// atomic_write of a file that holds `bytes`.
+void atomic_write_file(const std::string& path, const std::string& bytes, bool durable = true);
 // fsyncs a folder, so that renames and removals in it are durable. Throws naming it.
 void sync_folder(const std::string& dir);
-// Removes the temporaries (".<name>.h5.tmp-<pid>") that a killed save left in `dir`, except
-// those of another process still alive (a concurrent run writing into the same folder).
+// Removes the temporaries (".<name>.h5.tmp-<pid>", ".<name>.html.tmp-<pid>") that a killed save
+// left in `dir`, except those of another process still alive (a concurrent run writing into the
+// same folder).
 void remove_stale_temporaries(const std::string& dir);
 
 }  // namespace sg

@@ -62,6 +62,8 @@ const std::vector<Command>& commands() {
        cmd_bench},
       {"attention", "renders the self- and cross-attention maps of one input (SVG or HTML)",
        cmd_attention},
+      {"report", "writes report.html for run folders: curves, checkpoints, attention, config",
+       cmd_report},
       {"gradcheck", "finite-difference gradient checks of every op and layer, in float64",
        cmd_gradcheck},
   };

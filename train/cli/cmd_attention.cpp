@@ -5,10 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "autograd/parallel.h"
@@ -17,7 +14,6 @@
 #include "train/decode/inference.h"
 #include "train/draw/attention_maps.h"
 #include "train/draw/attention_render.h"
-#include "train/loop/data_source.h"
 
 namespace sg::cli {
 
@@ -51,13 +47,7 @@ std::vector<int64_t> source_ids(const LoadedModel& m, const std::string& text) {
 
 void write_file(const std::string& path, const std::string& text) {
   try {
-    atomic_write(path, [&](const std::string& tmp) {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      if (!f) throw std::runtime_error("cannot create '" + tmp + "': " + std::strerror(errno));
-      f << text;
-      f.close();
-      if (!f) throw std::runtime_error("cannot write '" + tmp + "'");
-    });
+    atomic_write_file(path, text);
   } catch (const std::exception& e) {
     throw RunError(std::string("--out: ") + e.what());
   }

@@ -1,12 +1,11 @@
 // seqgrad eval --checkpoint P [--data FILE]: loss, perplexity, token accuracy, exact match and
-// BLEU of a checkpoint on a TSV file, or on its own task's held-out data. Outputs that decoding
-// stopped at the length limit are counted (a warning on stderr, cut_at_max_len in --json).
+// BLEU of a checkpoint on a TSV file, or on its own task's held-out data (a progress bar on
+// stderr while it runs, when that is a terminal). Outputs that decoding stopped at the length
+// limit are counted (a warning on stderr, cut_at_max_len in --json).
 #include <cstdio>
 #include <iostream>
 
 #include "autograd/parallel.h"
-#include "datasets/task_stream.h"
-#include "datasets/tsv.h"
 #include "train/cli/options.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/inference.h"
@@ -28,26 +27,18 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
   use_threads(c.threads);
   LoadedModel m = load_for_inference(c.checkpoint);
-  const Config& run = m.contents.config;
-  std::vector<Example> data;
-  // A side (plus <bos> or <eos>) must fit the model's positional table.
-  const TsvReader reader(TsvOptions{m.mode, m.model->config().max_len - 1, "the model's limit of"});
-  if (!c.data_file.empty()) {
-    data = TsvReader::encode(reader.read(c.data_file), m.src_vocab, m.tgt_vocab);
-  } else if (run.task == "tsv") {
-    if (run.valid_file.empty())
-      throw UsageError("--data: required, the checkpoint's run had no --valid file");
-    data = TsvReader::encode(reader.read(run.valid_file), m.src_vocab, m.tgt_vocab);
-  } else {
-    TaskOptions to{run.symbols, run.min_len, run.max_len};
-    data = TaskStream(make_task(run.task, to), run.valid_size, run.seed).held_out();
-  }
+  const std::vector<Example> data = held_out_data(m, c.data_file);
   EvalOptions o;
   o.batch = c.batch;
   o.decode.beam = c.beam;
   o.decode.max_len = c.decode_max_len;
   o.decode.lengths = m.train_lengths;
+  ProgressOptions po = ProgressOptions::automatic(c.json);
+  po.leave = false;  // the result line takes its place
+  Progress progress("eval", static_cast<int64_t>(data.size()), "sequences", po);
+  o.progress = &progress;
   const EvalResult r = evaluate(*m.model, data, o);
+  progress.finish();
   if (c.json) {
     std::cout << nlohmann::json{{"loss", r.loss},
                                 {"ppl", r.ppl},

@@ -1,15 +1,20 @@
 // seqgrad translate --checkpoint P [--input TEXT]: decodes each source line (stdin, or --input),
 // writing one output line per input line (an empty line gives an output line too). Outputs that
 // decoding stopped at the length limit are counted in one warning on stderr at the end (and
-// marked cut_at_max_len in --json).
+// marked cut_at_max_len in --json). Translating a file (stdin and stdout not a terminal) shows a
+// progress bar on stderr when that is one.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <iostream>
 
 #include "autograd/parallel.h"
 #include "datasets/tokenizer.h"
+#include "progress/progress.h"
 #include "train/cli/options.h"
 #include "train/decode/decode.h"
 #include "train/decode/inference.h"
-#include "train/loop/data_source.h"
 
 namespace sg::cli {
 
@@ -66,6 +71,33 @@ void translate_lines(const LoadedModel& m, const std::vector<SourceLine>& lines,
   std::cout.flush();
 }
 
+// The lines stdin holds from its position on when it is a file (read with pread, which leaves
+// the position as it is), or 0 when they cannot be known (a pipe, a terminal).
+int64_t lines_left_in_stdin() {
+  struct stat st {};
+  if (::fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  off_t at = ::lseek(STDIN_FILENO, 0, SEEK_CUR);
+  if (at < 0) return 0;
+  std::vector<char> buf(1 << 16);
+  int64_t lines = 0;
+  bool open_line = false;
+  for (ssize_t n; (n = ::pread(STDIN_FILENO, buf.data(), buf.size(), at)) > 0; at += n) {
+    lines += std::count(buf.begin(), buf.begin() + n, '\n');
+    open_line = buf[n - 1] != '\n';
+  }
+  return lines + open_line;
+}
+
+// A bar while translating a file; nothing when the output or the input is the terminal (the bar
+// would mix with them) or with --json.
+Progress translate_progress(bool json) {
+  ProgressOptions o = ProgressOptions::automatic(json);
+  if (o.style == ProgressStyle::bar && (::isatty(STDOUT_FILENO) || ::isatty(STDIN_FILENO)))
+    o.style = ProgressStyle::quiet;
+  return Progress("translate", o.style == ProgressStyle::quiet ? 0 : lines_left_in_stdin(), "lines",
+                  o);
+}
+
 }  // namespace
 
 int cmd_translate(const std::vector<std::string>& args) {
@@ -91,6 +123,7 @@ int cmd_translate(const std::vector<std::string>& args) {
   if (vm.count("input")) {
     translate_lines(m, {{c.input, "--input"}}, d, c.json, cuts);
   } else {
+    Progress progress = translate_progress(c.json);
     std::vector<SourceLine> lines;
     std::string line;
     for (int64_t n = 1; std::getline(std::cin, line); ++n) {
@@ -98,10 +131,13 @@ int cmd_translate(const std::vector<std::string>& args) {
       lines.push_back({line, "stdin:" + std::to_string(n)});
       if (static_cast<int64_t>(lines.size()) == c.batch) {
         translate_lines(m, lines, d, c.json, cuts);
+        progress.add(static_cast<int64_t>(lines.size()));
         lines.clear();
       }
     }
     if (!lines.empty()) translate_lines(m, lines, d, c.json, cuts);
+    progress.add(static_cast<int64_t>(lines.size()));
+    progress.finish();
   }
   if (cuts.count) std::cerr << "seqgrad: warning: " << cut_warning(cuts, d) << std::endl;
   return 0;

@@ -40,6 +40,7 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
       for (auto& h : decode(model, batch.src, opt.decode, &r.cuts)) hyps.push_back(std::move(h));
       for (size_t i = b; i < e; ++i) refs.push_back(data[i].tgt);
     }
+    if (opt.progress) opt.progress->update(static_cast<int64_t>(e));
   }
   model.train(was_training);
   r.loss = tokens ? loss_sum / static_cast<double>(tokens) : 0.0;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "datasets/example.h"
+#include "progress/progress.h"
 #include "train/decode/decode.h"
 
 namespace sg {
@@ -19,6 +20,7 @@ struct EvalOptions {
   int64_t batch = 200;
   DecodeOptions decode;    // decode.max_len 0: the default limit per source (decode_limit)
   bool run_decode = true;  // exact match and BLEU need decoding
+  Progress* progress = nullptr;  // if given, moved to the examples done after each batch
 };
 
 // Runs in eval mode (restoring the model's mode after) without recording a graph.

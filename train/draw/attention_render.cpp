@@ -157,9 +157,10 @@ void panel(std::ostringstream& o, const Layout& L, const AttentionMap& m, double
 }
 
 // A horizontal colour bar 0..1 with ticks, and the grey swatch of masked cells.
-void legend(std::ostringstream& o, double x, double y) {
+void legend(std::ostringstream& o, double x, double y, const std::string& id_prefix) {
   const double w = 240, h = 14;
-  o << "<g class=\"legend\">\n<defs><linearGradient id=\"viridis\" x1=\"0\" x2=\"1\" y1=\"0\" "
+  o << "<g class=\"legend\">\n<defs><linearGradient id=\"" << id_prefix
+    << "viridis\" x1=\"0\" x2=\"1\" y1=\"0\" "
        "y2=\"0\">\n";
   for (size_t i = 0; i < kViridis.size(); ++i)
     o << "<stop offset=\"" << num(static_cast<double>(i) * 10) << "%\" stop-color=\""
@@ -169,7 +170,7 @@ void legend(std::ostringstream& o, double x, double y) {
     << "\" class=\"label\">attention weight</text>\n";
   const double by = y + 20;
   o << "<rect x=\"" << num(x) << "\" y=\"" << num(by) << "\" width=\"" << num(w) << "\" height=\""
-    << num(h) << "\" fill=\"url(#viridis)\" stroke=\"#444\"/>\n";
+    << num(h) << "\" fill=\"url(#" << id_prefix << "viridis)\" stroke=\"#444\"/>\n";
   for (int i = 0; i <= 4; ++i) {
     const double tx = x + w * i / 4.0;
     o << "<line x1=\"" << num(tx) << "\" x2=\"" << num(tx) << "\" y1=\"" << num(by + h)
@@ -208,7 +209,7 @@ std::string render(const AttentionResult& r, const RenderInfo& info, bool standa
     width = std::max(width, 2 * L.margin + 7.6 * static_cast<double>(text_len(line)));
   }
   y += 14;
-  legend(body, L.margin, y);
+  legend(body, L.margin, y, info.id_prefix);
   y += 60;
   width = std::max(width, 2 * L.margin + 480);
 
@@ -323,6 +324,10 @@ std::string xml_escape(const std::string& s_in) {
 
 std::string render_svg(const AttentionResult& r, const RenderInfo& info) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + render(r, info, true);
+}
+
+std::string render_svg_element(const AttentionResult& r, const RenderInfo& info) {
+  return render(r, info, false);
 }
 
 std::string render_html(const AttentionResult& r, const RenderInfo& info) {

@@ -18,10 +18,13 @@ namespace sg {
 struct RenderInfo {
   std::string title = "seqgrad attention maps";
   std::vector<std::string> lines;  // shown under the title (checkpoint, input, output, model)
+  std::string id_prefix;           // of the ids inside the SVG, unique per SVG on one page
 };
 
 std::string render_svg(const AttentionResult& r, const RenderInfo& info);
 std::string render_html(const AttentionResult& r, const RenderInfo& info);
+// The <svg> element alone, to be placed inside an HTML page (which may hold several).
+std::string render_svg_element(const AttentionResult& r, const RenderInfo& info);
 
 // The colour of weight w (clamped to [0, 1]) on the viridis scale, as "#rrggbb".
 std::string weight_colour(double w);

@@ -98,12 +98,4 @@ void DataSource::restore(const TrainState& st) {
   files_->restore(p);
 }
 
-std::vector<int64_t> encode_source(const std::string& text, const Vocab& vocab, TokenizeMode mode) {
-  return vocab.encode(Tokenizer(mode).tokenize(text));
-}
-
-std::string decode_target(const std::vector<int64_t>& ids, const Vocab& vocab, TokenizeMode mode) {
-  return Tokenizer(mode).detokenize(vocab.decode(ids));
-}
-
 }  // namespace sg

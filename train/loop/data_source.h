@@ -47,9 +47,4 @@ class DataSource {
   std::unique_ptr<FileBatcher> files_;
 };
 
-// Encodes one line of source text with the source vocabulary of the given tokenization.
-std::vector<int64_t> encode_source(const std::string& text, const Vocab& vocab, TokenizeMode mode);
-// Decodes target ids to text (specials dropped).
-std::string decode_target(const std::vector<int64_t>& ids, const Vocab& vocab, TokenizeMode mode);
-
 }  // namespace sg

@@ -17,8 +17,10 @@
 #include "optim/clip.h"
 #include "optim/make_optimizer.h"
 #include "optim/schedule.h"
+#include "progress/progress.h"
 #include "train/config/errors.h"
 #include "train/config/memory_check.h"
+#include "train/draw/report.h"
 #include "train/loop/distributed.h"
 #include "train/loop/run_folder.h"
 
@@ -105,8 +107,7 @@ Batch rows_of(const Batch& b, int64_t begin, int64_t end) {
 
 }  // namespace
 
-Trainer::Trainer(Config cfg, const std::vector<std::string>& given)
-    : cfg_(std::move(cfg)), tty_(::isatty(STDERR_FILENO) != 0) {
+Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::move(cfg)) {
   auto was_given = [&](const char* o) {
     return std::find(given.begin(), given.end(), o) != given.end();
   };
@@ -285,6 +286,13 @@ EvalResult Trainer::run_eval() {
   o.decode.beam = cfg_.beam;
   o.decode.max_len = cfg_.decode_max_len;
   o.decode.lengths = data_->train_lengths();
+  // Its own bar on the training bar's line, erased when done; in a log, with the log lines.
+  ProgressOptions po = ProgressOptions::automatic(cfg_.json || !dist::is_root());
+  po.leave = false;
+  if (po.style == ProgressStyle::lines) po.out = &std::cout;
+  if (bar_) bar_->clear();
+  Progress progress("eval", static_cast<int64_t>(data_->valid().size()), "sequences", po);
+  o.progress = &progress;
   return evaluate(*model_, data_->valid(), o);
 }
 
@@ -356,13 +364,15 @@ void Trainer::log_train(double loss, double lr, double tokens_per_s, double eta_
         {"tokens_per_s", tokens_per_s}});
   if (cfg_.json || !dist::is_root()) return;
   char line[200];
+  if (bar_) {
+    std::snprintf(line, sizeof line, "loss %.4f  lr %.3g  %.0f tok/s", loss, lr, tokens_per_s);
+    bar_->set_note(line);
+    return;
+  }
   std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  ETA %s",
                 static_cast<long long>(st_.step), static_cast<long long>(cfg_.steps), loss, lr,
                 tokens_per_s, format_duration(eta_s).c_str());
-  if (tty_)
-    std::cerr << '\r' << line << "\x1b[K" << std::flush;
-  else
-    std::cout << line << std::endl;
+  std::cout << line << std::endl;
 }
 
 void Trainer::log_eval(const EvalResult& r, double elapsed_s) {
@@ -383,14 +393,39 @@ void Trainer::log_eval(const EvalResult& r, double elapsed_s) {
                 "eval step %lld  loss %.4f  token_acc %.4f  exact_match %.4f  bleu %.2f%s  (%.1fs)",
                 static_cast<long long>(st_.step), r.loss, r.token_acc, r.exact_match, r.bleu,
                 cut.c_str(), elapsed_s);
-  if (tty_) std::cerr << '\r' << "\x1b[K";
-  std::cout << line << std::endl;
+  if (bar_)
+    bar_->print(line, std::cout);
+  else
+    std::cout << line << std::endl;
+}
+
+void Trainer::update_report() {
+  if (!dist::is_root()) return;
+  const std::string path = (fs::path(cfg_.out) / "report.html").string();
+  try {
+    ReportRun run = load_report_run(cfg_.out);
+    run.config = cfg_.to_json();
+    add_attention(run, *model_, data_->src_vocab(), data_->tgt_vocab(), data_->tokenize_mode(),
+                  data_->train_lengths(), data_->valid(), 3,
+                  "the model at step " + std::to_string(st_.step));
+    write_report(path, render_report({run}));
+  } catch (const std::exception& e) {
+    if (report_failed_) return;
+    report_failed_ = true;
+    const std::string line = std::string("seqgrad: warning: ") + path + " not written (" +
+                             e.what() + "); training goes on";
+    if (bar_)
+      bar_->print(line, std::cerr);
+    else
+      std::cerr << line << std::endl;
+  }
 }
 
 int Trainer::run() {
   if (st_.step == 0 && cfg_.steps == 0) {
     const std::string path = save();
     emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", path}});
+    update_report();
     if (!cfg_.json && dist::is_root()) std::cout << "saved " << path << std::endl;
     return 0;
   }
@@ -411,16 +446,20 @@ int Trainer::run() {
   double window_loss = 0;
   int64_t last_eval = -1;
   const int64_t start = st_.step;
+  if (!cfg_.json && dist::is_root() && ::isatty(STDERR_FILENO))
+    bar_ = std::make_unique<Progress>("train", cfg_.steps, "steps",
+                                      ProgressOptions::automatic(false), st_.step);
   while (st_.step < cfg_.steps) {
     const Batch b = data_->next();
     const double loss = train_step(b);
     if (!std::isfinite(loss)) {
-      if (tty_ && !cfg_.json) std::cerr << '\n';
+      if (bar_) bar_->finish();
       throw RunError("non-finite loss or gradient at step " + std::to_string(st_.step + 1) +
                      "; stopped. The last good checkpoint is " +
                      (last_saved_.empty() ? std::string("none") : last_saved_));
     }
     ++st_.step;
+    if (bar_) bar_->update(st_.step);
     window_tokens += b.n_tgt_tokens;
     window_loss += loss;
     ++window_steps;
@@ -433,6 +472,9 @@ int Trainer::run() {
       window_tokens = window_steps = 0;
       window_loss = 0;
     }
+    // Evaluating, saving and writing the report are not training: their time stays out of the
+    // tokens per second of the next log line.
+    const auto set_aside = std::chrono::steady_clock::now();
     bool stop_early = false;
     if (cfg_.eval_every > 0 && st_.step % cfg_.eval_every == 0 && !data_->valid().empty()) {
       const EvalResult r = run_eval();
@@ -450,18 +492,20 @@ int Trainer::run() {
       }
     }
     if (cfg_.save_every > 0 && st_.step % cfg_.save_every == 0) save();
+    if (last_eval == st_.step) update_report();
+    window += std::chrono::steady_clock::now() - set_aside;
     // Every rank stops at the same step, whichever of them got the signal.
     if (const int64_t sig = dist::allreduce_max(g_stop_signal); sig != 0) {
       g_stop_signal = static_cast<std::sig_atomic_t>(sig);
-      if (tty_ && !cfg_.json) std::cerr << '\n';
       const std::string path = saved_this_step() ? last_saved_ : save();
+      update_report();
+      if (bar_) bar_->finish();
       throw RunError(std::string("stopped by ") + (g_stop_signal == SIGINT ? "SIGINT" : "SIGTERM") +
                      " at step " + std::to_string(st_.step) + "; saved " + path +
                      " (continue with --resume auto)");
     }
     if (stop_early) break;
   }
-  if (tty_ && !cfg_.json) std::cerr << '\n';
   // The extra evaluation at the end may update best.h5 but not the early-stopping state, which
   // only scheduled evaluations change (a straight run would not have evaluated here).
   if (last_eval != st_.step && !data_->valid().empty()) {
@@ -474,6 +518,8 @@ int Trainer::run() {
   }
   if (!saved_this_step()) save();
   emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", last_saved_}});
+  update_report();
+  if (bar_) bar_->finish();
   if (!cfg_.json && dist::is_root()) std::cout << "saved " << last_saved_ << std::endl;
   return 0;
 }

@@ -1,8 +1,9 @@
 // The training loop: batches from a DataSource, forward, loss, backward, clipping, optimizer and
 // schedule, periodic evaluation and checkpoints, exact resume, and a clean stop on SIGINT or
-// SIGTERM (the current step finishes, a checkpoint is saved, exit code 1). Logs a live progress
-// line on a terminal, or JSON lines (docs/cli.md) with --json; metrics.jsonl in --out either
-// way.
+// SIGTERM (the current step finishes, a checkpoint is saved, exit code 1). Shows a progress bar
+// on a terminal (plain log lines when stderr is not one), or JSON lines (docs/cli.md) with
+// --json; metrics.jsonl in --out either way, and report.html (train/draw/report.h) after every
+// evaluation and at the end.
 #pragma once
 
 #include <memory>
@@ -17,6 +18,7 @@
 namespace sg {
 
 class RunLock;
+class Progress;
 
 class Trainer {
  public:
@@ -44,6 +46,8 @@ class Trainer {
   void log_train(double loss, double lr, double tokens_per_s, double eta_s);
   void log_eval(const EvalResult& r, double elapsed_s);
   void emit(const nlohmann::json& j);
+  // Rewrites report.html in --out (rank 0); a failure is a warning, once, and training goes on.
+  void update_report();
 
   Config cfg_;
   std::unique_ptr<RunLock> lock_;  // held by rank 0 from the start to the end of the run
@@ -53,7 +57,8 @@ class Trainer {
   Schedule schedule_;
   TrainState st_;
   std::string last_saved_;
-  bool tty_ = false;
+  std::unique_ptr<Progress> bar_;  // the training bar, on a terminal only
+  bool report_failed_ = false;
 };
 
 }  // namespace sg
