@@ -6,7 +6,7 @@
 
 #include "autograd/parallel.h"
 #include "datasets/task_stream.h"
-#include "datasets/tsv.h"
+#include "datasets/tsv_examples.h"
 #include "train/cli/options.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/inference.h"
@@ -31,13 +31,15 @@ int cmd_eval(const std::vector<std::string>& args) {
   const Config& run = m.contents.config;
   std::vector<Example> data;
   // A side (plus <bos> or <eos>) must fit the model's positional table.
-  const TsvReader reader(TsvOptions{m.mode, m.model->config().max_len - 1, "the model's limit of"});
+  TsvOptions limits;
+  limits.max_len = m.model->config().max_len - 1;
+  limits.max_len_name = "the model's limit of";
   if (!c.data_file.empty()) {
-    data = TsvReader::encode(reader.read(c.data_file), m.src_vocab, m.tgt_vocab);
+    data = read_tsv_examples(c.data_file, m.src_codec, m.tgt_codec, limits);
   } else if (run.task == "tsv") {
     if (run.valid_file.empty())
       throw UsageError("--data: required, the checkpoint's run had no --valid file");
-    data = TsvReader::encode(reader.read(run.valid_file), m.src_vocab, m.tgt_vocab);
+    data = read_tsv_examples(run.valid_file, m.src_codec, m.tgt_codec, limits);
   } else {
     TaskOptions to{run.symbols, run.min_len, run.max_len};
     data = TaskStream(make_task(run.task, to), run.valid_size, run.seed).held_out();

@@ -21,9 +21,19 @@ po::options_description data_options(Config& c) {
       "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a "
       "line may have (default 256 there; longer lines are an error)")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
-      "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
+      "tokenize", po::value(&c.tokenize)->default_value(c.tokenize),
+      "word | char | spm (TSV; spm: SentencePiece pieces)")(
       "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
-      "least count for a token to enter the vocabulary (TSV)")(
+      "least count for a token to enter the vocabulary (TSV, word and char)")(
+      "vocab-size", po::value(&c.vocab_size)->default_value(c.vocab_size),
+      "pieces of the SentencePiece model trained with --tokenize spm, specials included")(
+      "spm-model", po::value(&c.spm_model),
+      "an existing SentencePiece model file to use instead of training one (--tokenize spm)")(
+      "spm-sample", po::value(&c.spm_sample)->default_value(c.spm_sample),
+      "training-file lines the SentencePiece model is trained on (a seeded sample of a longer "
+      "file)")("shared-vocab",
+               po::value(&c.shared_vocab)->default_value(c.shared_vocab)->implicit_value(true),
+               "one vocabulary for source and target (default: on with --tokenize spm)")(
       "valid-size", po::value(&c.valid_size)->default_value(c.valid_size),
       "held-out examples of a synthetic task");
   return d;
@@ -186,7 +196,7 @@ void validate(const Config& c, const po::variables_map& vm) {
     bad(n, "unknown value '" + v + "' (expected " + list + ")");
   };
   one_of("task", c.task, {"copy", "reverse", "sort", "dates", "tsv"});
-  one_of("tokenize", c.tokenize, {"word", "char"});
+  one_of("tokenize", c.tokenize, {"word", "char", "spm"});
   one_of("optim", c.optim, {"adam", "adamw", "sgd"});
   one_of("schedule", c.schedule, {"constant", "noam", "cosine", "inverse_sqrt"});
   positive("min-len", c.min_len);
@@ -210,6 +220,24 @@ void validate(const Config& c, const po::variables_map& vm) {
   at_most("symbols", c.symbols, 1000000);
   at_most("beam", c.beam, 1000);
   positive("min-freq", c.min_freq);
+  // SentencePiece: its options only with --tokenize spm, which only tokenizes TSV corpora.
+  const bool spm = has("tokenize") && c.tokenize == "spm";
+  if (spm && has("task") && c.task != "tsv")
+    bad("tokenize", "spm tokenizes TSV corpora; it needs --task tsv, not '" + c.task + "'");
+  for (const char* n : {"vocab-size", "spm-model", "spm-sample"})
+    if (given(n) && !spm) bad(n, "only with --tokenize spm");
+  if (spm && given("min-freq"))
+    bad("min-freq", "not with --tokenize spm (SentencePiece chooses the pieces)");
+  if (given("spm-model"))
+    for (const char* n : {"vocab-size", "spm-sample"})
+      if (given(n)) bad(n, "not with --spm-model (that model is used as it is, not trained)");
+  if (spm && has("spm-model") && c.spm_model.empty()) bad("spm-model", "empty file name");
+  if (spm && given("shared-vocab") && !c.shared_vocab)
+    bad("shared-vocab", "false is not available with --tokenize spm, whose one SentencePiece "
+                        "model serves both sides");
+  at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
+  at_most("vocab-size", c.vocab_size, 1000000);
+  positive("spm-sample", c.spm_sample);
   positive("valid-size", c.valid_size);
   positive("d-model", c.d_model);
   positive("heads", c.heads);
@@ -276,6 +304,13 @@ void resolve(Config& c, po::variables_map& vm) {
   if (vm.count("task") && c.task == "tsv" && vm.count("max-len") && vm["max-len"].defaulted()) {
     c.max_len = kTsvMaxLen;
     vm.at("max-len") = po::variable_value(boost::any(c.max_len), true);
+  }
+  // SentencePiece pieces come from both sides of the corpus: one vocabulary serves both unless
+  // --shared-vocab false says otherwise.
+  if (vm.count("tokenize") && c.tokenize == "spm" && vm.count("shared-vocab") &&
+      vm["shared-vocab"].defaulted()) {
+    c.shared_vocab = true;
+    vm.at("shared-vocab") = po::variable_value(boost::any(true), true);
   }
 }
 

@@ -1,5 +1,7 @@
 #include "train/decode/inference.h"
 
+#include <tuple>
+
 #include "datasets/task.h"
 #include "train/config/memory_check.h"
 #include "train/config/model_config.h"
@@ -9,13 +11,13 @@ namespace sg {
 LoadedModel load_for_inference(const std::string& path) {
   LoadedModel m;
   m.contents = read_checkpoint(path);
-  m.src_vocab = Vocab(m.contents.src_vocab);
-  m.tgt_vocab = Vocab(m.contents.tgt_vocab);
-  m.mode = tokenize_mode_of(m.contents.config);
-  check_model_fits(m.contents.config, m.src_vocab.size(), m.tgt_vocab.size(), false);
+  std::tie(m.src_codec, m.tgt_codec) =
+      stored_codecs(m.contents.config, m.contents.src_vocab, m.contents.tgt_vocab,
+                    m.contents.spm_model, path);
+  const int64_t src_size = m.src_codec.vocab().size(), tgt_size = m.tgt_codec.vocab().size();
+  check_model_fits(m.contents.config, src_size, tgt_size, false);
   m.model = std::make_unique<Seq2SeqTransformer>(
-      model_config(m.contents.config, m.src_vocab.size(), m.tgt_vocab.size()),
-      m.contents.config.seed);
+      model_config(m.contents.config, src_size, tgt_size), m.contents.config.seed);
   load_model(path, *m.model);
   m.model->eval();
   m.train_lengths = training_lengths(m.contents);

@@ -1,12 +1,12 @@
 // A trained model loaded from a checkpoint for eval, translate and attention: the model (eval
-// mode), its vocabularies and tokenization, and the checkpoint's contents.
+// mode), how its text becomes ids and back (vocabularies, tokenization, the SentencePiece model
+// the checkpoint holds), and the checkpoint's contents.
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "datasets/tokenizer.h"
-#include "datasets/vocab.h"
+#include "datasets/text_codec.h"
 #include "layers/transformer.h"
 #include "train/checkpoint/checkpoint.h"
 
@@ -15,8 +15,7 @@ namespace sg {
 struct LoadedModel {
   CheckpointContents contents;
   std::unique_ptr<Seq2SeqTransformer> model;
-  Vocab src_vocab, tgt_vocab;
-  TokenizeMode mode = TokenizeMode::word;
+  TextCodec src_codec, tgt_codec;
   LengthStats train_lengths;  // training_lengths(contents): the default decode limit's basis
 };
 
