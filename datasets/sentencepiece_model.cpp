@@ -8,7 +8,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -31,18 +30,29 @@ class Sentences : public sentencepiece::SentenceIterator {
   size_t i_ = 0;
 };
 
-// The trainer's two data-dependent limits, as errors naming the flag.
+// The digits that follow `marker` in `message`, or "" when the marker is absent.
+std::string number_after(const std::string& message, std::string_view marker) {
+  const size_t at = message.find(marker);
+  if (at == std::string::npos) return {};
+  size_t i = at + marker.size(), j = i;
+  while (j < message.size() && message[j] >= '0' && message[j] <= '9') ++j;
+  return message.substr(i, j - i);
+}
+
+// The trainer's two data-dependent limits, as errors naming the flag. Its messages read
+// "Vocabulary size is too large. Please set it to a value <= N." and
+// "Vocabulary size is smaller than required_chars. V vs N. ...".
 [[noreturn]] void vocab_size_error(const std::string& message, int64_t vocab_size) {
-  std::smatch m;
-  if (std::regex_search(message, m, std::regex(R"(set it to a value <= ([0-9]+))")))
+  if (const std::string most = number_after(message, "set it to a value <= "); !most.empty())
     throw std::invalid_argument("--vocab-size: " + std::to_string(vocab_size) +
-                                " is too large for this data: SentencePiece finds at most " +
-                                m[1].str() + " pieces in it");
-  if (std::regex_search(message, m, std::regex(R"(required_chars\. [0-9]+ vs ([0-9]+))")))
+                                " is too large for this data: SentencePiece finds at most " + most +
+                                " pieces in it");
+  const std::string vs = std::to_string(vocab_size) + " vs ";
+  if (const std::string need = number_after(message, "required_chars. " + vs); !need.empty())
     throw std::invalid_argument("--vocab-size: " + std::to_string(vocab_size) +
                                 " is too small for this data: its characters and the special "
                                 "tokens alone need " +
-                                m[1].str());
+                                need);
   throw std::runtime_error("SentencePiece training failed: " + message);
 }
 
@@ -84,11 +94,10 @@ std::shared_ptr<const SentencePieceModel> SentencePieceModel::from_bytes(std::st
   const auto st = m->sp_->LoadFromSerializedProto(bytes);
   if (!st.ok()) {
     const std::string msg = st.message();
-    throw std::runtime_error(what + ": not a SentencePiece model (" +
-                             (msg.find("ParseFromArray") != std::string::npos
-                                  ? std::string("cannot parse it")
-                                  : msg) +
-                             ")");
+    throw std::runtime_error(
+        what + ": not a SentencePiece model (" +
+        (msg.find("ParseFromArray") != std::string::npos ? std::string("cannot parse it") : msg) +
+        ")");
   }
   m->bytes_ = std::move(bytes);
   m->map_ids();
@@ -132,7 +141,8 @@ void SentencePieceModel::map_ids() {
 std::vector<int64_t> SentencePieceModel::encode(std::string_view text) const {
   std::vector<int> ids;
   const auto st = sp_->Encode(text, &ids);
-  if (!st.ok()) throw std::runtime_error(std::string("SentencePiece cannot encode the text: ") + st.message());
+  if (!st.ok())
+    throw std::runtime_error(std::string("SentencePiece cannot encode the text: ") + st.message());
   std::vector<int64_t> out;
   out.reserve(ids.size());
   for (const int i : ids)
@@ -141,18 +151,37 @@ std::vector<int64_t> SentencePieceModel::encode(std::string_view text) const {
 }
 
 std::string SentencePieceModel::decode(const std::vector<int64_t>& ids) const {
-  std::vector<int> sp_ids;
-  sp_ids.reserve(ids.size());
+  // SentencePiece writes <unk> as " ⁇ ", doubling the spaces next to it; here each run of known
+  // pieces is decoded on its own and the runs and the ⁇ are joined by single spaces.
+  std::string text;
+  std::vector<int> run;
+  auto append = [&](const std::string& part) {
+    if (part.empty()) return;
+    if (!text.empty()) text += ' ';
+    text += part;
+  };
+  auto flush = [&] {
+    if (run.empty()) return;
+    std::string part;
+    const auto st = sp_->Decode(run, &part);
+    if (!st.ok())
+      throw std::runtime_error(std::string("SentencePiece cannot decode: ") + st.message());
+    append(part);
+    run.clear();
+  };
   for (const int64_t i : ids) {
     if (i == Vocab::kEos) break;
     if (i < 0 || i >= vocab_.size())
       throw std::out_of_range("vocabulary: id " + std::to_string(i) + " outside [0, " +
                               std::to_string(vocab_.size()) + ")");
-    if (const int s = to_sp_[static_cast<size_t>(i)]; s >= 0) sp_ids.push_back(s);
+    if (i == Vocab::kUnk) {
+      flush();
+      append("\xe2\x81\x87");  // ⁇, SentencePiece's surface of an unknown piece
+    } else if (const int s = to_sp_[static_cast<size_t>(i)]; s >= 0) {
+      run.push_back(s);
+    }
   }
-  std::string text;
-  const auto st = sp_->Decode(sp_ids, &text);
-  if (!st.ok()) throw std::runtime_error(std::string("SentencePiece cannot decode: ") + st.message());
+  flush();
   return text;
 }
 

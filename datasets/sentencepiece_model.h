@@ -53,7 +53,8 @@ class SentencePieceModel {
   // normalized first as the model says (NFKC and whitespace folding for a trained one).
   std::vector<int64_t> encode(std::string_view text) const;
   // Ids -> text: stops at the first <eos>, drops <pad> and <bos>, joins the pieces and turns
-  // "▁" back into spaces; <unk> comes out as " ⁇ ", which matches no word of a reference.
+  // "▁" back into spaces; <unk> comes out as "⁇" between single spaces (SentencePiece's surface
+  // of an unknown piece), which matches no word of a reference.
   std::string decode(const std::vector<int64_t>& ids) const;
 
  private:

@@ -103,8 +103,7 @@ class TsvReader {
   // The source and target vocabularies of a file with min_freq (one vocabulary for both sides
   // when `joint`), counting tokens as the file streams by. Throws std::invalid_argument for
   // min_freq < 1 (naming --min-freq).
-  std::pair<Vocab, Vocab> vocabularies(const std::string& path, int64_t min_freq,
-                                       bool joint) const;
+  std::pair<Vocab, Vocab> vocabularies(const std::string& path, int64_t min_freq, bool joint) const;
 
   // Reads the training file (and the validation file unless valid_path is empty), builds the
   // vocabularies from the training pairs with min_freq (one vocabulary for both sides when

@@ -82,18 +82,18 @@ TsvExamples::TsvExamples(std::string path, TextCodec src, TextCodec tgt, const T
   if (opt.max_len > std::numeric_limits<uint16_t>::max())
     throw std::invalid_argument("TsvExamples: a limit of " + std::to_string(opt.max_len) +
                                 " tokens does not fit its 16-bit lengths");
-  encode_file(path_, src_, tgt_, opt,
-              [&](const std::vector<RawLine>& lines, const std::vector<Example>& xs) {
-                for (size_t k = 0; k < lines.size(); ++k) {
-                  if (lines[k].bytes > std::numeric_limits<uint32_t>::max())
-                    throw std::runtime_error(tsv_where(path_, lines[k].line) +
-                                             "a line of more than 4 GB");
-                  offset_.push_back(lines[k].offset);
-                  bytes_.push_back(static_cast<uint32_t>(lines[k].bytes));
-                  src_len_.push_back(static_cast<uint16_t>(xs[k].src.size()));
-                  tgt_len_.push_back(static_cast<uint16_t>(xs[k].tgt.size()));
-                }
-              });
+  encode_file(
+      path_, src_, tgt_, opt,
+      [&](const std::vector<RawLine>& lines, const std::vector<Example>& xs) {
+        for (size_t k = 0; k < lines.size(); ++k) {
+          if (lines[k].bytes > std::numeric_limits<uint32_t>::max())
+            throw std::runtime_error(tsv_where(path_, lines[k].line) + "a line of more than 4 GB");
+          offset_.push_back(lines[k].offset);
+          bytes_.push_back(static_cast<uint32_t>(lines[k].bytes));
+          src_len_.push_back(static_cast<uint16_t>(xs[k].src.size()));
+          tgt_len_.push_back(static_cast<uint16_t>(xs[k].tgt.size()));
+        }
+      });
   fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw std::runtime_error(path_ + ": cannot open (" + std::strerror(errno) + ")");
 }

@@ -20,9 +20,9 @@ using Ids = std::vector<int64_t>;
 
 // Short sentences over a few German and English words: text for about 45 pieces.
 std::vector<std::string> corpus() {
-  const char* words[] = {"the",   "cat",   "sat",    "on",   "mat",  "dog",  "ran",
-                         "fast",  "über",  "straße", "die",  "katze", "saß", "hund",
-                         "lief",  "schnell", "a",    "house", "haus", "green"};
+  const char* words[] = {"the",  "cat",     "sat",    "on",    "mat",   "dog",  "ran",
+                         "fast", "über",    "straße", "die",   "katze", "saß",  "hund",
+                         "lief", "schnell", "a",      "house", "haus",  "green"};
   std::vector<std::string> out;
   for (int k = 0; k < 120; ++k) {
     std::string s;
@@ -90,13 +90,15 @@ TEST(SentencePiece, TrainingIsDeterministic) {
 }
 
 TEST(SentencePiece, VocabularySizeMustFitTheData) {
-  EXPECT_EQ(error_of([] { trained(100000); }).rfind("--vocab-size: 100000 is too large for this "
-                                                    "data: SentencePiece finds at most ",
-                                                    0),
+  EXPECT_EQ(error_of([] { trained(100000); })
+                .rfind("--vocab-size: 100000 is too large for this "
+                       "data: SentencePiece finds at most ",
+                       0),
             0u);
-  EXPECT_EQ(error_of([] { trained(8); }).rfind("--vocab-size: 8 is too small for this data: its "
-                                               "characters and the special tokens alone need ",
-                                               0),
+  EXPECT_EQ(error_of([] { trained(8); })
+                .rfind("--vocab-size: 8 is too small for this data: its "
+                       "characters and the special tokens alone need ",
+                       0),
             0u);
   EXPECT_THROW(trained(8), std::invalid_argument);
 }
@@ -118,16 +120,17 @@ TEST(SentencePiece, BadModelBytesAreOneLineErrors) {
 
 // A model as spm_train makes it by default (<unk> 0, <s> 1, </s> 2, no padding piece).
 std::string default_spm_train_model() {
-  const std::string dir = std::filesystem::temp_directory_path() /
-                          ("seqgrad_spm_" + std::to_string(::getpid()));
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("seqgrad_spm_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   {
     std::ofstream in(dir + "/in.txt");
     for (const auto& s : corpus()) in << s << '\n';
   }
-  const auto st = sentencepiece::SentencePieceTrainer::Train(
-      {{"input", dir + "/in.txt"}, {"model_prefix", dir + "/m"}, {"vocab_size", "40"},
-       {"minloglevel", "3"}});
+  const auto st = sentencepiece::SentencePieceTrainer::Train({{"input", dir + "/in.txt"},
+                                                              {"model_prefix", dir + "/m"},
+                                                              {"vocab_size", "40"},
+                                                              {"minloglevel", "3"}});
   EXPECT_TRUE(st.ok()) << st.ToString();
   std::ifstream f(dir + "/m.model", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

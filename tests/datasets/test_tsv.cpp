@@ -203,7 +203,9 @@ TEST_F(Tsv, SampleKeepsEveryLineOfASmallFileAndASeededSubsetOfALargeOne) {
 }
 
 TEST_F(Tsv, ExamplesReReadFromTheFileEqualThoseReadAtOnce) {
-  const std::string train = write("train.tsv", "\xEF\xBB\xBF" "a b a\tx y\r\nb c\ty y\na\tz");
+  const std::string train = write("train.tsv",
+                                  "\xEF\xBB\xBF"
+                                  "a b a\tx y\r\nb c\ty y\na\tz");
   const auto [sv, tv] = TsvReader().vocabularies(train, 1, false);
   const TextCodec src(TokenizeMode::word, sv), tgt(TokenizeMode::word, tv);
   const auto at_once = read_tsv_examples(train, src, tgt, {});

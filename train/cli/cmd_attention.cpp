@@ -99,7 +99,8 @@ int cmd_attention(const std::vector<std::string>& args) {
   d.max_len = c.decode_max_len;
   d.lengths = m.train_lengths;
   DecodeCuts cuts;
-  AttentionResult r = collect_attention(*m.model, src, m.src_codec.vocab(), m.tgt_codec.vocab(), d, &cuts);
+  AttentionResult r =
+      collect_attention(*m.model, src, m.src_codec.vocab(), m.tgt_codec.vocab(), d, &cuts);
   if (mean_only)
     std::erase_if(r.maps, [](const AttentionMap& map) { return map.head != kHeadMean; });
 
@@ -108,8 +109,7 @@ int cmd_attention(const std::vector<std::string>& args) {
     RenderInfo info;
     info.lines = {"checkpoint: " + c.checkpoint + " (task " + run.task + ", step " +
                       std::to_string(m.contents.state.step) + ")",
-                  "input:  " + c.input, "output: " + m.tgt_codec.decode(r.output),
-                  model_line(run)};
+                  "input:  " + c.input, "output: " + m.tgt_codec.decode(r.output), model_line(run)};
     write_file(c.out, format == Format::svg ? render_svg(r, info) : render_html(r, info));
   }
   if (c.json) {

@@ -220,21 +220,33 @@ void validate(const Config& c, const po::variables_map& vm) {
   at_most("symbols", c.symbols, 1000000);
   at_most("beam", c.beam, 1000);
   positive("min-freq", c.min_freq);
-  // SentencePiece: its options only with --tokenize spm, which only tokenizes TSV corpora.
+  // SentencePiece: its options only with --tokenize spm, which only tokenizes TSV corpora. Like
+  // every check here these look at effective values, so that a --dump-config file, which lists
+  // the defaults too, reads back: an option at its default value is never in the way.
   const bool spm = has("tokenize") && c.tokenize == "spm";
+  const Config defaults;
+  const bool set_vocab_size = has("vocab-size") && c.vocab_size != defaults.vocab_size;
+  const bool set_spm_sample = has("spm-sample") && c.spm_sample != defaults.spm_sample;
+  const bool set_spm_model = has("spm-model") && !c.spm_model.empty();
   if (spm && has("task") && c.task != "tsv")
     bad("tokenize", "spm tokenizes TSV corpora; it needs --task tsv, not '" + c.task + "'");
-  for (const char* n : {"vocab-size", "spm-model", "spm-sample"})
-    if (given(n) && !spm) bad(n, "only with --tokenize spm");
-  if (spm && given("min-freq"))
+  if (!spm) {
+    if (set_vocab_size) bad("vocab-size", "only with --tokenize spm");
+    if (set_spm_sample) bad("spm-sample", "only with --tokenize spm");
+    if (set_spm_model) bad("spm-model", "only with --tokenize spm");
+  }
+  if (spm && has("min-freq") && c.min_freq != defaults.min_freq)
     bad("min-freq", "not with --tokenize spm (SentencePiece chooses the pieces)");
-  if (given("spm-model"))
-    for (const char* n : {"vocab-size", "spm-sample"})
-      if (given(n)) bad(n, "not with --spm-model (that model is used as it is, not trained)");
-  if (spm && has("spm-model") && c.spm_model.empty()) bad("spm-model", "empty file name");
-  if (spm && given("shared-vocab") && !c.shared_vocab)
-    bad("shared-vocab", "false is not available with --tokenize spm, whose one SentencePiece "
-                        "model serves both sides");
+  if (set_spm_model) {
+    const char* why = "not with --spm-model (that model is used as it is, not trained)";
+    if (set_vocab_size) bad("vocab-size", why);
+    if (set_spm_sample) bad("spm-sample", why);
+  }
+  if (spm && given("spm-model") && c.spm_model.empty()) bad("spm-model", "empty file name");
+  if (spm && has("shared-vocab") && !c.shared_vocab)
+    bad("shared-vocab",
+        "false is not available with --tokenize spm, whose one SentencePiece "
+        "model serves both sides");
   at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
   at_most("vocab-size", c.vocab_size, 1000000);
   positive("spm-sample", c.spm_sample);

@@ -11,9 +11,8 @@ namespace sg {
 LoadedModel load_for_inference(const std::string& path) {
   LoadedModel m;
   m.contents = read_checkpoint(path);
-  std::tie(m.src_codec, m.tgt_codec) =
-      stored_codecs(m.contents.config, m.contents.src_vocab, m.contents.tgt_vocab,
-                    m.contents.spm_model, path);
+  std::tie(m.src_codec, m.tgt_codec) = stored_codecs(
+      m.contents.config, m.contents.src_vocab, m.contents.tgt_vocab, m.contents.spm_model, path);
   const int64_t src_size = m.src_codec.vocab().size(), tgt_size = m.tgt_codec.vocab().size();
   check_model_fits(m.contents.config, src_size, tgt_size, false);
   m.model = std::make_unique<Seq2SeqTransformer>(

@@ -35,9 +35,8 @@ std::shared_ptr<const SentencePieceModel> spm_model_for(const Config& c) {
     }
   }
   std::vector<std::string> sentences;
-  for (auto& [src, tgt] : option_errors("spm-sample", [&] {
-         return sample_tsv_lines(c.train_file, c.spm_sample, c.seed);
-       })) {
+  for (auto& [src, tgt] : option_errors(
+           "spm-sample", [&] { return sample_tsv_lines(c.train_file, c.spm_sample, c.seed); })) {
     sentences.push_back(std::move(src));
     sentences.push_back(std::move(tgt));
   }
@@ -50,9 +49,10 @@ std::shared_ptr<const SentencePieceModel> spm_model_for(const Config& c) {
 DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* stored) {
   if (c.task == "tsv") {
     if (c.train_file.empty()) throw UsageError("--train: the tsv task needs a training file");
-    const TokenizeMode mode = c.tokenize == "spm" ? TokenizeMode::word : option_errors("tokenize", [&] {
-      return Tokenizer::parse_mode(c.tokenize);
-    });
+    const TokenizeMode mode =
+        c.tokenize == "spm"
+            ? TokenizeMode::word
+            : option_errors("tokenize", [&] { return Tokenizer::parse_mode(c.tokenize); });
     const TsvOptions limits{mode, c.max_len, "--max-len"};
     if (stored) {
       std::tie(src_codec_, tgt_codec_) = *stored;

@@ -1,7 +1,8 @@
 // Exact resume (docs/checkpoint.md, issue 6 point 2): N steps, save, resume, M steps gives the same
 // parameters, optimizer state, generator states and data position bit for bit as N+M steps
 // straight, with dropout and shuffling on, for Adam and SGD with momentum, on a TSV file (word
-// tokens, and SentencePiece pieces) and on a synthetic stream; likewise after SIGINT or SIGTERM stopped a run.
+// tokens, and SentencePiece pieces) and on a synthetic stream; likewise after SIGINT or SIGTERM
+// stopped a run.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -23,8 +24,7 @@ std::vector<std::string> recipe(const std::string& optim, const std::string& tas
     a = a + std::vector<std::string>{"--optim", "sgd", "--momentum", "0.9", "--lr", "0.05"};
   else
     a = a + std::vector<std::string>{"--optim", "adam"};
-  if (task == "copy")
-    return a + std::vector<std::string>{"--task", "copy"};
+  if (task == "copy") return a + std::vector<std::string>{"--task", "copy"};
   a = a + std::vector<std::string>{"--task", "tsv", "--train", "train.tsv", "--valid", "valid.tsv"};
   if (task == "spm") a = a + std::vector<std::string>{"--tokenize", "spm", "--vocab-size", "20"};
   return a;
@@ -73,7 +73,8 @@ INSTANTIATE_TEST_SUITE_P(OptimizersAndTasks, ExactResume,
                          ::testing::Combine(::testing::Values("adam", "sgd"),
                                             ::testing::Values("tsv", "spm", "copy")),
                          [](const auto& param_info) {
-                           return std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param);
+                           return std::get<0>(param_info.param) + "_" +
+                                  std::get<1>(param_info.param);
                          });
 
 // A stop signal during training: the step finishes, a checkpoint is saved, the exit code is 1
