@@ -152,10 +152,14 @@ std::vector<int64_t> SentencePieceModel::encode(std::string_view text) const {
 
 std::string SentencePieceModel::decode(const std::vector<int64_t>& ids) const {
   // SentencePiece writes <unk> as " ⁇ ", doubling the spaces next to it; here each run of known
-  // pieces is decoded on its own and the runs and the ⁇ are joined by single spaces.
+  // pieces is decoded on its own, and the runs (without spaces at their ends) and the ⁇ are
+  // joined by single spaces.
   std::string text;
   std::vector<int> run;
-  auto append = [&](const std::string& part) {
+  auto append = [&](std::string_view part) {
+    // A run may end in a lone "▁" piece (the space before the unknown word): no double space.
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
     if (part.empty()) return;
     if (!text.empty()) text += ' ';
     text += part;

@@ -100,7 +100,10 @@ TEST_F(Spm, EvalTranslateAndAttentionNeedOnlyTheCheckpoint) {
   std::vector<int64_t> ids = m.src_codec.encode(input);
   ids.push_back(kEos);
   const IntTensor src({1, static_cast<int64_t>(ids.size())}, ids);
-  const auto out = decode(*m.model, src, DecodeOptions{.beam = 1, .max_len = 12});
+  DecodeOptions d;
+  d.max_len = 12;
+  d.lengths = m.train_lengths;
+  const auto out = decode(*m.model, src, d);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(r.out, m.tgt_codec.decode(out[0]) + "\n");
   EXPECT_EQ(r.out.find("\xe2\x96\x81"), std::string::npos) << r.out;
