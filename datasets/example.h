@@ -25,18 +25,28 @@ struct LengthStats {
   bool operator==(const LengthStats&) const = default;
 };
 
-// Over every example (an empty source counts as length 1).
-inline LengthStats length_stats(const std::vector<Example>& data) {
+// Over n pairs whose lengths src_len(i) and tgt_len(i) give (an empty source counts as length 1).
+template <class SrcLen, class TgtLen>
+LengthStats length_stats(int64_t n, SrcLen&& src_len, TgtLen&& tgt_len) {
   LengthStats s;
-  for (const Example& e : data) {
-    const auto t = static_cast<int64_t>(e.tgt.size());
-    const auto n = std::max<int64_t>(static_cast<int64_t>(e.src.size()), 1);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t t = tgt_len(i);
+    const int64_t m = std::max<int64_t>(src_len(i), 1);
     s.max_tgt_len = std::max(s.max_tgt_len, t);
-    if (s.ratio_den == 0 || t * s.ratio_den > s.ratio_num * n) s.ratio_num = t, s.ratio_den = n;
+    if (s.ratio_den == 0 || t * s.ratio_den > s.ratio_num * m) s.ratio_num = t, s.ratio_den = m;
   }
   if (const int64_t g = std::gcd(s.ratio_num, s.ratio_den); g > 1)
     s.ratio_num /= g, s.ratio_den /= g;
   return s;
+}
+
+// Over every example.
+inline LengthStats length_stats(const std::vector<Example>& data) {
+  const auto at = [&](int64_t i) -> const Example& { return data[static_cast<size_t>(i)]; };
+  return length_stats(
+      static_cast<int64_t>(data.size()),
+      [&](int64_t i) { return static_cast<int64_t>(at(i).src.size()); },
+      [&](int64_t i) { return static_cast<int64_t>(at(i).tgt.size()); });
 }
 
 }  // namespace sg

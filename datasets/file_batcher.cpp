@@ -7,8 +7,11 @@
 namespace sg {
 
 FileBatcher::FileBatcher(std::vector<Example> data, const FileBatcherOptions& opt)
+    : FileBatcher(std::make_shared<ExampleList>(std::move(data)), opt) {}
+
+FileBatcher::FileBatcher(std::shared_ptr<const ExampleSource> data, const FileBatcherOptions& opt)
     : data_(std::move(data)), opt_(opt), gen_(opt.seed) {
-  if (data_.empty()) throw std::invalid_argument("batcher: no examples");
+  if (!data_ || data_->size() == 0) throw std::invalid_argument("batcher: no examples");
   if (opt.batch_size < 1)
     throw std::invalid_argument("--batch must be >= 1, got " + std::to_string(opt.batch_size));
   if (opt.bucket_batches < 0)
@@ -24,7 +27,8 @@ static void shuffle_in_place(std::vector<T>& v, Generator& g) {
 
 void FileBatcher::plan_epoch() {
   pos_.epoch_rng = gen_.state();
-  std::vector<int64_t> order(data_.size());
+  const auto n = static_cast<size_t>(data_->size());
+  std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (opt_.shuffle) shuffle_in_place(order, gen_);
   const auto B = static_cast<size_t>(opt_.batch_size);
@@ -35,9 +39,8 @@ void FileBatcher::plan_epoch() {
       const auto last =
           order.begin() + static_cast<std::ptrdiff_t>(std::min(start + window, order.size()));
       std::stable_sort(first, last, [&](int64_t a, int64_t b) {
-        const Example &x = data_[a], &y = data_[b];
-        return x.src.size() != y.src.size() ? x.src.size() < y.src.size()
-                                            : x.tgt.size() < y.tgt.size();
+        const int64_t sa = data_->src_len(a), sb = data_->src_len(b);
+        return sa != sb ? sa < sb : data_->tgt_len(a) < data_->tgt_len(b);
       });
     }
   }
@@ -51,9 +54,9 @@ void FileBatcher::plan_epoch() {
 
 Batch FileBatcher::next() {
   const auto& idx = batches_[static_cast<size_t>(pos_.batch)];
-  std::vector<const Example*> rows;
+  std::vector<Example> rows;
   rows.reserve(idx.size());
-  for (const int64_t i : idx) rows.push_back(&data_[static_cast<size_t>(i)]);
+  for (const int64_t i : idx) rows.push_back(data_->get(i));
   Batch batch = make_batch(rows);
   batch.index = idx;
   if (++pos_.batch == batches_per_epoch()) {

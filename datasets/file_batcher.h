@@ -1,4 +1,4 @@
-// Batches over a fixed list of examples (a TSV file), epoch after epoch.
+// Batches over a fixed list of examples (a TSV file, example_source.h), epoch after epoch.
 //
 // Without shuffling, batch k of every epoch holds examples k*B .. k*B+B-1 in file order, the
 // last partial batch included (docs/data.md). With shuffling, each epoch is a fresh
@@ -10,10 +10,12 @@
 // was drawn) can be exported and restored, so a resumed run sees exactly the same batches.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "autograd/random.h"
 #include "datasets/batch.h"
+#include "datasets/example_source.h"
 
 namespace sg {
 
@@ -34,6 +36,7 @@ struct BatcherPosition {
 class FileBatcher {
  public:
   // Throws std::invalid_argument for no examples or a batch size < 1 (naming --batch).
+  FileBatcher(std::shared_ptr<const ExampleSource> data, const FileBatcherOptions& opt);
   FileBatcher(std::vector<Example> data, const FileBatcherOptions& opt);
 
   // The next batch; after the last batch of an epoch the position moves to the next epoch.
@@ -42,8 +45,8 @@ class FileBatcher {
   int64_t epoch() const { return pos_.epoch; }
   int64_t batch_in_epoch() const { return pos_.batch; }
   int64_t batches_per_epoch() const { return static_cast<int64_t>(batches_.size()); }
-  int64_t num_examples() const { return static_cast<int64_t>(data_.size()); }
-  const std::vector<Example>& data() const { return data_; }
+  int64_t num_examples() const { return data_->size(); }
+  const ExampleSource& data() const { return *data_; }
 
   BatcherPosition position() const { return pos_; }
   // Continues from an exported position; throws std::invalid_argument if its batch index does
@@ -53,7 +56,7 @@ class FileBatcher {
  private:
   void plan_epoch();
 
-  std::vector<Example> data_;
+  std::shared_ptr<const ExampleSource> data_;
   FileBatcherOptions opt_;
   Generator gen_;
   BatcherPosition pos_;

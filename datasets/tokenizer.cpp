@@ -55,13 +55,17 @@ static bool is_ascii_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
-  if (const auto bad = invalid_utf8_offset(text)) {
+void Tokenizer::require_utf8(std::string_view s) {
+  if (const auto bad = invalid_utf8_offset(s)) {
     char hex[8];
-    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(text[*bad]));
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(s[*bad]));
     throw std::invalid_argument(std::string("invalid UTF-8 byte ") + hex + " at offset " +
                                 std::to_string(*bad));
   }
+}
+
+std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
+  require_utf8(text);
   std::vector<std::string> out;
   if (mode_ == TokenizeMode::word) {
     size_t i = 0;

@@ -34,6 +34,8 @@ class Tokenizer {
   // Offset of the first byte that does not start a well-formed UTF-8 sequence (overlong forms,
   // surrogates and code points above U+10FFFF are ill-formed), or nullopt if `s` is valid.
   static std::optional<size_t> invalid_utf8_offset(std::string_view s);
+  // Throws std::invalid_argument("invalid UTF-8 byte 0x.. at offset N") unless `s` is valid.
+  static void require_utf8(std::string_view s);
 
  private:
   TokenizeMode mode_;

@@ -1,74 +1,145 @@
 #include "datasets/tsv.h"
 
+#include <sys/types.h>
+
 #include <cerrno>
-#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace sg {
 
-static std::string read_file_bytes(const std::string& path) {
+std::string tsv_where(const std::string& path, int64_t line) {
+  return path + ":" + std::to_string(line) + ": ";
+}
+
+TsvScanner::TsvScanner(std::string path) : path_(std::move(path)) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec))
-    throw std::runtime_error(path + ": is a directory, expected a TSV file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(path + ": read error (" + std::strerror(errno) + ")");
-  return ss.str();
+  if (std::filesystem::is_directory(path_, ec))
+    throw std::runtime_error(path_ + ": is a directory, expected a TSV file");
+  f_ = std::fopen(path_.c_str(), "rb");
+  if (!f_) throw std::runtime_error(path_ + ": cannot open (" + std::strerror(errno) + ")");
+}
+
+TsvScanner::~TsvScanner() {
+  if (f_) std::fclose(f_);
+  std::free(buf_);
+}
+
+TsvLine TsvScanner::parse(const std::string& path, std::string_view raw, int64_t line_no,
+                          int64_t offset) {
+  TsvLine out;
+  out.line = line_no;
+  out.offset = offset;
+  out.bytes = static_cast<int64_t>(raw.size());
+  std::string_view line = raw;
+  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const std::string where = tsv_where(path, line_no);
+  if (const auto bad = Tokenizer::invalid_utf8_offset(line)) {
+    char hex[8];
+    std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(line[*bad]));
+    throw std::runtime_error(where + "invalid UTF-8: byte " + hex + " at file offset " +
+                             std::to_string(offset + static_cast<int64_t>(*bad)) + " (column " +
+                             std::to_string(*bad + 1) + ")");
+  }
+  if (line.empty()) throw std::runtime_error(where + "blank line, expected source<TAB>target");
+  const size_t tab = line.find('\t');
+  if (tab == std::string_view::npos)
+    throw std::runtime_error(where + "no tab, expected source<TAB>target");
+  if (line.find('\t', tab + 1) != std::string_view::npos)
+    throw std::runtime_error(where + "more than one tab, expected source<TAB>target");
+  out.src = line.substr(0, tab);
+  out.tgt = line.substr(tab + 1);
+  return out;
+}
+
+bool TsvScanner::next(TsvLine& out) {
+  errno = 0;
+  const ssize_t n = ::getline(&buf_, &cap_, f_);
+  if (n < 0) {
+    if (std::ferror(f_))
+      throw std::runtime_error(path_ + ": read error (" + std::strerror(errno) + ")");
+    if (line_no_ == 0) throw std::runtime_error(path_ + ": empty file, no source<TAB>target pairs");
+    return false;
+  }
+  std::string_view raw(buf_, static_cast<size_t>(n));
+  int64_t start = offset_;
+  offset_ += n;
+  if (line_no_ == 0 && raw.substr(0, 3) == "\xEF\xBB\xBF") {  // byte-order mark
+    raw.remove_prefix(3);
+    start += 3;
+    if (raw.empty()) throw std::runtime_error(path_ + ": empty file, no source<TAB>target pairs");
+  }
+  out = parse(path_, raw, ++line_no_, start);
+  return true;
+}
+
+void check_tsv_side(const std::string& path, int64_t line, const char* side, int64_t tokens,
+                    const TsvOptions& opt) {
+  if (tokens == 0) throw std::runtime_error(tsv_where(path, line) + "empty " + side);
+  if (tokens > opt.max_len)
+    throw std::runtime_error(tsv_where(path, line) + side + " has " + std::to_string(tokens) +
+                             " tokens, more than " + opt.max_len_name + " " +
+                             std::to_string(opt.max_len));
+}
+
+std::vector<std::pair<std::string, std::string>> sample_tsv_lines(const std::string& path,
+                                                                  int64_t n, uint64_t seed) {
+  if (n < 1) throw std::invalid_argument("--spm-sample must be >= 1, got " + std::to_string(n));
+  std::vector<std::pair<std::string, std::string>> kept;
+  Generator g(seed);
+  TsvScanner scan(path);
+  TsvLine l;
+  for (int64_t seen = 0; scan.next(l); ++seen) {
+    if (seen < n) {
+      kept.emplace_back(l.src, l.tgt);
+      continue;
+    }
+    // Algorithm R: line `seen` replaces a kept one with probability n / (seen + 1).
+    const uint64_t k = g.below(static_cast<uint64_t>(seen) + 1);
+    if (k < static_cast<uint64_t>(n)) kept[k] = {std::string(l.src), std::string(l.tgt)};
+  }
+  return kept;
 }
 
 std::vector<TsvPair> TsvReader::read(const std::string& path) const {
-  std::string bytes = read_file_bytes(path);
-  size_t pos = 0;
-  if (bytes.compare(0, 3, "\xEF\xBB\xBF") == 0) pos = 3;  // byte-order mark
-  if (pos == bytes.size())
-    throw std::runtime_error(path + ": empty file, no source<TAB>target pairs");
   const Tokenizer tok(opt_.tokenize);
   std::vector<TsvPair> pairs;
-  int64_t line_no = 0;
-  while (pos < bytes.size()) {
-    ++line_no;
-    const size_t nl = bytes.find('\n', pos);
-    const size_t end = nl == std::string::npos ? bytes.size() : nl;
-    std::string_view line(bytes.data() + pos, end - pos);
-    const size_t line_start = pos;
-    pos = end + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    const std::string where = path + ":" + std::to_string(line_no) + ": ";
-    if (const auto bad = Tokenizer::invalid_utf8_offset(line)) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned char>(line[*bad]));
-      throw std::runtime_error(where + "invalid UTF-8: byte " + hex + " at file offset " +
-                               std::to_string(line_start + *bad) + " (column " +
-                               std::to_string(*bad + 1) + ")");
-    }
-    if (line.empty()) throw std::runtime_error(where + "blank line, expected source<TAB>target");
-    const size_t tab = line.find('\t');
-    if (tab == std::string_view::npos)
-      throw std::runtime_error(where + "no tab, expected source<TAB>target");
-    if (line.find('\t', tab + 1) != std::string_view::npos)
-      throw std::runtime_error(where + "more than one tab, expected source<TAB>target");
+  TsvScanner scan(path);
+  TsvLine l;
+  while (scan.next(l)) {
     TsvPair p;
-    p.line = line_no;
-    p.src = tok.tokenize(line.substr(0, tab));
-    p.tgt = tok.tokenize(line.substr(tab + 1));
-    const auto check_side = [&](const char* side, const std::vector<std::string>& toks) {
-      if (toks.empty()) throw std::runtime_error(where + "empty " + side);
-      if (static_cast<int64_t>(toks.size()) > opt_.max_len)
-        throw std::runtime_error(where + side + " has " + std::to_string(toks.size()) +
-                                 " tokens, more than " + opt_.max_len_name + " " +
-                                 std::to_string(opt_.max_len));
-    };
-    check_side("source", p.src);
-    check_side("target", p.tgt);
+    p.line = l.line;
+    p.src = tok.tokenize(l.src);
+    p.tgt = tok.tokenize(l.tgt);
+    check_tsv_side(path, l.line, "source", static_cast<int64_t>(p.src.size()), opt_);
+    check_tsv_side(path, l.line, "target", static_cast<int64_t>(p.tgt.size()), opt_);
     pairs.push_back(std::move(p));
   }
   return pairs;
+}
+
+std::pair<Vocab, Vocab> TsvReader::vocabularies(const std::string& path, int64_t min_freq,
+                                                bool joint) const {
+  if (min_freq < 1)
+    throw std::invalid_argument("--min-freq must be >= 1, got " + std::to_string(min_freq));
+  const Tokenizer tok(opt_.tokenize);
+  std::unordered_map<std::string, int64_t> src, tgt;
+  auto& tgt_counts = joint ? src : tgt;
+  TsvScanner scan(path);
+  TsvLine l;
+  while (scan.next(l)) {
+    const auto s = tok.tokenize(l.src), t = tok.tokenize(l.tgt);
+    check_tsv_side(path, l.line, "source", static_cast<int64_t>(s.size()), opt_);
+    check_tsv_side(path, l.line, "target", static_cast<int64_t>(t.size()), opt_);
+    for (const auto& w : s) ++src[w];
+    for (const auto& w : t) ++tgt_counts[w];
+  }
+  Vocab sv = Vocab::from_counts(src, min_freq);
+  Vocab tv = joint ? sv : Vocab::from_counts(tgt, min_freq);
+  return {std::move(sv), std::move(tv)};
 }
 
 std::vector<Example> TsvReader::encode(const std::vector<TsvPair>& pairs, const Vocab& src,
@@ -81,22 +152,9 @@ std::vector<Example> TsvReader::encode(const std::vector<TsvPair>& pairs, const 
 
 TsvCorpus TsvReader::load(const std::string& train_path, const std::string& valid_path,
                           int64_t min_freq, bool joint) const {
-  const auto train = read(train_path);
-  std::vector<std::vector<std::string>> srcs, tgts;
-  for (const auto& p : train) {
-    srcs.push_back(p.src);
-    tgts.push_back(p.tgt);
-  }
   TsvCorpus c;
-  if (joint) {
-    std::vector<std::vector<std::string>> both = srcs;
-    both.insert(both.end(), tgts.begin(), tgts.end());
-    c.src_vocab = c.tgt_vocab = Vocab::build(both, min_freq);
-  } else {
-    c.src_vocab = Vocab::build(srcs, min_freq);
-    c.tgt_vocab = Vocab::build(tgts, min_freq);
-  }
-  c.train = encode(train, c.src_vocab, c.tgt_vocab);
+  std::tie(c.src_vocab, c.tgt_vocab) = vocabularies(train_path, min_freq, joint);
+  c.train = encode(read(train_path), c.src_vocab, c.tgt_vocab);
   if (!valid_path.empty()) c.valid = encode(read(valid_path), c.src_vocab, c.tgt_vocab);
   return c;
 }

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(g++ cmake make libboost-program-options-dev libhdf5-dev libopenblas-openmp-dev
-          nlohmann-json3-dev libgtest-dev libopenmpi-dev openmpi-bin
+          nlohmann-json3-dev libgtest-dev libopenmpi-dev openmpi-bin libsentencepiece-dev
           chromium "$@")  # chromium: the test that loads report.html in a real browser
 missing=()
 for p in "${packages[@]}"; do

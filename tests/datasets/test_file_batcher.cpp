@@ -145,7 +145,7 @@ TEST(FileBatcher, RejectsBadSettings) {
   } catch (const std::invalid_argument& e) {
     EXPECT_STREQ(e.what(), "--batch must be >= 1, got 0");
   }
-  EXPECT_THROW(FileBatcher({}, {}), std::invalid_argument);
+  EXPECT_THROW(FileBatcher(std::vector<Example>{}, {}), std::invalid_argument);
   FileBatcher fb(data, {.batch_size = 2});
   EXPECT_THROW(fb.restore({.epoch = 0, .batch = 3}), std::invalid_argument);
 }

@@ -1,14 +1,19 @@
 // TSV corpora: good files (LF, CRLF, BOM, no final newline, char tokens), vocabularies from the
-// training file, and the exact one-line error of every bad input.
+// training file, the exact one-line error of every bad input, seeded samples of lines, and
+// examples re-read from their file (TsvExamples) equal to those read at once.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <stdexcept>
 
 #include <unistd.h>
 
+#include "datasets/file_batcher.h"
 #include "datasets/tsv.h"
+#include "datasets/tsv_examples.h"
 
 namespace sg {
 namespace {
@@ -45,6 +50,18 @@ class Tsv : public ::testing::Test {
     return "";
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // The one-line message of the std::exception that f throws.
+  std::string error_of_call(const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+      return msg;
+    }
+    ADD_FAILURE() << "no error";
+    return "";
+  }
 
   fs::path dir_;
 };
@@ -155,6 +172,86 @@ TEST_F(Tsv, MissingFileAndDirectory) {
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(e.what(), dir_.string() + ": is a directory, expected a TSV file");
   }
+}
+
+TEST_F(Tsv, SampleKeepsEveryLineOfASmallFileAndASeededSubsetOfALargeOne) {
+  std::string text;
+  for (int i = 0; i < 50; ++i) {
+    const std::string n = std::to_string(i);
+    text.append("s").append(n).append("\tt").append(n).append("\n");
+  }
+  const std::string f = write("f.tsv", text);
+  const auto all = sample_tsv_lines(f, 50, 1);
+  ASSERT_EQ(all.size(), 50u);
+  EXPECT_EQ(all[7], (std::pair<std::string, std::string>{"s7", "t7"}));
+  const auto a = sample_tsv_lines(f, 10, 1), b = sample_tsv_lines(f, 10, 1),
+             c = sample_tsv_lines(f, 10, 2);
+  ASSERT_EQ(a.size(), 10u);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, c);
+  std::set<std::string> distinct;
+  for (const auto& [src, tgt] : a) {
+    EXPECT_EQ(src.substr(1), tgt.substr(1));
+    distinct.insert(src);
+  }
+  EXPECT_EQ(distinct.size(), 10u);
+  // A bad line after the sample is full is still found.
+  const std::string bad = write("bad.tsv", text + "no tab\n");
+  EXPECT_EQ(error_of_call([&] { sample_tsv_lines(bad, 5, 1); }),
+            bad + ":51: no tab, expected source<TAB>target");
+  EXPECT_THROW(sample_tsv_lines(f, 0, 1), std::invalid_argument);
+}
+
+TEST_F(Tsv, ExamplesReReadFromTheFileEqualThoseReadAtOnce) {
+  const std::string train = write("train.tsv",
+                                  "\xEF\xBB\xBF"
+                                  "a b a\tx y\r\nb c\ty y\na\tz");
+  const auto [sv, tv] = TsvReader().vocabularies(train, 1, false);
+  const TextCodec src(TokenizeMode::word, sv), tgt(TokenizeMode::word, tv);
+  const auto at_once = read_tsv_examples(train, src, tgt, {});
+  auto file = std::make_shared<TsvExamples>(train, src, tgt, TsvOptions{});
+  ASSERT_EQ(file->size(), 3);
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(file->get(i), at_once[static_cast<size_t>(i)]) << i;
+    EXPECT_EQ(file->src_len(i), static_cast<int64_t>(at_once[i].src.size()));
+    EXPECT_EQ(file->tgt_len(i), static_cast<int64_t>(at_once[i].tgt.size()));
+  }
+  EXPECT_EQ(at_once, TsvReader::encode(TsvReader().read(train), sv, tv));
+  // The same batches as from the examples in memory, with bucketing by length.
+  const FileBatcherOptions o{.batch_size = 2, .bucket_batches = 2, .seed = 3};
+  FileBatcher from_file(file, o), from_memory(at_once, o);
+  for (int k = 0; k < 5; ++k) {
+    const Batch a = from_file.next(), b = from_memory.next();
+    EXPECT_EQ(a.src.data, b.src.data);
+    EXPECT_EQ(a.tgt_out.data, b.tgt_out.data);
+  }
+}
+
+TEST_F(Tsv, ExamplesFromAFileThatChangedAreAnErrorNamingTheLine) {
+  const std::string train = write("train.tsv", "a b\tx\nc\ty\n");
+  const TextCodec codec(TokenizeMode::word, Vocab::from_tokens({"a", "b", "c", "x", "y"}));
+  TsvExamples file(train, codec, codec, {});
+  write("train.tsv", "a b c\tx\n");
+  EXPECT_EQ(error_of_call([&] { file.get(0); }),
+            train + ":1: the file changed since training started reading it");
+  EXPECT_EQ(error_of_call([&] { file.get(1); }),
+            train + ":2: the file changed since training started reading it");
+}
+
+TEST_F(Tsv, TheFirstBadLineIsReportedWhateverComesAfterIt) {
+  const TextCodec codec(TokenizeMode::word, Vocab::from_tokens({"a"}));
+  const TsvOptions two{TokenizeMode::word, 2};
+  std::string text = "a\ta\na a a\ta\nno tab\n";
+  const std::string f = write("f.tsv", text);
+  EXPECT_EQ(error_of_call([&] { TsvExamples(f, codec, codec, two); }),
+            f + ":2: source has 3 tokens, more than the maximum of 2");
+  EXPECT_EQ(error_of_call([&] { read_tsv_examples(f, codec, codec, two); }),
+            f + ":2: source has 3 tokens, more than the maximum of 2");
+  // Past the first chunk of lines, and with the bad line's error from encoding.
+  std::string many;
+  for (int i = 0; i < 5000; ++i) many += "a\ta\n";
+  const std::string g = write("g.tsv", many + "a\t \n" + "a\ta a a\n");
+  EXPECT_EQ(error_of_call([&] { TsvExamples(g, codec, codec, two); }), g + ":5001: empty target");
 }
 
 }  // namespace

@@ -130,7 +130,8 @@ void remove_stale_temporaries(const std::string& dir) {
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Config& config, const std::vector<std::string>& src_vocab,
-                     const std::vector<std::string>& tgt_vocab, const TrainState& st) {
+                     const std::vector<std::string>& tgt_vocab, const TrainState& st,
+                     const std::string& spm_model) {
   atomic_write(path, [&](const std::string& tmp) {
     H5File f = H5File::create(tmp);
     f.set_attr_str("/", "format", kCheckpointFormat);
@@ -165,6 +166,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     f.set_attr_str("config", "json", config.to_json().dump());
     f.write_strings("vocab/src", src_vocab);
     f.write_strings("vocab/tgt", tgt_vocab);
+    if (!spm_model.empty()) f.write_bytes("vocab/spm", spm_model);
     f.flush();
     f.close();
   });
@@ -203,6 +205,9 @@ CheckpointContents read_checkpoint(const std::string& path) {
       fail(std::string("/vocab/") + name + ": " + e.what());
     }
   }
+  if (f.exists("vocab/spm")) c.spm_model = f.read_bytes("vocab/spm");
+  if (c.config.tokenize == "spm" && c.config.task == "tsv" && c.spm_model.empty())
+    fail("missing '/vocab/spm', the SentencePiece model its run tokenized with");
   for (const auto& name : f.list("rng")) {
     const auto a = f.read_u64("rng/" + name);
     if (a.data.size() != 4) fail("/rng/" + name + " does not hold a generator state");

@@ -16,6 +16,7 @@
 //                     absent in checkpoints written before they existed)
 //   /config           attribute json: the resolved configuration
 //   /vocab/src, /vocab/tgt   UTF-8 token strings in id order
+//   /vocab/spm        with --tokenize spm: the serialized SentencePiece model (uint8 bytes)
 // Saves are atomic: a temporary file in the same folder is written, flushed, fsynced, closed and
 // renamed over the target, and the folder is fsynced, so a kill at any moment leaves the previous
 // checkpoint loadable. No file is held open between saves.
@@ -68,15 +69,18 @@ struct TrainState {
 struct CheckpointContents {
   Config config;
   std::vector<std::string> src_vocab, tgt_vocab;
+  std::string spm_model;  // /vocab/spm, empty without SentencePiece
   TrainState state;
   std::string optimizer_type;
   int64_t format_version = 0;
 };
 
-// Writes path atomically (see atomic_write). `optimizer` may be null (a model-only file).
+// Writes path atomically (see atomic_write). `optimizer` may be null (a model-only file);
+// `spm_model` empty writes no /vocab/spm.
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Config& config, const std::vector<std::string>& src_vocab,
-                     const std::vector<std::string>& tgt_vocab, const TrainState& state);
+                     const std::vector<std::string>& tgt_vocab, const TrainState& state,
+                     const std::string& spm_model = {});
 
 // Reads and validates the metadata (format, version, config, vocabularies, train state). Every
 // problem is one std::runtime_error line naming the file.

@@ -469,6 +469,18 @@ H5Array<uint64_t> H5File::read_u64(const std::string& path) const {
   return read_as<uint64_t>(path, H5T_NATIVE_UINT64);
 }
 
+void H5File::write_bytes(const std::string& path, std::string_view bytes) {
+  write_raw(path, H5T_STD_U8LE, H5T_NATIVE_UINT8, bytes.data(),
+            Shape{static_cast<int64_t>(bytes.size())});
+}
+
+std::string H5File::read_bytes(const std::string& path) const {
+  const auto a = read_as<uint8_t>(path, H5T_NATIVE_UINT8);
+  if (a.shape.size() != 1)
+    fail_plain("dataset '" + normalize(path) + "' is not a 1-D byte string", path_);
+  return std::string(a.data.begin(), a.data.end());
+}
+
 void H5File::read_into(const std::string& path, float* out, int64_t numel) const {
   Handle ds = open_dataset(path);
   const Shape shape = shape_of(ds.get(), path);

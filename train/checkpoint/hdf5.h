@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -109,6 +110,10 @@ class H5File {
   H5Array<uint64_t> read_u64(const std::string& path) const;
   // Reads a float32-convertible dataset straight into `out` (numel must equal the stored size).
   void read_into(const std::string& path, float* out, int64_t numel) const;
+
+  // ---- byte strings: a 1-D uint8 dataset (h5py: f[path][()].tobytes())
+  void write_bytes(const std::string& path, std::string_view bytes);
+  std::string read_bytes(const std::string& path) const;
 
   // ---- string datasets: 1-D, variable-length UTF-8 (h5py: string_dtype('utf-8'))
   void write_strings(const std::string& path, const std::vector<std::string>& values);

@@ -36,7 +36,7 @@ Format format_of(const std::string& out) {
 std::vector<int64_t> source_ids(const LoadedModel& m, const std::string& text) {
   if (const auto bad = Tokenizer::invalid_utf8_offset(text))
     throw UsageError("--input: invalid UTF-8 at byte " + std::to_string(*bad));
-  std::vector<int64_t> src = encode_source(text, m.src_vocab, m.mode);
+  std::vector<int64_t> src = m.src_codec.encode(text);
   src.push_back(kEos);
   const int64_t limit = m.model->config().max_len;
   if (static_cast<int64_t>(src.size()) > limit)
@@ -90,7 +90,8 @@ int cmd_attention(const std::vector<std::string>& args) {
   d.max_len = c.decode_max_len;
   d.lengths = m.train_lengths;
   DecodeCuts cuts;
-  AttentionResult r = collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, d, &cuts);
+  AttentionResult r =
+      collect_attention(*m.model, src, m.src_codec.vocab(), m.tgt_codec.vocab(), d, &cuts);
   if (mean_only)
     std::erase_if(r.maps, [](const AttentionMap& map) { return map.head != kHeadMean; });
 
@@ -99,8 +100,7 @@ int cmd_attention(const std::vector<std::string>& args) {
     RenderInfo info;
     info.lines = {"checkpoint: " + c.checkpoint + " (task " + run.task + ", step " +
                       std::to_string(m.contents.state.step) + ")",
-                  "input:  " + c.input, "output: " + decode_target(r.output, m.tgt_vocab, m.mode),
-                  model_line(run)};
+                  "input:  " + c.input, "output: " + m.tgt_codec.decode(r.output), model_line(run)};
     write_file(c.out, format == Format::svg ? render_svg(r, info) : render_html(r, info));
   }
   if (c.json) {

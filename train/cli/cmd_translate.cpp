@@ -34,7 +34,7 @@ std::vector<int64_t> encode_line(const LoadedModel& m, const SourceLine& line) {
   };
   if (const auto bad = Tokenizer::invalid_utf8_offset(line.text))
     return fail("invalid UTF-8 at byte " + std::to_string(*bad + 1));
-  std::vector<int64_t> ids = encode_source(line.text, m.src_vocab, m.mode);
+  std::vector<int64_t> ids = m.src_codec.encode(line.text);
   const int64_t limit = m.model->config().max_len - 1;
   if (static_cast<int64_t>(ids.size()) > limit)
     return fail(std::to_string(ids.size()) + " tokens, more than the model's limit of " +
@@ -58,7 +58,7 @@ void translate_lines(const LoadedModel& m, const std::vector<SourceLine>& lines,
   const size_t first = cuts.cut.size();
   const auto outs = decode(*m.model, src, opt, &cuts);
   for (size_t i = 0; i < outs.size(); ++i) {
-    const std::string text = decode_target(outs[i], m.tgt_vocab, m.mode);
+    const std::string text = m.tgt_codec.decode(outs[i]);
     if (json)
       std::cout << nlohmann::json{{"source", lines[i].text},
                                   {"translation", text},

@@ -21,9 +21,19 @@ po::options_description data_options(Config& c) {
       "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a "
       "line may have (default 256 there; longer lines are an error)")(
       "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
-      "tokenize", po::value(&c.tokenize)->default_value(c.tokenize), "word | char (TSV)")(
+      "tokenize", po::value(&c.tokenize)->default_value(c.tokenize),
+      "word | char | spm (TSV; spm: SentencePiece pieces)")(
       "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
-      "least count for a token to enter the vocabulary (TSV)")(
+      "least count for a token to enter the vocabulary (TSV, word and char)")(
+      "vocab-size", po::value(&c.vocab_size)->default_value(c.vocab_size),
+      "pieces of the SentencePiece model trained with --tokenize spm, specials included")(
+      "spm-model", po::value(&c.spm_model),
+      "an existing SentencePiece model file to use instead of training one (--tokenize spm)")(
+      "spm-sample", po::value(&c.spm_sample)->default_value(c.spm_sample),
+      "training-file lines the SentencePiece model is trained on (a seeded sample of a longer "
+      "file)")("shared-vocab",
+               po::value(&c.shared_vocab)->default_value(c.shared_vocab)->implicit_value(true),
+               "one vocabulary for source and target (default: on with --tokenize spm)")(
       "valid-size", po::value(&c.valid_size)->default_value(c.valid_size),
       "held-out examples of a synthetic task");
   return d;
@@ -190,7 +200,7 @@ void validate(const Config& c, const po::variables_map& vm) {
     bad(n, "unknown value '" + v + "' (expected " + list + ")");
   };
   one_of("task", c.task, {"copy", "reverse", "sort", "dates", "tsv"});
-  one_of("tokenize", c.tokenize, {"word", "char"});
+  one_of("tokenize", c.tokenize, {"word", "char", "spm"});
   one_of("optim", c.optim, {"adam", "adamw", "sgd"});
   one_of("schedule", c.schedule, {"constant", "noam", "cosine", "inverse_sqrt"});
   positive("min-len", c.min_len);
@@ -214,6 +224,36 @@ void validate(const Config& c, const po::variables_map& vm) {
   at_most("symbols", c.symbols, 1000000);
   at_most("beam", c.beam, 1000);
   positive("min-freq", c.min_freq);
+  // SentencePiece: its options only with --tokenize spm, which only tokenizes TSV corpora. Like
+  // every check here these look at effective values, so that a --dump-config file, which lists
+  // the defaults too, reads back: an option at its default value is never in the way.
+  const bool spm = has("tokenize") && c.tokenize == "spm";
+  const Config defaults;
+  const bool set_vocab_size = has("vocab-size") && c.vocab_size != defaults.vocab_size;
+  const bool set_spm_sample = has("spm-sample") && c.spm_sample != defaults.spm_sample;
+  const bool set_spm_model = has("spm-model") && !c.spm_model.empty();
+  if (spm && has("task") && c.task != "tsv")
+    bad("tokenize", "spm tokenizes TSV corpora; it needs --task tsv, not '" + c.task + "'");
+  if (!spm) {
+    if (set_vocab_size) bad("vocab-size", "only with --tokenize spm");
+    if (set_spm_sample) bad("spm-sample", "only with --tokenize spm");
+    if (set_spm_model) bad("spm-model", "only with --tokenize spm");
+  }
+  if (spm && has("min-freq") && c.min_freq != defaults.min_freq)
+    bad("min-freq", "not with --tokenize spm (SentencePiece chooses the pieces)");
+  if (set_spm_model) {
+    const char* why = "not with --spm-model (that model is used as it is, not trained)";
+    if (set_vocab_size) bad("vocab-size", why);
+    if (set_spm_sample) bad("spm-sample", why);
+  }
+  if (spm && given("spm-model") && c.spm_model.empty()) bad("spm-model", "empty file name");
+  if (spm && has("shared-vocab") && !c.shared_vocab)
+    bad("shared-vocab",
+        "false is not available with --tokenize spm, whose one SentencePiece "
+        "model serves both sides");
+  at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
+  at_most("vocab-size", c.vocab_size, 1000000);
+  positive("spm-sample", c.spm_sample);
   positive("valid-size", c.valid_size);
   positive("d-model", c.d_model);
   positive("heads", c.heads);
@@ -280,6 +320,13 @@ void resolve(Config& c, po::variables_map& vm) {
   if (vm.count("task") && c.task == "tsv" && vm.count("max-len") && vm["max-len"].defaulted()) {
     c.max_len = kTsvMaxLen;
     vm.at("max-len") = po::variable_value(boost::any(c.max_len), true);
+  }
+  // SentencePiece pieces come from both sides of the corpus: one vocabulary serves both unless
+  // --shared-vocab false says otherwise.
+  if (vm.count("tokenize") && c.tokenize == "spm" && vm.count("shared-vocab") &&
+      vm["shared-vocab"].defaulted()) {
+    c.shared_vocab = true;
+    vm.at("shared-vocab") = po::variable_value(boost::any(true), true);
   }
 }
 

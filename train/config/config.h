@@ -16,8 +16,16 @@ struct Config {
   std::string task = "copy";  // copy | reverse | sort | dates | tsv
   std::string train_file, valid_file, data_file;
   int64_t min_len = 1, max_len = 10, symbols = 10;
-  std::string tokenize = "word";  // word | char (TSV)
+  std::string tokenize = "word";  // word | char | spm (TSV)
   int64_t min_freq = 1;
+  // SentencePiece (--tokenize spm): pieces of a trained model (specials included), an existing
+  // model file to use instead, and the training-file lines a model is trained on.
+  int64_t vocab_size = 8000;
+  std::string spm_model;
+  int64_t spm_sample = 200000;
+  // One vocabulary for source and target (--shared-vocab; on by default with spm): the two
+  // vocabularies are then equal token lists, which --share-embeddings needs.
+  bool shared_vocab = false;
   int64_t valid_size = 1000;  // held-out examples of a synthetic task
   // model
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;

@@ -1,6 +1,7 @@
 #include "train/config/model_config.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace sg {
 
@@ -21,8 +22,30 @@ ModelConfig model_config(const Config& c, int64_t src_vocab, int64_t tgt_vocab) 
 
 TokenizeMode tokenize_mode_of(const Config& c) {
   if (c.task == "dates") return TokenizeMode::character;
-  if (c.task == "tsv") return Tokenizer::parse_mode(c.tokenize);
+  if (c.task == "tsv" && c.tokenize == "char") return TokenizeMode::character;
   return TokenizeMode::word;
+}
+
+std::pair<TextCodec, TextCodec> stored_codecs(const Config& c,
+                                              const std::vector<std::string>& src_vocab,
+                                              const std::vector<std::string>& tgt_vocab,
+                                              const std::string& spm_model,
+                                              const std::string& what) {
+  try {
+    if (c.task == "tsv" && c.tokenize == "spm") {
+      const auto spm = SentencePieceModel::from_bytes(spm_model, "/vocab/spm");
+      if (spm->vocab().tokens() != src_vocab || spm->vocab().tokens() != tgt_vocab)
+        throw std::runtime_error(
+            "/vocab/src and /vocab/tgt are not the pieces of the SentencePiece model in "
+            "/vocab/spm");
+      return {TextCodec(spm), TextCodec(spm)};
+    }
+    if (c.task == "tsv") Tokenizer::parse_mode(c.tokenize);  // an unknown name throws
+    const TokenizeMode mode = tokenize_mode_of(c);
+    return {TextCodec(mode, Vocab(src_vocab)), TextCodec(mode, Vocab(tgt_vocab))};
+  } catch (const std::exception& e) {
+    throw std::runtime_error(what + ": " + e.what());
+  }
 }
 
 }  // namespace sg

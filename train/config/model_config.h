@@ -1,10 +1,13 @@
 // What a run's Config implies for the model and the text: the network it builds and how its
-// text is split into tokens.
+// text becomes token ids and back.
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
-#include "datasets/tokenizer.h"
+#include "datasets/text_codec.h"
 #include "layers/transformer.h"
 #include "train/config/config.h"
 
@@ -13,7 +16,19 @@ namespace sg {
 // The model configuration a run's Config and vocabularies describe. The positional table covers
 // max(512, 2 * max_len + 16) positions.
 ModelConfig model_config(const Config& c, int64_t src_vocab, int64_t tgt_vocab);
-// How a run's configuration tokenizes text (dates: characters; tsv: --tokenize; else words).
+
+// How a run's configuration tokenizes text without SentencePiece (dates: characters; tsv:
+// --tokenize word or char; else words).
 TokenizeMode tokenize_mode_of(const Config& c);
+
+// The source and target codecs of a trained run, from what its checkpoint stores: the
+// vocabularies in id order and, with --tokenize spm, the serialized SentencePiece model, whose
+// pieces must be exactly those vocabularies. Throws std::runtime_error "<what>: ..." when they
+// do not fit together.
+std::pair<TextCodec, TextCodec> stored_codecs(const Config& c,
+                                              const std::vector<std::string>& src_vocab,
+                                              const std::vector<std::string>& tgt_vocab,
+                                              const std::string& spm_model,
+                                              const std::string& what);
 
 }  // namespace sg

@@ -1,8 +1,10 @@
 #include "train/decode/inference.h"
 
+#include <tuple>
+
 #include "datasets/task.h"
 #include "datasets/task_stream.h"
-#include "datasets/tsv.h"
+#include "datasets/tsv_examples.h"
 #include "train/config/errors.h"
 #include "train/config/memory_check.h"
 #include "train/config/model_config.h"
@@ -12,13 +14,12 @@ namespace sg {
 LoadedModel load_for_inference(const std::string& path) {
   LoadedModel m;
   m.contents = read_checkpoint(path);
-  m.src_vocab = Vocab(m.contents.src_vocab);
-  m.tgt_vocab = Vocab(m.contents.tgt_vocab);
-  m.mode = tokenize_mode_of(m.contents.config);
-  check_model_fits(m.contents.config, m.src_vocab.size(), m.tgt_vocab.size(), false);
+  std::tie(m.src_codec, m.tgt_codec) = stored_codecs(
+      m.contents.config, m.contents.src_vocab, m.contents.tgt_vocab, m.contents.spm_model, path);
+  const int64_t src_size = m.src_codec.vocab().size(), tgt_size = m.tgt_codec.vocab().size();
+  check_model_fits(m.contents.config, src_size, tgt_size, false);
   m.model = std::make_unique<Seq2SeqTransformer>(
-      model_config(m.contents.config, m.src_vocab.size(), m.tgt_vocab.size()),
-      m.contents.config.seed);
+      model_config(m.contents.config, src_size, tgt_size), m.contents.config.seed);
   load_model(path, *m.model);
   m.model->eval();
   m.train_lengths = training_lengths(m.contents);
@@ -36,24 +37,17 @@ LengthStats training_lengths(const CheckpointContents& c) {
   }
 }
 
-std::vector<int64_t> encode_source(const std::string& text, const Vocab& vocab, TokenizeMode mode) {
-  return vocab.encode(Tokenizer(mode).tokenize(text));
-}
-
-std::string decode_target(const std::vector<int64_t>& ids, const Vocab& vocab, TokenizeMode mode) {
-  return Tokenizer(mode).detokenize(vocab.decode(ids));
-}
-
 std::vector<Example> held_out_data(const LoadedModel& m, const std::string& data_file) {
   const Config& run = m.contents.config;
   // A side (plus <bos> or <eos>) must fit the model's positional table.
-  const TsvReader reader(TsvOptions{m.mode, m.model->config().max_len - 1, "the model's limit of"});
-  if (!data_file.empty())
-    return TsvReader::encode(reader.read(data_file), m.src_vocab, m.tgt_vocab);
+  TsvOptions limits;
+  limits.max_len = m.model->config().max_len - 1;
+  limits.max_len_name = "the model's limit of";
+  if (!data_file.empty()) return read_tsv_examples(data_file, m.src_codec, m.tgt_codec, limits);
   if (run.task == "tsv") {
     if (run.valid_file.empty())
       throw UsageError("--data: required, the checkpoint's run had no --valid file");
-    return TsvReader::encode(reader.read(run.valid_file), m.src_vocab, m.tgt_vocab);
+    return read_tsv_examples(run.valid_file, m.src_codec, m.tgt_codec, limits);
   }
   TaskOptions to{run.symbols, run.min_len, run.max_len};
   return TaskStream(make_task(run.task, to), run.valid_size, run.seed).held_out();

@@ -1,6 +1,7 @@
 // A trained model loaded from a checkpoint for eval, translate, attention and the report: the
-// model (eval mode), its vocabularies and tokenization, and the checkpoint's contents; text to
-// ids and back for such a model; the held-out data of the run that trained it.
+// model (eval mode), how its text becomes ids and back (vocabularies, tokenization, the
+// SentencePiece model the checkpoint holds), the checkpoint's contents; and the held-out data of
+// the run that trained it.
 #pragma once
 
 #include <memory>
@@ -8,8 +9,7 @@
 #include <vector>
 
 #include "datasets/example.h"
-#include "datasets/tokenizer.h"
-#include "datasets/vocab.h"
+#include "datasets/text_codec.h"
 #include "layers/transformer.h"
 #include "train/checkpoint/checkpoint.h"
 
@@ -18,8 +18,7 @@ namespace sg {
 struct LoadedModel {
   CheckpointContents contents;
   std::unique_ptr<Seq2SeqTransformer> model;
-  Vocab src_vocab, tgt_vocab;
-  TokenizeMode mode = TokenizeMode::word;
+  TextCodec src_codec, tgt_codec;
   LengthStats train_lengths;  // training_lengths(contents): the default decode limit's basis
 };
 
@@ -33,11 +32,6 @@ LoadedModel load_for_inference(const std::string& path);
 //   before (2 * source length + 12);
 // - unknown lengths (decode_limit's old rule) if the config names no task seqgrad knows.
 LengthStats training_lengths(const CheckpointContents& c);
-
-// Encodes one line of source text with the source vocabulary of the given tokenization.
-std::vector<int64_t> encode_source(const std::string& text, const Vocab& vocab, TokenizeMode mode);
-// Decodes target ids to text (specials dropped).
-std::string decode_target(const std::vector<int64_t>& ids, const Vocab& vocab, TokenizeMode mode);
 
 // The examples of `data_file` (TSV), or without it the held-out data of the checkpoint's run:
 // its --valid file, or the held-out set of its synthetic task. A side longer than the model's

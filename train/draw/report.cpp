@@ -369,8 +369,8 @@ ReportRun load_report_run(const std::string& dir) {
   return run;
 }
 
-void add_attention(ReportRun& run, Seq2SeqTransformer& model, const Vocab& src_vocab,
-                   const Vocab& tgt_vocab, TokenizeMode mode, const LengthStats& lengths,
+void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& src_codec,
+                   const TextCodec& tgt_codec, const LengthStats& lengths,
                    const std::vector<Example>& examples, int64_t n, const std::string& what) {
   struct ModeGuard {
     Seq2SeqTransformer& m;
@@ -386,15 +386,15 @@ void add_attention(ReportRun& run, Seq2SeqTransformer& model, const Vocab& src_v
     const Example& ex = examples[i];
     std::vector<int64_t> src = ex.src;
     src.push_back(kEos);
-    AttentionResult r = collect_attention(model, src, src_vocab, tgt_vocab, decode);
+    AttentionResult r = collect_attention(model, src, src_codec.vocab(), tgt_codec.vocab(), decode);
     std::erase_if(r.maps, [](const AttentionMap& m) { return m.head != kHeadMean; });
     RenderInfo info;
     info.title = "Example " + std::to_string(i + 1);
     info.id_prefix = ids + std::to_string(run.attention_svgs.size()) + "-";
     const bool exact = r.output == ex.tgt;
-    info.lines = {"source:     " + decode_target(ex.src, src_vocab, mode),
-                  "reference:  " + decode_target(ex.tgt, tgt_vocab, mode),
-                  "output:     " + decode_target(r.output, tgt_vocab, mode) +
+    info.lines = {"source:     " + src_codec.decode(ex.src),
+                  "reference:  " + tgt_codec.decode(ex.tgt),
+                  "output:     " + tgt_codec.decode(r.output) +
                       (exact ? "   (exact match)" : "   (differs from the reference)")};
     run.attention_svgs.push_back(render_svg_element(r, info));
   }
@@ -425,7 +425,7 @@ void add_attention_from_checkpoints(ReportRun& run, int64_t n) {
       run.attention_note = std::string("The validation data could not be read: ") + e.what();
       return;
     }
-    add_attention(run, *m.model, m.src_vocab, m.tgt_vocab, m.mode, m.train_lengths, data, n, what);
+    add_attention(run, *m.model, m.src_codec, m.tgt_codec, m.train_lengths, data, n, what);
   } catch (const std::exception& e) {
     run.attention_note = what + " could not be loaded: " + e.what();
   }

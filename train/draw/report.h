@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/example.h"
+#include "datasets/text_codec.h"
 #include "datasets/tokenizer.h"
 #include "datasets/vocab.h"
 #include "layers/transformer.h"
@@ -44,8 +45,8 @@ ReportRun load_report_run(const std::string& dir);
 // `model` decodes them greedily in eval mode (its mode is restored after) up to the default
 // length limit of its training data's `lengths` (decode_limit); `what` names the model in the
 // page, e.g. "latest.h5 (step 3000)".
-void add_attention(ReportRun& run, Seq2SeqTransformer& model, const Vocab& src_vocab,
-                   const Vocab& tgt_vocab, TokenizeMode mode, const LengthStats& lengths,
+void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& src_codec,
+                   const TextCodec& tgt_codec, const LengthStats& lengths,
                    const std::vector<Example>& examples, int64_t n, const std::string& what);
 
 // The same with the run's newest readable checkpoint (latest.h5, else best.h5, else the highest

@@ -1,8 +1,11 @@
 #include "train/loop/data_source.h"
 
 #include <stdexcept>
+#include <tuple>
 
+#include "autograd/parallel.h"
 #include "datasets/tsv.h"
+#include "datasets/tsv_examples.h"
 #include "train/config/errors.h"
 
 namespace sg {
@@ -21,35 +24,56 @@ auto option_errors(const char* flag, F&& f) {
   }
 }
 
+// The SentencePiece model of a TSV run that has none yet: read from --spm-model, or trained on
+// --spm-sample lines of the training file.
+std::shared_ptr<const SentencePieceModel> spm_model_for(const Config& c) {
+  if (!c.spm_model.empty()) {
+    try {
+      return SentencePieceModel::from_file(c.spm_model);
+    } catch (const std::runtime_error& e) {
+      throw RunError(std::string("--spm-model: ") + e.what());
+    }
+  }
+  std::vector<std::string> sentences;
+  for (auto& [src, tgt] : option_errors(
+           "spm-sample", [&] { return sample_tsv_lines(c.train_file, c.spm_sample, c.seed); })) {
+    sentences.push_back(std::move(src));
+    sentences.push_back(std::move(tgt));
+  }
+  const SpmTrainOptions o{c.vocab_size, num_threads()};
+  return option_errors("vocab-size", [&] { return SentencePieceModel::train(sentences, o); });
+}
+
 }  // namespace
 
-DataSource::DataSource(const Config& c, const std::vector<std::vector<std::string>>* vocabs) {
+DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* stored) {
   if (c.task == "tsv") {
     if (c.train_file.empty()) throw UsageError("--train: the tsv task needs a training file");
-    mode_ = option_errors("tokenize", [&] { return Tokenizer::parse_mode(c.tokenize); });
-    TsvReader reader(TsvOptions{mode_, c.max_len, "--max-len"});
-    std::vector<Example> train;
-    if (vocabs) {
-      src_vocab_ = Vocab((*vocabs)[0]);
-      tgt_vocab_ = Vocab((*vocabs)[1]);
-      train = TsvReader::encode(reader.read(c.train_file), src_vocab_, tgt_vocab_);
-      if (!c.valid_file.empty())
-        valid_ = TsvReader::encode(reader.read(c.valid_file), src_vocab_, tgt_vocab_);
+    const TokenizeMode mode =
+        c.tokenize == "spm"
+            ? TokenizeMode::word
+            : option_errors("tokenize", [&] { return Tokenizer::parse_mode(c.tokenize); });
+    const TsvOptions limits{mode, c.max_len, "--max-len"};
+    if (stored) {
+      std::tie(src_codec_, tgt_codec_) = *stored;
+    } else if (c.tokenize == "spm") {
+      src_codec_ = tgt_codec_ = TextCodec(spm_model_for(c));
     } else {
-      TsvCorpus corpus = option_errors(
-          "min-freq", [&] { return reader.load(c.train_file, c.valid_file, c.min_freq); });
-      src_vocab_ = corpus.src_vocab;
-      tgt_vocab_ = corpus.tgt_vocab;
-      train = std::move(corpus.train);
-      valid_ = std::move(corpus.valid);
+      auto [src, tgt] = option_errors("min-freq", [&] {
+        return TsvReader(limits).vocabularies(c.train_file, c.min_freq, c.shared_vocab);
+      });
+      src_codec_ = TextCodec(mode, std::move(src));
+      tgt_codec_ = TextCodec(mode, std::move(tgt));
     }
-    lengths_ = length_stats(train);
+    auto train = std::make_shared<TsvExamples>(c.train_file, src_codec_, tgt_codec_, limits);
+    if (!c.valid_file.empty())
+      valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits);
+    lengths_ = length_stats(*train);
     FileBatcherOptions o;
     o.batch_size = c.batch;
     o.shuffle = c.shuffle;
     o.seed = c.seed;
-    files_ =
-        option_errors("batch", [&] { return std::make_unique<FileBatcher>(std::move(train), o); });
+    files_ = option_errors("batch", [&] { return std::make_unique<FileBatcher>(train, o); });
     return;
   }
   TaskOptions to;
@@ -57,15 +81,18 @@ DataSource::DataSource(const Config& c, const std::vector<std::vector<std::strin
   to.min_len = c.min_len;
   to.max_len = c.max_len;
   auto task = option_errors("task", [&] { return make_task(c.task, to); });
-  mode_ = task->tokenize_mode();
   lengths_ = task->length_stats();
-  src_vocab_ = task->src_vocab();
-  tgt_vocab_ = task->tgt_vocab();
+  src_codec_ = TextCodec(task->tokenize_mode(), task->src_vocab());
+  tgt_codec_ = TextCodec(task->tokenize_mode(), task->tgt_vocab());
   stream_ = option_errors("valid-size",
                           [&] { return std::make_unique<TaskStream>(task, c.valid_size, c.seed); });
   stream_batches_ =
       option_errors("batch", [&] { return std::make_unique<StreamBatcher>(*stream_, c.batch); });
   valid_ = stream_->held_out();
+}
+
+std::string DataSource::spm_model() const {
+  return src_codec_.spm() ? src_codec_.spm()->bytes() : std::string();
 }
 
 Batch DataSource::next() {

@@ -1,31 +1,38 @@
 // Where training batches and held-out examples come from: an endless synthetic task stream
-// (copy, reverse, sort, dates) or a TSV corpus read in epochs. Its position (the stream's
-// generator, or epoch, batch index and shuffle state) goes into checkpoints for exact resume.
+// (copy, reverse, sort, dates) or a TSV corpus read in epochs (its pairs re-read from the file as
+// batches take them, tsv_examples.h). Its position (the stream's generator, or epoch, batch index
+// and shuffle state) goes into checkpoints for exact resume.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "datasets/file_batcher.h"
 #include "datasets/stream_batcher.h"
 #include "datasets/task_stream.h"
-#include "datasets/tokenizer.h"
+#include "datasets/text_codec.h"
 #include "train/checkpoint/checkpoint.h"
 
 namespace sg {
 
 class DataSource {
  public:
-  // On resume, `vocabs` holds the checkpoint's source and target tokens, which a TSV corpus is
-  // encoded with instead of building new vocabularies.
-  DataSource(const Config& c, const std::vector<std::vector<std::string>>* vocabs = nullptr);
+  // A TSV corpus gets its codecs from `stored` (a resumed run: the checkpoint's vocabularies
+  // and SentencePiece model) or else builds them from the training file: vocabularies of words
+  // or characters, or a SentencePiece model trained on a sample of its lines (--spm-sample,
+  // drawn with --seed) or read from --spm-model.
+  explicit DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* stored = nullptr);
 
   Batch next();
   const std::vector<Example>& valid() const { return valid_; }
-  const Vocab& src_vocab() const { return src_vocab_; }
-  const Vocab& tgt_vocab() const { return tgt_vocab_; }
-  TokenizeMode tokenize_mode() const { return mode_; }
+  const TextCodec& src_codec() const { return src_codec_; }
+  const TextCodec& tgt_codec() const { return tgt_codec_; }
+  const Vocab& src_vocab() const { return src_codec_.vocab(); }
+  const Vocab& tgt_vocab() const { return tgt_codec_.vocab(); }
+  // The serialized SentencePiece model a checkpoint stores as /vocab/spm ("" without one).
+  std::string spm_model() const;
   bool is_stream() const { return stream_ != nullptr; }
   int64_t epoch() const { return files_ ? files_->epoch() : 0; }
   int64_t batches_per_epoch() const { return files_ ? files_->batches_per_epoch() : 0; }
@@ -38,8 +45,7 @@ class DataSource {
   void restore(const TrainState& st);
 
  private:
-  Vocab src_vocab_, tgt_vocab_;
-  TokenizeMode mode_ = TokenizeMode::word;
+  TextCodec src_codec_, tgt_codec_;
   LengthStats lengths_;
   std::vector<Example> valid_;
   std::unique_ptr<TaskStream> stream_;

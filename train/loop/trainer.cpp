@@ -163,9 +163,15 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
   }
   use_threads(cfg_.threads);
 
-  std::vector<std::vector<std::string>> vocabs;
-  if (ck) vocabs = {ck->src_vocab, ck->tgt_vocab};
-  data_ = std::make_unique<DataSource>(cfg_, ck ? &vocabs : nullptr);
+  std::pair<TextCodec, TextCodec> codecs;
+  if (ck) {
+    try {
+      codecs = stored_codecs(cfg_, ck->src_vocab, ck->tgt_vocab, ck->spm_model, resume);
+    } catch (const std::runtime_error& e) {
+      throw RunError(e.what());
+    }
+  }
+  data_ = std::make_unique<DataSource>(cfg_, ck ? &codecs : nullptr);
   if (cfg_.epochs > 0) {
     if (data_->is_stream()) throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
     if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
@@ -308,7 +314,7 @@ void Trainer::write_checkpoint(const std::string& path) {
   if (!dist::is_root()) return;  // rank 0 alone writes; every rank keeps the same state
   try {
     save_checkpoint(path, *model_, opt_.get(), cfg_, data_->src_vocab().tokens(),
-                    data_->tgt_vocab().tokens(), st_);
+                    data_->tgt_vocab().tokens(), st_, data_->spm_model());
   } catch (const std::exception& e) {
     throw RunError("cannot save checkpoint " + path + " (" + e.what() + "); " +
                    (last_saved_.empty() ? std::string("no earlier checkpoint")
@@ -405,9 +411,8 @@ void Trainer::update_report() {
   try {
     ReportRun run = load_report_run(cfg_.out);
     run.config = cfg_.to_json();
-    add_attention(run, *model_, data_->src_vocab(), data_->tgt_vocab(), data_->tokenize_mode(),
-                  data_->train_lengths(), data_->valid(), 3,
-                  "the model at step " + std::to_string(st_.step));
+    add_attention(run, *model_, data_->src_codec(), data_->tgt_codec(), data_->train_lengths(),
+                  data_->valid(), 3, "the model at step " + std::to_string(st_.step));
     write_report(path, render_report({run}));
   } catch (const std::exception& e) {
     if (report_failed_) return;

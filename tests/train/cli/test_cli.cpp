@@ -100,6 +100,8 @@ TEST(Cli, DumpConfigReadsBackAsTheSameConfiguration) {
       {"--task", "reverse", "--d-model", "64", "--heads", "8", "--no-shuffle", "--beta2", "0.997",
        "--norm-first", "--out", "somewhere", "--lr", "0.1", "--seed", "18446744073709551615"},
       {"--task", "tsv", "--train", "a.tsv", "--valid", "b.tsv", "--tokenize", "char"},
+      {"--task", "tsv", "--train", "a.tsv", "--tokenize", "spm", "--vocab-size", "300"},
+      {"--task", "tsv", "--train", "a.tsv", "--tokenize", "spm", "--spm-model", "a.model"},
   };
   for (const auto& args : runs) {
     const auto dumped = run_seqgrad(concat({"train"}, concat(args, {"--dump-config"})), dir);
@@ -115,6 +117,7 @@ TEST(Cli, DumpConfigReadsBackAsTheSameConfiguration) {
   const Config tsv = parse_train(runs[2]);
   EXPECT_EQ(tsv.max_len, cli::kTsvMaxLen);
   EXPECT_FALSE(parse_train(runs[1]).shuffle);
+  EXPECT_TRUE(parse_train(runs[3]).shared_vocab);  // one vocabulary for both sides with spm
   const auto shown = run_seqgrad(concat({"train"}, concat(runs[1], {"--dump-config"})), dir);
   EXPECT_NE(shown.out.find("\nshuffle = false\n"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("\nbeta2 = 0.997\n"), std::string::npos) << shown.out;

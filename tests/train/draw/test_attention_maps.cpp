@@ -139,8 +139,8 @@ std::vector<double> cross_alignment(const LoadedModel& m, const std::string& tas
     std::vector<int64_t> src = held[i].src;
     const int64_t n = static_cast<int64_t>(src.size());
     src.push_back(kEos);
-    AttentionResult r =
-        collect_attention(*m.model, src, m.src_vocab, m.tgt_vocab, at_most(2 * n + 10));
+    AttentionResult r = collect_attention(*m.model, src, m.src_codec.vocab(), m.tgt_codec.vocab(),
+                                          at_most(2 * n + 10));
     positions += static_cast<double>(n);
     for (int64_t l = 0; l < c.dec_layers; ++l) {
       const AttentionMap& mean = *r.select("cross", l).at(0);
