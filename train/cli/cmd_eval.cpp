@@ -3,6 +3,7 @@
 // stopped at the length limit are counted (a warning on stderr, cut_at_max_len in --json).
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "autograd/parallel.h"
 #include "datasets/task_stream.h"

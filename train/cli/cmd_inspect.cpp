@@ -2,6 +2,7 @@
 // their shapes, parameter count, optimizer and schedule, and the training data's lengths.
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "train/checkpoint/checkpoint.h"
 #include "train/checkpoint/hdf5.h"

@@ -3,6 +3,7 @@
 // decoding stopped at the length limit are counted in one warning on stderr at the end (and
 // marked cut_at_max_len in --json).
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "autograd/parallel.h"
 #include "datasets/tokenizer.h"
