@@ -18,7 +18,7 @@ flags="-Wall -Wextra -Wshadow -Werror ${SEQGRAD_EXAMPLE_FLAGS:-}"
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
 echo "installed into $prefix: $(find "$prefix/include" -name '*.h' | wc -l) headers," \
-  "$(find "$prefix" -name '*.a' | wc -l) libraries"
+  "$(find "$prefix" -name '*.a' | wc -l) libraries, $("$prefix/bin/seqgrad" --version)"
 
 # Configures and builds the project in $1 into $work/$2.
 build_project() {
