@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Print the state_dict keys and shapes of seqgrad_torch.Seq2Seq for one configuration.
 
-seqgrad names its parameters exactly like these keys (SPEC section 4), so this table is the list
-to check the C++ names and shapes against. Run with Debian's PyTorch:
+seqgrad names its parameters exactly like these keys (docs/model.md, "Parameters"), so this
+table is the list to check the C++ names and shapes against. Run with Debian's PyTorch:
     /usr/bin/python3 tools/print_param_table.py --d-model 16 --heads 4 --ff 32
 """
 import argparse

@@ -81,7 +81,7 @@ class Block : public sg::Module {
   // x: (B, T, C); causal: (1, 1, T, T) -> (B, T, C).
   Tensor forward(const Tensor& x, const IntTensor& causal) const {
     const Tensor h = ln1.forward(x);
-    const Tensor y = x + drop_.forward(attn.forward(h, h, &causal));
+    const Tensor y = x + drop_.forward(attn.forward_self(h, &causal));
     return y + drop_.forward(ff.forward(ln2.forward(y)));
   }
 

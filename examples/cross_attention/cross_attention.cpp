@@ -77,7 +77,7 @@ class Retriever : public sg::Module {
     const Tensor items = key_embed.forward(b.item_keys) + value_embed.forward(b.item_values);
     const Tensor queries = key_embed.forward(b.query_keys);
     const IntTensor padding = sg::key_padding_mask(b.item_keys, 0);  // (B, 1, 1, M)
-    return out.forward(attn.forward(queries, items, &padding, weights));
+    return out.forward(attn.forward_cross(queries, items, &padding, weights));
   }
 
   sg::Embedding key_embed, value_embed;

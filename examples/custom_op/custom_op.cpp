@@ -2,12 +2,10 @@
 // same float64 central-difference gradcheck that checks seqgrad's ops: run_gradchecks prints
 // the table `seqgrad gradcheck` prints, and the program exits 1 if a row fails.
 //
-//   softplus(x) = log(1 + exp(x)), elementwise            backward: gx = g * sigmoid(x)
+//   softplus(x) = log(1 + exp(x)), elementwise
+//     backward: gx = g * sigmoid(x)
 //   sq_dist(a, b): a (N, D), b (M, D) -> (N, M), y[i, j] = sum_d (a[i, d] - b[j, d])^2
-//                                                         backward: ga[i] = 2 sum_j g[i, j] (a[i] -
-//                                                         b[j])
-//                                                                   gb[j] = -2 sum_i g[i, j] (a[i]
-//                                                                   - b[j])
+//     backward: ga[i] = 2 sum_j g[i, j] (a[i] - b[j]),  gb[j] = -2 sum_i g[i, j] (a[i] - b[j])
 // An op computes its output in plain loops (templated over float and double, so the same code
 // trains in float32 and is checked in float64), then record() attaches its backward: a closure
 // from the output's gradient to one gradient per input, computed where `needs` asks for it.
