@@ -1,7 +1,10 @@
 #include "autograd/gradcheck.h"
 
 #include <cmath>
+#include <cstdio>
 #include <exception>
+#include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "autograd/engine.h"
 
@@ -102,6 +105,38 @@ GradResult check_gradients(const GradCase& c, uint64_t seed, const GradTolerance
     r.error = e.what();
     return r;
   }
+}
+
+int run_gradchecks(const std::vector<GradCase>& cases, std::ostream& out,
+                   const GradTableOptions& opt) {
+  char line[512];
+  if (!opt.json) {
+    std::snprintf(line, sizeof line, "%-40s %-6s %12s %12s  %s\n", "case", "kind", "max_abs_err",
+                  "max_rel_err", "ok");
+    out << line;
+  }
+  int failed = 0;
+  for (const GradCase& c : cases) {
+    const GradResult r = check_gradients(c, opt.seed, opt.tol);
+    failed += !r.passed;
+    if (opt.json) {
+      nlohmann::json j = {{"name", r.name},
+                          {"kind", r.kind},
+                          {"max_abs_err", r.max_abs_err},
+                          {"max_rel_err", r.max_rel_err},
+                          {"passed", r.passed}};
+      if (!r.error.empty()) j["error"] = r.error;
+      out << j.dump() << std::endl;
+    } else {
+      std::snprintf(line, sizeof line, "%-40s %-6s %12.3e %12.3e  %s", r.name.c_str(),
+                    r.kind.c_str(), r.max_abs_err, r.max_rel_err, r.passed ? "ok" : "FAIL");
+      out << line << (r.error.empty() ? "" : "  ") << r.error << std::endl;
+    }
+  }
+  if (!opt.json)
+    out << cases.size() << " cases, " << cases.size() - failed << " passed, " << failed
+        << " failed\n";
+  return failed;
 }
 
 std::vector<GradCase> op_grad_cases() {

@@ -3,10 +3,12 @@
 // gradient g, compares the engine's gradient of <f(x), g> with (f(x+eps) - f(x-eps)) / 2eps . g for
 // every element of every input, and passes when |analytic - numeric| <= atol + rtol * |numeric|.
 // Op cases live here, by group; layers/gradcheck_table.h adds the layer cases and assembles the
-// table that drives `seqgrad gradcheck` and the GoogleTest gradient tests.
+// table that drives `seqgrad gradcheck` and the GoogleTest gradient tests. A user's own op gets
+// checked the same way: a GradCase of it, run by run_gradchecks (examples/custom_op).
 #pragma once
 
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,20 @@ struct GradResult {
 };
 
 GradResult check_gradients(const GradCase& c, uint64_t seed = 0, const GradTolerance& tol = {});
+
+struct GradTableOptions {
+  uint64_t seed = 0;  // of every case's inputs and upstream gradient
+  bool json = false;  // one JSON object per case instead of the table
+  GradTolerance tol;
+};
+
+// Checks `cases` in order and prints what `seqgrad gradcheck` prints: a header line, one row per
+// case as soon as it is checked (name, kind, max_abs_err, max_rel_err, "ok" or "FAIL" and the
+// error), and a line counting the cases that passed and failed; with opt.json, one JSON object
+// per case instead (name, kind, max_abs_err, max_rel_err, passed, and error when there is one).
+// Returns the number of cases that failed.
+int run_gradchecks(const std::vector<GradCase>& cases, std::ostream& out,
+                   const GradTableOptions& opt = {});
 
 // Every op case, in a fixed order: the groups below, one per gradcheck_cases_*.cpp.
 std::vector<GradCase> op_grad_cases();

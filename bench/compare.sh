@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side by side: seqgrad bench and shared/bench/torch_ref.py throughput on the same config,
+# Side by side: seqgrad bench and PyTorch's throughput mode (python/seqgrad_torch) on the same config,
 # alternating the two programs, ROUNDS times each, plus `seqgrad bench --sgemm` (the plain sgemm
 # rate at the same thread count) in every round; prints every run and the medians.
 # Usage: bench/compare.sh toy|base [ROUNDS] [SEQGRAD_THREADS]
@@ -12,11 +12,10 @@ case "$cfg" in
   base) args=(--d-model 512 --heads 8 --enc-layers 3 --dec-layers 3 --ff 2048 --batch 32 --length 31 --steps 10) ;;
   *) echo "usage: $0 toy|base [ROUNDS] [SEQGRAD_THREADS]" >&2; exit 2 ;;
 esac
-torch_ref=../shared/bench/torch_ref.py
 out=$(mktemp)
 for ((i = 0; i < rounds; i++)); do
   build/seqgrad bench "${args[@]}" --threads "$threads" --json | sed 's/^/seqgrad /' | tee -a "$out"
-  OPENBLAS_NUM_THREADS=2 /usr/bin/python3 "$torch_ref" throughput "${args[@]}" --threads 1 2>/dev/null |
+  PYTHONPATH=python OPENBLAS_NUM_THREADS=2 /usr/bin/python3 -m seqgrad_torch throughput "${args[@]}" --threads 1 2>/dev/null |
     sed 's/^/pytorch /' | tee -a "$out"
   build/seqgrad bench "${args[@]}" --sgemm --threads "$threads" --json | sed 's/^/sgemm /' | tee -a "$out"
 done

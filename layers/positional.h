@@ -1,4 +1,4 @@
-// Sinusoidal positional encoding, as torch_ref.PositionalEncoding:
+// Sinusoidal positional encoding, as PositionalEncoding of python/seqgrad_torch:
 // pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C)); a buffer, not a
 // parameter.
 #pragma once

@@ -1,8 +1,8 @@
-// The encoder-decoder Transformer of docs/model.md, equal to torch_ref.Seq2Seq: embeddings
-// (N(0, C^-1/2), scaled by sqrt(C)) plus sinusoidal positions and dropout, the layers of
-// torch.nn.Transformer (batch_first, relu, post-LN or pre-LN) with a final LayerNorm after each
-// stack, and a generator Linear to target-vocabulary logits. Parameter names are the PyTorch
-// state_dict keys of that module.
+// The encoder-decoder Transformer of docs/model.md, equal to Seq2Seq of python/seqgrad_torch:
+// embeddings (N(0, C^-1/2), scaled by sqrt(C)) plus sinusoidal positions and dropout, the layers
+// of torch.nn.Transformer (batch_first, relu, post-LN or pre-LN) with a final LayerNorm after
+// each stack, and a generator Linear to target-vocabulary logits. Parameter names are the
+// PyTorch state_dict keys of that module.
 #pragma once
 
 #include <memory>

@@ -14,7 +14,7 @@
 //             (linear warmup to base_lr, cosine decay to 0 at total_steps, 0 afterwards)
 //   inverse_sqrt  factor = min(step / warmup, sqrt(warmup / step))         (warmup >= 1)
 //             (linear warmup to base_lr, then decay as 1/sqrt(step): noam rescaled so that
-//             its peak is base_lr, as torch_ref.py's LambdaLR and fairseq's inverse_sqrt)
+//             its peak is base_lr, as seqgrad_torch's LambdaLR and fairseq's inverse_sqrt)
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Print the state_dict keys and shapes of torch_ref.Seq2Seq for one configuration.
+"""Print the state_dict keys and shapes of seqgrad_torch.Seq2Seq for one configuration.
 
-seqgrad names its parameters exactly like these keys (SPEC section 4), so this table is the list
-to check the C++ names and shapes against. Run with Debian's PyTorch:
+seqgrad names its parameters exactly like these keys (docs/model.md, "Parameters"), so this
+table is the list to check the C++ names and shapes against. Run with Debian's PyTorch:
     /usr/bin/python3 tools/print_param_table.py --d-model 16 --heads 4 --ff 32
 """
 import argparse
@@ -11,7 +11,8 @@ import os
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TORCH_REF_DIR = os.path.normpath(os.path.join(REPO, "..", "shared", "bench"))
+sys.path.insert(0, os.path.join(REPO, "python"))
+from seqgrad_torch import Seq2Seq  # noqa: E402
 
 
 def main():
@@ -25,13 +26,9 @@ def main():
     ap.add_argument("--ff", type=int, default=32)
     ap.add_argument("--norm-first", action="store_true", help="pre-LN (the names do not change)")
     ap.add_argument("--json", action="store_true", help="print {key: shape} as JSON")
-    ap.add_argument("--torch-ref", default=TORCH_REF_DIR, help="directory holding torch_ref.py")
     a = ap.parse_args()
-    sys.path.insert(0, a.torch_ref)
-    import torch_ref
-
-    model = torch_ref.Seq2Seq(a.src_vocab, a.tgt_vocab, a.d_model, a.heads, a.enc_layers, a.dec_layers,
-                              a.ff, 0.0, norm_first=a.norm_first)
+    model = Seq2Seq(a.src_vocab, a.tgt_vocab, a.d_model, a.heads, a.enc_layers, a.dec_layers, a.ff,
+                    0.0, norm_first=a.norm_first)
     table = {k: list(v.shape) for k, v in model.state_dict().items()}
     if a.json:
         print(json.dumps(table))

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Load a seqgrad checkpoint into PyTorch and compare its loss with `seqgrad eval`.
 
-The checkpoint's /model goes into shared/bench/torch_ref.py's Seq2Seq with h5py (SPEC section 5):
+The checkpoint's /model goes into the repository's PyTorch module of the model
+(python/seqgrad_torch, the same state_dict names) with h5py:
     model.load_state_dict({k: torch.from_numpy(v[()]) for k, v in h5py.File(p)["model"].items()})
 Then the mean cross-entropy over the non-pad target tokens of a TSV file (encoded with the
 checkpoint's /vocab and tokenization, unseen tokens as <unk>) is computed by PyTorch and by
@@ -16,58 +17,19 @@ import argparse
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import tempfile
 import warnings
 
-import h5py
 import torch
 import torch.nn.functional as F
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.normpath(os.path.join(REPO, "..", "shared", "bench")))
-from torch_ref import Seq2Seq, PAD, BOS, EOS, UNK  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "python"))
+from seqgrad_torch import PAD, load_checkpoint, pad_batch, read_tsv  # noqa: E402
 
 warnings.filterwarnings("ignore", message=".*nested tensors.*")  # torch 1.13's encoder fast path
-SPACE_TOKEN = "\u2581"  # seqgrad's character-level stand-in for ' '
-
-
-def load_checkpoint(path):
-    """The reference model with the checkpoint's parameters, its config and vocabularies."""
-    with h5py.File(path, "r") as f:
-        config = json.loads(f["config"].attrs["json"])
-        src_vocab = list(f["vocab/src"].asstr()[()])
-        tgt_vocab = list(f["vocab/tgt"].asstr()[()])
-        model = Seq2Seq(len(src_vocab), len(tgt_vocab), config["d_model"], config["heads"],
-                        config["enc_layers"], config["dec_layers"], config["ff"],
-                        config["dropout"], norm_first=config["norm_first"])
-        model.load_state_dict({k: torch.from_numpy(v[()]) for k, v in f["model"].items()})
-    model.eval()
-    return model, config, src_vocab, tgt_vocab
-
-
-def tokenize(text, mode):
-    if mode == "word":
-        return [t for t in re.split(r"[ \t\n\v\f\r]+", text) if t]
-    return [SPACE_TOKEN if c == " " else c for c in text]
-
-
-def read_tsv(path, mode, src_vocab, tgt_vocab):
-    """(source ids + <eos>, target ids) per line, as seqgrad's TSV reader encodes them."""
-    src_ids = {t: i for i, t in enumerate(src_vocab)}
-    tgt_ids = {t: i for i, t in enumerate(tgt_vocab)}
-    pairs = []
-    with open(path, encoding="utf-8-sig") as f:
-        for line in f.read().split("\n"):
-            line = line.rstrip("\r")
-            if not line:
-                continue
-            src, tgt = line.split("\t")
-            pairs.append(([src_ids.get(t, UNK) for t in tokenize(src, mode)] + [EOS],
-                          [tgt_ids.get(t, UNK) for t in tokenize(tgt, mode)]))
-    return pairs
 
 
 @torch.no_grad()
@@ -75,16 +37,7 @@ def torch_loss(model, pairs, batch=200):
     """Mean cross-entropy over non-pad target tokens (the loss `seqgrad eval` reports)."""
     total, tokens = 0.0, 0
     for b in range(0, len(pairs), batch):
-        rows = pairs[b:b + batch]
-        S = max(len(s) for s, _ in rows)
-        T = max(len(t) for _, t in rows) + 1
-        src = torch.full((len(rows), S), PAD)
-        tgt_in = torch.full((len(rows), T), PAD)
-        tgt_out = torch.full((len(rows), T), PAD)
-        for i, (s, t) in enumerate(rows):
-            src[i, :len(s)] = torch.tensor(s)
-            tgt_in[i, :len(t) + 1] = torch.tensor([BOS] + t)
-            tgt_out[i, :len(t) + 1] = torch.tensor(t + [EOS])
+        src, tgt_in, tgt_out = pad_batch(pairs[b:b + batch])
         logits = model(src, tgt_in)
         total += F.cross_entropy(logits.reshape(-1, logits.size(-1)).double(), tgt_out.reshape(-1),
                                  ignore_index=PAD, reduction="sum").item()

@@ -1,8 +1,11 @@
 // Engine semantics: shared inputs, repeated backward, no-grad mode, the gradient shape check,
-// freeing the graph after backward, and a gradcheck that must reject a wrong backward.
+// freeing the graph after backward, and a gradcheck that must reject a wrong backward and report
+// it in the table `seqgrad gradcheck` prints.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
@@ -257,6 +260,64 @@ TEST(Engine, GradcheckRejectsAWrongBackward) {
   const GradResult right = check_gradients(make_case(1.0));
   EXPECT_TRUE(right.passed) << right.max_abs_err << " " << right.error;
   EXPECT_LT(right.max_abs_err, 1e-6);
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A right and a wrong backward of the same op, and a case that throws.
+std::vector<GradCase> report_cases() {
+  auto sin_case = [](const std::string& name, double factor) {
+    return GradCase{name, "op", [factor](Generator& g) {
+                      Tensor x = grad_input({3, 2}, g);
+                      return GradProblem{{x}, [x, factor] { return sin_op(x, factor); }};
+                    }};
+  };
+  return {sin_case("sin_right", 1.0), sin_case("sin_wrong", 2.0),
+          GradCase{"throws", "layer",
+                   [](Generator&) -> GradProblem { throw std::runtime_error("cannot build"); }}};
+}
+
+TEST(Engine, GradcheckTablePrintsEveryRowAndCountsFailures) {
+  std::ostringstream out;
+  EXPECT_EQ(run_gradchecks(report_cases(), out), 2);
+  const std::vector<std::string> lines = lines_of(out.str());
+  ASSERT_EQ(lines.size(), 5u) << out.str();
+  EXPECT_EQ(lines[0].rfind("case ", 0), 0u) << lines[0];
+  EXPECT_NE(lines[0].find("max_abs_err"), std::string::npos);
+  EXPECT_EQ(lines[1].rfind("sin_right ", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[1].substr(lines[1].size() - 4), "  ok");
+  EXPECT_EQ(lines[2].rfind("sin_wrong ", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[2].substr(lines[2].size() - 6), "  FAIL");
+  EXPECT_EQ(lines[3].rfind("throws ", 0), 0u) << lines[3];
+  EXPECT_NE(lines[3].find(" layer "), std::string::npos);
+  EXPECT_NE(lines[3].find("FAIL  cannot build"), std::string::npos) << lines[3];
+  EXPECT_EQ(lines[4], "3 cases, 1 passed, 2 failed");
+}
+
+TEST(Engine, GradcheckTableAsJsonLines) {
+  std::ostringstream out;
+  GradTableOptions opt;
+  opt.seed = 3;
+  opt.json = true;
+  EXPECT_EQ(run_gradchecks(report_cases(), out, opt), 2);
+  const std::vector<std::string> lines = lines_of(out.str());
+  ASSERT_EQ(lines.size(), 3u) << out.str();
+  const auto right = nlohmann::json::parse(lines[0]), wrong = nlohmann::json::parse(lines[1]),
+             thrown = nlohmann::json::parse(lines[2]);
+  EXPECT_EQ(right["name"], "sin_right");
+  EXPECT_EQ(right["kind"], "op");
+  EXPECT_TRUE(right["passed"].get<bool>());
+  EXPECT_LT(right["max_abs_err"].get<double>(), 1e-6);
+  EXPECT_FALSE(right.contains("error"));
+  EXPECT_FALSE(wrong["passed"].get<bool>());
+  EXPECT_GT(wrong["max_rel_err"].get<double>(), 1e-2);
+  EXPECT_EQ(thrown["error"], "cannot build");
+  EXPECT_EQ(thrown["kind"], "layer");
 }
 
 }  // namespace

@@ -31,7 +31,8 @@ import torch.nn as nn  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-TORCH_REF_DIR = os.path.normpath(os.path.join(REPO, "..", "shared", "bench"))
+sys.path.insert(0, os.path.join(REPO, "python"))
+from seqgrad_torch import Seq2Seq  # noqa: E402
 
 PAD, BOS, EOS, UNK, FIRST = 0, 1, 2, 3, 4
 D_MODEL, HEADS, BATCH = 16, 4, 3  # attention fixtures
@@ -42,15 +43,6 @@ VOCAB = 13
 LABEL_SMOOTHING = 0.1
 # Attributes that record provenance only; --check does not compare them.
 PROVENANCE_ATTRS = {"torch_version"}
-
-
-def import_torch_ref(path):
-    sys.path.insert(0, path)
-    try:
-        import torch_ref
-    except ImportError as e:
-        sys.exit(f"make_layer_fixtures: cannot import torch_ref from {path}: {e}")
-    return torch_ref
 
 
 def perturb_vectors(module, g):
@@ -164,12 +156,12 @@ def seq2seq_batch(g):
     return src, tgt_in, tgt_out
 
 
-def seq2seq(torch_ref, norm_first):
-    """(c) the whole torch_ref.Seq2Seq: logits, token-mean cross-entropy (ignore PAD), backward."""
+def seq2seq(norm_first):
+    """(c) the whole model (python/seqgrad_torch's Seq2Seq): logits, token-mean cross-entropy (ignore PAD), backward."""
     torch.manual_seed(303)
     g = torch.Generator().manual_seed(3303)
     d, h, ff, le, ld = S2S_D_MODEL, S2S_HEADS, S2S_FF, S2S_LAYERS, S2S_LAYERS
-    model = torch_ref.Seq2Seq(VOCAB, VOCAB, d, h, le, ld, ff, 0.0, norm_first=norm_first)
+    model = Seq2Seq(VOCAB, VOCAB, d, h, le, ld, ff, 0.0, norm_first=norm_first)
     perturb_vectors(model, g)
     model.train()
     src, tgt_in, tgt_out = seq2seq_batch(g)
@@ -191,12 +183,12 @@ def seq2seq(torch_ref, norm_first):
     return data, attrs
 
 
-def build_all(torch_ref):
+def build_all():
     fixtures = {
         "self_attention_causal.h5": self_attention_causal(),
         "cross_attention_padded.h5": cross_attention_padded(),
-        "seq2seq_post_ln.h5": seq2seq(torch_ref, False),
-        "seq2seq_pre_ln.h5": seq2seq(torch_ref, True),
+        "seq2seq_post_ln.h5": seq2seq(False),
+        "seq2seq_pre_ln.h5": seq2seq(True),
     }
     for name, (data, attrs) in fixtures.items():
         check_finite(name, data)
@@ -256,11 +248,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true", help="compare regenerated data with the files, write nothing")
     ap.add_argument("--out", default=HERE, help="directory for the .h5 files (default: next to this script)")
-    ap.add_argument("--torch-ref", default=TORCH_REF_DIR, help="directory holding torch_ref.py")
     a = ap.parse_args()
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    fixtures = build_all(import_torch_ref(a.torch_ref))
+    fixtures = build_all()
 
     problems = []
     for name, (data, attrs) in fixtures.items():

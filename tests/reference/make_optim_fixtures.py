@@ -58,7 +58,7 @@ def make_lambda(kind, d_model=0, warmup=0, total=0):
         return lambda e: noam_factor(e + 1, d_model, warmup)
     if kind == "cosine":
         return lambda e: cosine_factor(e + 1, warmup, total)
-    if kind == "inverse_sqrt":  # torch_ref.py's lambda, verbatim
+    if kind == "inverse_sqrt":  # seqgrad_torch's bench lambda, verbatim
         return lambda s: min((s + 1) / warmup, (warmup / (s + 1)) ** 0.5)
     raise ValueError(kind)
 

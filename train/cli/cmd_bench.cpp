@@ -1,12 +1,14 @@
 // seqgrad bench: training throughput on the reference recipe (docs/cli.md), the same work per
-// step as `torch_ref.py throughput`: random copy batches of fixed length (no padding), forward,
-// mean cross-entropy, backward, global-norm clipping at 1.0, Adam(1e-3, 0.9/0.98, 1e-9), no
-// dropout. 8 batches are drawn up front and cycled; a few warm-up steps are not timed.
+// step as `python3 -m seqgrad_torch throughput`: random copy batches of fixed length (no
+// padding), forward, mean cross-entropy, backward, global-norm clipping at 1.0, Adam(1e-3,
+// 0.9/0.98, 1e-9), no dropout. 8 batches are drawn up front and cycled; a few warm-up steps are
+// not timed.
 #include <sys/resource.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include <cblas.h>
 
@@ -65,7 +67,7 @@ Batch copy_batch(Generator& g, const BenchConfig& c) {
 }
 
 // Greedy decoding of c.decode random copy sources in one batch, length + 1 steps (the work of
-// torch_ref.py's greedy_exact on the same sizes), on the cached incremental decoder.
+// seqgrad_torch's greedy_exact on the same sizes), on the cached incremental decoder.
 int bench_decode(Seq2SeqTransformer& model, const BenchConfig& c) {
   Generator g(12345);
   BenchConfig bc = c;

@@ -4,6 +4,7 @@
 // limit are counted (a warning on stderr, cut_at_max_len in --json).
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "autograd/parallel.h"
 #include "train/cli/options.h"

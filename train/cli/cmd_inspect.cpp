@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "optim/make_optimizer.h"
 #include "train/checkpoint/checkpoint.h"

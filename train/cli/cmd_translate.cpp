@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "autograd/parallel.h"
 #include "datasets/tokenizer.h"

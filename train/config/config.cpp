@@ -1,5 +1,7 @@
 #include "train/config/config.h"
 
+#include <nlohmann/json.hpp>
+
 namespace sg {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(

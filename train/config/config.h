@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 
 namespace sg {
 
@@ -29,7 +29,7 @@ struct Config {
   int64_t valid_size = 1000;  // held-out examples of a synthetic task
   // model
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
-  double dropout = 0.0;  // the reference recipe (torch_ref.py) trains without dropout
+  double dropout = 0.0;  // the reference recipe (bench/README.md) trains without dropout
   bool norm_first = false;
   // optimization
   std::string optim = "adam";  // adam | adamw | sgd

@@ -3,6 +3,8 @@
 // guessing), invalid values as usage errors naming the flag, and the one-line error contract.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/train/test_cli_run.h"
 #include "train/cli/options.h"
 

@@ -2,6 +2,7 @@
 // parameter names and shapes, parameter count, optimizer, training data lengths.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "tests/train/seqgrad_process.h"
