@@ -6,6 +6,9 @@
 // over the HDF5 C API) is installed too but not included here: it brings <hdf5.h> with it.
 #pragma once
 
+// Progress of long work: a bar on a terminal, plain lines in a log, nothing under --json.
+#include "progress/progress.h"
+
 // Tensors, ops, the engine, gradient checks, random numbers, threads.
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
