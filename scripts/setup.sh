@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 ./scripts/install_packages.sh
 
 if [ ! -f build/CMakeCache.txt ] || [ ! -f build/Makefile ]; then
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # A compiler cache, when the machine has one, makes a rebuild in another clone quick.
+  launcher=()
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" >/dev/null
 fi
 cmake --build build -j "$(nproc)"
