@@ -96,8 +96,10 @@ std::vector<std::string> run_files(const std::string& folder) {
   for (const auto& [step, name] : numbered_checkpoints(folder)) out.push_back(name);
   for (const char* name : {"latest.h5", "best.h5", "metrics.jsonl", "report.html"}) {
     std::error_code ec;
-    // symlink_status: a latest.h5 whose checkpoint is gone still belongs to the old run.
-    if (fs::exists(fs::symlink_status(fs::path(folder) / name, ec))) out.emplace_back(name);
+    // symlink_status: a latest.h5 whose checkpoint is gone still belongs to the old run. A
+    // folder of one of these names is not a run's file (a run never writes one).
+    const fs::file_status st = fs::symlink_status(fs::path(folder) / name, ec);
+    if (fs::exists(st) && !fs::is_directory(st)) out.emplace_back(name);
   }
   return out;
 }

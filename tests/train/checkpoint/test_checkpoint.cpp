@@ -131,7 +131,7 @@ TEST_F(CheckpointFile, SaveEveryKeepLatestAndTheEnd) {
     files.push_back(e.path().filename().string());
   std::sort(files.begin(), files.end());
   EXPECT_EQ(files, (std::vector<std::string>{"best.h5", "ckpt-6.h5", "ckpt-7.h5", "latest.h5",
-                                             "metrics.jsonl"}));
+                                             "metrics.jsonl", "report.html"}));
   EXPECT_TRUE(fs::is_symlink(dir_ / "run/latest.h5"));
   EXPECT_EQ(fs::read_symlink(dir_ / "run/latest.h5"), "ckpt-7.h5");
   EXPECT_EQ(read_checkpoint(path("run/latest.h5")).state.step, 7);

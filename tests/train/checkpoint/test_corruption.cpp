@@ -13,6 +13,8 @@
 #include <random>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "optim/make_optimizer.h"
 #include "tests/train/seqgrad_process.h"
 

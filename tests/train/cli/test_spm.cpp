@@ -9,6 +9,8 @@
 #include <fstream>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
 #include "datasets/sentencepiece_model.h"
 #include "layers/module.h"
 #include "tests/train/test_cli_run.h"

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "datasets/task.h"
 #include "datasets/task_stream.h"
 #include "train/decode/decode.h"

@@ -11,6 +11,8 @@
 
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/train/draw/chromium.h"
 #include "tests/train/seqgrad_process.h"
 

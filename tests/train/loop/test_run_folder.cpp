@@ -9,6 +9,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "tests/train/seqgrad_process.h"
 
 namespace sg::testing {
@@ -32,7 +34,7 @@ std::vector<std::string> names(const std::map<std::string, std::string>& files) 
 
 class RunFolder : public ScratchTest {
  protected:
-  // A finished 3-step run in `out`: ckpt-3.h5, latest.h5, best.h5, metrics.jsonl.
+  // A finished 3-step run in `out`: ckpt-3.h5, latest.h5, best.h5, metrics.jsonl, report.html.
   void finished_run(const std::string& out) {
     const RunResult r = train(
         tiny_model() + std::vector<std::string>{"--steps", "3", "--eval-every", "2", "--out", out});
@@ -45,10 +47,11 @@ TEST_F(RunFolder, AFreshRunIntoAnotherRunsFolderIsAUsageErrorAndChangesNothing) 
   std::ofstream(dir_ / "run/notes.txt") << "the user's own file\n";
   const auto before = snapshot(dir_ / "run");
   EXPECT_EQ(names(before), (std::vector<std::string>{"best.h5", "ckpt-3.h5", "latest.h5",
-                                                     "metrics.jsonl", "notes.txt"}));
+                                                     "metrics.jsonl", "notes.txt", "report.html"}));
   const std::string refusal =
-      "--out: 'run' holds another run (ckpt-3.h5, latest.h5, best.h5, metrics.jsonl); continue "
-      "it with --resume auto, or start over with --overwrite, which removes them";
+      "--out: 'run' holds another run (ckpt-3.h5, latest.h5, best.h5, metrics.jsonl, "
+      "report.html); continue it with --resume auto, or start over with --overwrite, which "
+      "removes them";
   expect_one_error_line(train(tiny_model() + std::vector<std::string>{"--out", "run"}), 2, refusal);
   // --steps 0 would write ckpt-0.h5 and point latest.h5 to it.
   expect_one_error_line(
@@ -80,10 +83,12 @@ TEST_F(RunFolder, OverwriteRemovesTheOldRunsFilesAndKeepsOthers) {
             std::string::npos)
       << r.out;
   const auto after = snapshot(dir_ / "run");
-  EXPECT_EQ(names(after), (std::vector<std::string>{"best.h5", "ckpt-1.h5", "ckpt-2.h5",
-                                                    "latest.h5", "metrics.jsonl", "notes.txt"}));
+  EXPECT_EQ(names(after),
+            (std::vector<std::string>{"best.h5", "ckpt-1.h5", "ckpt-2.h5", "latest.h5",
+                                      "metrics.jsonl", "notes.txt", "report.html"}));
   EXPECT_EQ(after.at("notes.txt"), "the user's own file\n");
-  // best.h5 and metrics.jsonl belong to the new run alone.
+  EXPECT_NE(after.at("report.html"), "<html>the old run's report</html>\n");
+  // best.h5, metrics.jsonl and report.html belong to the new run alone.
   EXPECT_LE(read_checkpoint(path("run/best.h5")).state.step, 2);
   int64_t done = 0;
   for (const auto& line : lines_of(after.at("metrics.jsonl"))) {
