@@ -12,6 +12,7 @@
 
 #include "datasets/sentencepiece_model.h"
 #include "datasets/text_codec.h"
+#include "tests/exception_message.h"
 
 namespace sg {
 namespace {
@@ -40,17 +41,7 @@ std::shared_ptr<const SentencePieceModel> trained(int64_t vocab_size = 40) {
   return SentencePieceModel::train(corpus(), {vocab_size, 1});
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    const std::string msg = e.what();
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-    return msg;
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
+using testing::exception_message;
 
 TEST(SentencePiece, TrainedPiecesAreTheVocabularyWithTheSpecialsFirst) {
   const auto m = trained(40);
@@ -90,12 +81,12 @@ TEST(SentencePiece, TrainingIsDeterministic) {
 }
 
 TEST(SentencePiece, VocabularySizeMustFitTheData) {
-  EXPECT_EQ(error_of([] { trained(100000); })
+  EXPECT_EQ(exception_message([] { trained(100000); })
                 .rfind("--vocab-size: 100000 is too large for this "
                        "data: SentencePiece finds at most ",
                        0),
             0u);
-  EXPECT_EQ(error_of([] { trained(8); })
+  EXPECT_EQ(exception_message([] { trained(8); })
                 .rfind("--vocab-size: 8 is too small for this data: its "
                        "characters and the special tokens alone need ",
                        0),
@@ -104,17 +95,18 @@ TEST(SentencePiece, VocabularySizeMustFitTheData) {
 }
 
 TEST(SentencePiece, BadModelBytesAreOneLineErrors) {
-  EXPECT_EQ(error_of([] { SentencePieceModel::from_bytes("", "m.model"); }),
+  EXPECT_EQ(exception_message([] { SentencePieceModel::from_bytes("", "m.model"); }),
             "m.model: not a SentencePiece model (unk is not defined.)");
-  EXPECT_EQ(error_of([] { SentencePieceModel::from_bytes("\x01\x02garbage", "m.model"); }),
+  EXPECT_EQ(exception_message([] { SentencePieceModel::from_bytes("\x01\x02garbage", "m.model"); }),
             "m.model: not a SentencePiece model (cannot parse it)");
   const std::string good = trained()->bytes();
-  EXPECT_EQ(error_of([&] { SentencePieceModel::from_bytes(good.substr(0, 1000), "m.model"); }),
-            "m.model: not a SentencePiece model (cannot parse it)");
+  EXPECT_EQ(
+      exception_message([&] { SentencePieceModel::from_bytes(good.substr(0, 1000), "m.model"); }),
+      "m.model: not a SentencePiece model (cannot parse it)");
   const std::string missing = "/nonexistent/seqgrad/m.model";
-  EXPECT_EQ(error_of([&] { SentencePieceModel::from_file(missing); }),
+  EXPECT_EQ(exception_message([&] { SentencePieceModel::from_file(missing); }),
             missing + ": cannot open (No such file or directory)");
-  EXPECT_EQ(error_of([] { SentencePieceModel::from_file("/"); }),
+  EXPECT_EQ(exception_message([] { SentencePieceModel::from_file("/"); }),
             "/: is a folder, expected a SentencePiece model file");
 }
 
@@ -163,7 +155,7 @@ TEST(TextCodec, WordCharAndSentencePieceSides) {
   EXPECT_EQ(spm.decode(spm.encode("die katze lief")), "die katze lief");
   EXPECT_EQ(spm, TextCodec(trained()));
   EXPECT_FALSE(spm == word);
-  EXPECT_EQ(error_of([&] { spm.encode("a\xff"); }), "invalid UTF-8 byte 0xff at offset 1");
+  EXPECT_EQ(exception_message([&] { spm.encode("a\xff"); }), "invalid UTF-8 byte 0xff at offset 1");
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "datasets/file_batcher.h"
 #include "datasets/tsv.h"
 #include "datasets/tsv_examples.h"
+#include "tests/exception_message.h"
 
 namespace sg {
 namespace {
@@ -50,18 +51,6 @@ class Tsv : public ::testing::Test {
     return "";
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  // The one-line message of the std::exception that f throws.
-  std::string error_of_call(const std::function<void()>& f) {
-    try {
-      f();
-    } catch (const std::exception& e) {
-      const std::string msg = e.what();
-      EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-      return msg;
-    }
-    ADD_FAILURE() << "no error";
-    return "";
-  }
 
   fs::path dir_;
 };
@@ -197,7 +186,7 @@ TEST_F(Tsv, SampleKeepsEveryLineOfASmallFileAndASeededSubsetOfALargeOne) {
   EXPECT_EQ(distinct.size(), 10u);
   // A bad line after the sample is full is still found.
   const std::string bad = write("bad.tsv", text + "no tab\n");
-  EXPECT_EQ(error_of_call([&] { sample_tsv_lines(bad, 5, 1); }),
+  EXPECT_EQ(testing::exception_message([&] { sample_tsv_lines(bad, 5, 1); }),
             bad + ":51: no tab, expected source<TAB>target");
   EXPECT_THROW(sample_tsv_lines(f, 0, 1), std::invalid_argument);
 }
@@ -232,9 +221,9 @@ TEST_F(Tsv, ExamplesFromAFileThatChangedAreAnErrorNamingTheLine) {
   const TextCodec codec(TokenizeMode::word, Vocab::from_tokens({"a", "b", "c", "x", "y"}));
   TsvExamples file(train, codec, codec, {});
   write("train.tsv", "a b c\tx\n");
-  EXPECT_EQ(error_of_call([&] { file.get(0); }),
+  EXPECT_EQ(testing::exception_message([&] { file.get(0); }),
             train + ":1: the file changed since training started reading it");
-  EXPECT_EQ(error_of_call([&] { file.get(1); }),
+  EXPECT_EQ(testing::exception_message([&] { file.get(1); }),
             train + ":2: the file changed since training started reading it");
 }
 
@@ -243,15 +232,16 @@ TEST_F(Tsv, TheFirstBadLineIsReportedWhateverComesAfterIt) {
   const TsvOptions two{TokenizeMode::word, 2};
   std::string text = "a\ta\na a a\ta\nno tab\n";
   const std::string f = write("f.tsv", text);
-  EXPECT_EQ(error_of_call([&] { TsvExamples(f, codec, codec, two); }),
+  EXPECT_EQ(testing::exception_message([&] { TsvExamples(f, codec, codec, two); }),
             f + ":2: source has 3 tokens, more than the maximum of 2");
-  EXPECT_EQ(error_of_call([&] { read_tsv_examples(f, codec, codec, two); }),
+  EXPECT_EQ(testing::exception_message([&] { read_tsv_examples(f, codec, codec, two); }),
             f + ":2: source has 3 tokens, more than the maximum of 2");
   // Past the first chunk of lines, and with the bad line's error from encoding.
   std::string many;
   for (int i = 0; i < 5000; ++i) many += "a\ta\n";
   const std::string g = write("g.tsv", many + "a\t \n" + "a\ta a a\n");
-  EXPECT_EQ(error_of_call([&] { TsvExamples(g, codec, codec, two); }), g + ":5001: empty target");
+  EXPECT_EQ(testing::exception_message([&] { TsvExamples(g, codec, codec, two); }),
+            g + ":5001: empty target");
 }
 
 }  // namespace
