@@ -4,10 +4,14 @@
 //
 // The same bits at any thread count: OpenBLAS always runs single-threaded (use_threads), and a
 // large product called outside a parallel region is split by our threads into blocks of output
-// rows or of output columns, never along k, each block one single-threaded GEMM. Every element of
-// C is then the same sum in the same order (OpenBLAS's k blocking depends on k alone) whatever
-// the thread count; block edges fall on multiples of kGemmQuantum, a multiple of every unroll of
-// OpenBLAS's x86-64 kernels, so an element sits in the same kind of register tile either way.
+// rows, never along k, each block one single-threaded GEMM. Row-major C is OpenBLAS's column-major
+// C^T, so our rows are the columns of its N loop, which it walks in register tiles of
+// GEMM_UNROLL_N from the start of each call; a block edge on a multiple of kGemmQuantum (a
+// multiple of every x86-64 sgemm/dgemm GEMM_UNROLL_N: 4, 6, 8, 12, 16, 24, 32) keeps every element
+// in the same kind of tile, and the k blocking depends on k alone, so every element of C is the
+// same sum in the same order whatever the thread count. Splitting by output columns would not
+// be: OpenBLAS's M loop blocks depend on the whole M (measured: elements differ for every split
+// point tried), so gemm() never does.
 #pragma once
 
 #include <cblas.h>
@@ -22,7 +26,7 @@ namespace sg {
 
 // Below this many multiply-adds a product runs on one thread.
 constexpr int64_t kSmallGemm = 1 << 20;
-constexpr int64_t kGemmQuantum = 32;
+constexpr int64_t kGemmQuantum = 96;
 
 template <class T>
 void gemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
@@ -35,6 +39,10 @@ void gemm_serial(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, con
           c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
+  // The OpenMP build of OpenBLAS (Debian's default) sizes each call's threads by
+  // omp_get_max_threads() outside a parallel region, whatever openblas_set_num_threads said; one
+  // thread for this call, as inside a region.
+  const OneThreadScope one_thread;
   const CBLAS_TRANSPOSE fa = ta ? CblasTrans : CblasNoTrans, fb = tb ? CblasTrans : CblasNoTrans;
   const auto M = static_cast<blasint>(m), N = static_cast<blasint>(n), K = static_cast<blasint>(k);
   const auto LA = static_cast<blasint>(lda), LB = static_cast<blasint>(ldb),
@@ -52,29 +60,24 @@ inline void gemm_span(int64_t n, int64_t parts, int64_t p, int64_t& begin, int64
   end = std::min(n, (q * (p + 1) / parts) * kGemmQuantum);
 }
 
-// gemm_serial, split over the threads outside a parallel region: by rows of C when op(B) is the
-// smaller operand (each thread packs all of it), by columns otherwise.
+// gemm_serial, split over the threads by rows of C outside a parallel region (each thread packs
+// all of op(B)).
 template <class T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   const int64_t nt = num_threads();
-  const bool by_rows = n <= m;
-  const int64_t split = by_rows ? m : n;
-  if (nt <= 1 || in_parallel_region() || m * n * k < kSmallGemm || split < 2 * kGemmQuantum) {
+  if (nt <= 1 || in_parallel_region() || m * n * k < kSmallGemm || m < 2 * kGemmQuantum) {
     gemm_serial(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   parallel_for(nt, 1, [&](int64_t s, int64_t e) {
     for (int64_t p = s; p < e; ++p) {
       int64_t i0, i1;
-      gemm_span(split, nt, p, i0, i1);
-      if (i0 == i1) continue;
-      if (by_rows)  // rows [i0, i1) of op(A) start at row i0 of A, or at its column i0 if ta
+      gemm_span(m, nt, p, i0, i1);
+      // rows [i0, i1) of op(A) start at row i0 of A, or at its column i0 if ta
+      if (i0 < i1)
         gemm_serial(ta, tb, i1 - i0, n, k, alpha, a + (ta ? i0 : i0 * lda), lda, b, ldb, beta,
                     c + i0 * ldc, ldc);
-      else  // columns [i0, i1) of op(B) start at column i0 of B, or at its row i0 if tb
-        gemm_serial(ta, tb, m, i1 - i0, k, alpha, a, lda, b + (tb ? i0 * ldb : i0), ldb, beta,
-                    c + i0, ldc);
     }
   });
 }

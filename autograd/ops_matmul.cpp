@@ -273,7 +273,7 @@ Tensor linear_forward(const LinearShape& l, const Tensor& b, Post post) {
       gemm<T>(X.lay.trans, !W.lay.trans, r1 - r0, N, K, T(1), xr, X.lay.ld, W.ptr<T>(), W.lay.ld,
               beta, py + r0 * N, N);
     };
-    if (num_threads() == 2 && rows >= 64 && rows * K * N >= kSmallGemm) {
+    if (num_threads() == 2 && rows >= 2 * kGemmQuantum && rows * K * N >= kSmallGemm) {
       int64_t zero, half;
       gemm_span(rows, 2, 0, zero, half);
       parallel_invoke(

@@ -18,8 +18,10 @@ void set_num_threads(int n) {
 void use_threads(int threads) {
   const int n =
       threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  set_num_threads(n);
+  // OpenBLAS first: its OpenMP build's openblas_set_num_threads(k) also calls
+  // omp_set_num_threads(k), which would leave our own loops on one thread.
   openblas_set_num_threads(1);
+  set_num_threads(n);
 }
 bool in_parallel_region() {
   return omp_in_parallel() != 0;

@@ -18,6 +18,22 @@ bool in_parallel_region();    // true inside an active parallel region (of more 
 int omp_threads_in_region();  // inside a parallel region: its size
 int omp_thread_id();          // inside a parallel region: this thread's index
 
+// Outside a parallel region, OpenMP's thread count is 1 while this lives (restored after).
+class OneThreadScope {
+ public:
+  OneThreadScope() : before_(in_parallel_region() ? 1 : num_threads()) {
+    if (before_ != 1) set_num_threads(1);
+  }
+  ~OneThreadScope() {
+    if (before_ != 1) set_num_threads(before_);
+  }
+  OneThreadScope(const OneThreadScope&) = delete;
+  OneThreadScope& operator=(const OneThreadScope&) = delete;
+
+ private:
+  int before_;
+};
+
 // The grain for items of `work` elements each (rows of that length, products of that many
 // multiply-adds): as many items as make up about kParallelGrain elements, at least one.
 inline int64_t row_grain(int64_t work) {
