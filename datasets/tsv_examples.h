@@ -40,8 +40,11 @@ class TsvExamples final : public ExampleSource {
   std::vector<uint16_t> src_len_, tgt_len_;
 };
 
-// Every pair of a (validation or evaluation) file, encoded, in memory; the same checks.
+// Every pair of a (validation or evaluation) file, encoded, in memory; the same checks. If
+// tgt_texts is given, it receives each pair's target side as written (the reference BLEU and
+// chrF score against, so a word the vocabulary lacks stays itself).
 std::vector<Example> read_tsv_examples(const std::string& path, const TextCodec& src,
-                                       const TextCodec& tgt, const TsvOptions& opt);
+                                       const TextCodec& tgt, const TsvOptions& opt,
+                                       std::vector<std::string>* tgt_texts = nullptr);
 
 }  // namespace sg

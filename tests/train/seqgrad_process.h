@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include "train/config/model_config.h"
 #include "layers/transformer.h"
 #include "optim/adam.h"
 #include "train/checkpoint/checkpoint.h"
 #include "train/checkpoint/hdf5.h"
+#include "train/config/model_config.h"
 #include "train/loop/trainer.h"
 
 namespace sg::testing {
@@ -224,7 +224,7 @@ std::string bytes_of(const H5Array<T>& a) {
 
 // Checks that two checkpoints hold the same training state bit for bit: every /model and
 // /optimizer dataset, the optimizer's and schedule's attributes, every generator state, the data
-// position, and the early-stopping state. (best_valid_loss may differ: it also counts the extra
+// position, and the early-stopping state. (best_score may differ: it also counts the extra
 // evaluation at the end of each run.)
 inline void expect_same_training_state(const std::string& a_path, const std::string& b_path) {
   const H5File a = H5File::open_read(a_path), b = H5File::open_read(b_path);
@@ -255,8 +255,8 @@ inline void expect_same_training_state(const std::string& a_path, const std::str
   for (const auto& name : a.list("rng"))
     EXPECT_EQ(a.read_u64("rng/" + name).data, b.read_u64("rng/" + name).data) << "/rng/" << name;
   auto da = attrs_of(a, "data"), db = attrs_of(b, "data");
-  da.erase("best_valid_loss");
-  db.erase("best_valid_loss");
+  da.erase("best_score");
+  db.erase("best_score");
   EXPECT_EQ(da, db);
 }
 

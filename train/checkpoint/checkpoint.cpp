@@ -155,8 +155,8 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     for (const auto& [name, s] : st.rngs) f.write("rng/" + name, s.data(), Shape{4});
     f.create_group("data");
     for (const auto& [name, v] : st.data) f.set_attr_i64("data", name, v);
-    f.set_attr_f64("data", "best_valid_loss", st.best_valid_loss);
-    f.set_attr_f64("data", "patience_loss", st.patience_loss);
+    f.set_attr_f64("data", "best_score", st.best_score);
+    f.set_attr_f64("data", "patience_score", st.patience_score);
     f.set_attr_i64("data", "evals_without_improvement", st.evals_without_improvement);
     if (st.lengths.known()) {
       f.set_attr_i64("data", "max_tgt_len", st.lengths.max_tgt_len);
@@ -215,10 +215,11 @@ CheckpointContents read_checkpoint(const std::string& path) {
     c.state.rngs[name] = {a.data[0], a.data[1], a.data[2], a.data[3]};
   }
   for (const auto& name : f.attr_names("data")) {
-    if (name == "best_valid_loss")
-      c.state.best_valid_loss = f.attr_f64("data", name);
-    else if (name == "patience_loss")
-      c.state.patience_loss = f.attr_f64("data", name);
+    // best_valid_loss and patience_loss: the names before --best-metric (always the loss).
+    if (name == "best_score" || name == "best_valid_loss")
+      c.state.best_score = f.attr_f64("data", name);
+    else if (name == "patience_score" || name == "patience_loss")
+      c.state.patience_score = f.attr_f64("data", name);
     else if (name == "evals_without_improvement")
       c.state.evals_without_improvement = f.attr_i64("data", name);
     else

@@ -9,8 +9,9 @@
 //                     stream's generator, or the TSV batcher's generator before this epoch's
 //                     shuffle)
 //   /data             the data position as attributes: epoch and batch (TSV), and the
-//                     validation bookkeeping best_valid_loss, patience_loss,
-//                     evals_without_improvement; and the training data's lengths, the
+//                     validation bookkeeping best_score, patience_score,
+//                     evals_without_improvement (files before --best-metric: best_valid_loss,
+//                     patience_loss); and the training data's lengths, the
 //                     default decode limit's basis: max_tgt_len, and the largest target/source
 //                     length ratio as max_len_ratio_num / max_len_ratio_den (all int64;
 //                     absent in checkpoints written before they existed)
@@ -55,11 +56,12 @@ struct TrainState {
   std::map<std::string, Generator::State> rngs;  // e.g. "dropout", "data"
   std::map<std::string, int64_t> data;           // data position scalars (epoch, batch, ...)
   std::optional<Schedule> schedule;              // absent in checkpoints without /scheduler
-  // Lowest validation loss of any evaluation so far (best.h5 holds that model).
-  double best_valid_loss = std::numeric_limits<double>::infinity();
+  // The best value of --best-metric of any evaluation so far (best.h5 holds that model); NaN
+  // before the first evaluation.
+  double best_score = std::numeric_limits<double>::quiet_NaN();
   // Early stopping counts only the evaluations every --eval-every steps (not the extra one at the
   // end of a run), so a resumed run stops exactly where a straight run would.
-  double patience_loss = std::numeric_limits<double>::infinity();
+  double patience_score = std::numeric_limits<double>::quiet_NaN();
   int64_t evals_without_improvement = 0;
   // Longest target and largest target/source length ratio of the training data (unknown: not
   // saved, and read back as unknown).

@@ -1,5 +1,5 @@
-// seqgrad eval --checkpoint P [--data FILE]: loss, perplexity, token accuracy, exact match and
-// BLEU of a checkpoint on a TSV file, or on its own task's held-out data (a progress bar on
+// seqgrad eval --checkpoint P [--data FILE]: loss, perplexity, token accuracy, exact match, BLEU
+// and chrF of a checkpoint on a TSV file, or on its own task's held-out data (a progress bar on
 // stderr while it runs, when that is a terminal). Outputs that decoding stopped at the length
 // limit are counted (a warning on stderr, cut_at_max_len in --json).
 #include <cstdio>
@@ -10,6 +10,7 @@
 #include "train/cli/options.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/inference.h"
+#include "train/loop/data_source.h"
 
 namespace sg::cli {
 
@@ -28,7 +29,8 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
   use_threads(c.threads);
   LoadedModel m = load_for_inference(c.checkpoint);
-  const std::vector<Example> data = held_out_data(m, c.data_file);
+  std::vector<std::string> refs;  // a TSV file's target texts
+  const std::vector<Example> data = held_out_data(m, c.data_file, &refs);
   EvalOptions o;
   o.batch = c.batch;
   o.decode.beam = c.beam;
@@ -38,6 +40,8 @@ int cmd_eval(const std::vector<std::string>& args) {
   po.leave = false;  // the result line takes its place
   Progress progress("eval", static_cast<int64_t>(data.size()), "sequences", po);
   o.progress = &progress;
+  o.detokenize = [&](const std::vector<int64_t>& ids) { return m.tgt_codec.decode(ids); };
+  if (!refs.empty()) o.refs = &refs;
   const EvalResult r = evaluate(*m.model, data, o);
   progress.finish();
   if (c.json) {
@@ -46,13 +50,15 @@ int cmd_eval(const std::vector<std::string>& args) {
                                 {"token_acc", r.token_acc},
                                 {"exact_match", r.exact_match},
                                 {"bleu", r.bleu},
+                                {"chrf", r.chrf},
                                 {"n", r.n},
                                 {"cut_at_max_len", r.cuts.count}}
                      .dump()
               << std::endl;
   } else {
-    std::printf("n %lld  loss %.4f  ppl %.3f  token_acc %.4f  exact_match %.4f  bleu %.2f\n",
-                static_cast<long long>(r.n), r.loss, r.ppl, r.token_acc, r.exact_match, r.bleu);
+    std::printf(
+        "n %lld  loss %.4f  ppl %.3f  token_acc %.4f  exact_match %.4f  bleu %.2f  chrf %.2f\n",
+        static_cast<long long>(r.n), r.loss, r.ppl, r.token_acc, r.exact_match, r.bleu, r.chrf);
     std::fflush(stdout);
   }
   if (r.cuts.count) std::cerr << "seqgrad: warning: " << cut_warning(r.cuts, o.decode) << std::endl;

@@ -101,7 +101,10 @@ po::options_description run_options(Config& c) {
       kDecodeMaxLenHelp)(
       "overwrite", po::bool_switch(&c.overwrite),
       "start a fresh run in a folder that holds another run, removing that run's checkpoints, "
-      "metrics.jsonl and report.html first")("json", po::bool_switch(&c.json),
+      "metrics.jsonl and report.html first")(
+      "best-metric", po::value(&c.best_metric)->default_value(c.best_metric),
+      "loss | bleu | chrf | exact_match: the validation score that picks best.h5 and counts "
+      "--patience")("json", po::bool_switch(&c.json),
                                              "print one JSON object per line");
   return d;
 }
@@ -203,6 +206,7 @@ void validate(const Config& c, const po::variables_map& vm) {
   one_of("tokenize", c.tokenize, {"word", "char", "spm"});
   one_of("optim", c.optim, {"adam", "adamw", "sgd"});
   one_of("schedule", c.schedule, {"constant", "noam", "cosine", "inverse_sqrt"});
+  one_of("best-metric", c.best_metric, {"loss", "bleu", "chrf", "exact_match"});
   positive("min-len", c.min_len);
   positive("max-len", c.max_len);
   // TSV corpora ignore --min-len (and have their own --max-len default).

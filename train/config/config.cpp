@@ -10,7 +10,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     dec_layers, ff, dropout, norm_first, optim, lr, beta1, beta2, eps, weight_decay, momentum,
     nesterov, clip_norm, schedule, warmup, label_smoothing, batch, micro_batches, steps, epochs,
     shuffle, seed, threads, out, save_every, keep, eval_every, patience, log_every, resume,
-    checkpoint, input, beam, decode_max_len, json)
+    checkpoint, input, beam, decode_max_len, best_metric, json)
 
 nlohmann::json Config::to_json() const {
   return nlohmann::json(*this);

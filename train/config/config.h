@@ -49,6 +49,7 @@ struct Config {
   int64_t save_every = 500, keep = 3, eval_every = 50, patience = 0, log_every = 50;
   std::string resume, checkpoint, input;
   int64_t beam = 1, decode_max_len = 0;  // 0: source length * 2 + 10
+  std::string best_metric = "loss";      // loss | bleu | chrf | exact_match: best.h5, patience
   bool json = false;
   // Start a fresh run in a folder that holds another run, removing its files first. An
   // instruction to this invocation, not part of the run: not in to_json().

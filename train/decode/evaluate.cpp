@@ -2,19 +2,35 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
 #include "datasets/batch.h"
+#include "datasets/vocab.h"
 #include "train/decode/metrics.h"
+#include "train/decode/text_metrics.h"
 
 namespace sg {
+
+static std::string ids_as_text(const std::vector<int64_t>& ids) {
+  std::string s;
+  for (const int64_t id : ids) {
+    if (!s.empty()) s += ' ';
+    s += std::to_string(id);
+  }
+  return s;
+}
 
 EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
                     const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs) {
   EvalResult r;
   r.n = static_cast<int64_t>(data.size());
   if (data.empty()) return r;
+  if (opt.refs && opt.refs->size() != data.size())
+    throw std::invalid_argument("evaluate: " + std::to_string(opt.refs->size()) +
+                                " reference texts for " + std::to_string(data.size()) +
+                                " examples");
   const bool was_training = model.is_training();
   model.eval();
   NoGradGuard ng;
@@ -47,8 +63,20 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
   r.ppl = std::exp(r.loss);
   r.token_acc = acc.rate();
   if (opt.run_decode) {
-    r.exact_match = exact_match(hyps, refs);
-    r.bleu = corpus_bleu(hyps, refs).score;
+    // A reference's <unk> stands for a word the vocabulary lacks: no output equals it.
+    TokenSeqs exact_refs = refs;
+    for (auto& ref : exact_refs)
+      std::replace(ref.begin(), ref.end(), int64_t{Vocab::kUnk}, int64_t{-1});
+    r.exact_match = exact_match(hyps, exact_refs);
+    const std::function<std::string(const std::vector<int64_t>&)> text =
+        opt.detokenize ? opt.detokenize : ids_as_text;
+    std::vector<std::string> hyp_text, ref_text;
+    for (size_t i = 0; i < hyps.size(); ++i) {
+      hyp_text.push_back(text(hyps[i]));
+      ref_text.push_back(opt.refs ? (*opt.refs)[i] : text(refs[i]));
+    }
+    r.bleu = sacrebleu_bleu(hyp_text, ref_text).score;
+    r.chrf = sacrebleu_chrf(hyp_text, ref_text).score;
     if (outputs) *outputs = std::move(hyps);
   }
   return r;

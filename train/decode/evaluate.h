@@ -1,7 +1,10 @@
 // Held-out evaluation: teacher-forced loss and token accuracy over non-pad target tokens, and
-// exact match and corpus BLEU of decoded outputs (greedy, or beam search with --beam).
+// exact match, BLEU and chrF of decoded outputs (greedy, or beam search with --beam). BLEU and
+// chrF score the detokenized text, as sacreBLEU does (text_metrics.h).
 #pragma once
 
+#include <functional>
+#include <string>
 #include <vector>
 
 #include "datasets/example.h"
@@ -11,7 +14,7 @@
 namespace sg {
 
 struct EvalResult {
-  double loss = 0, ppl = 0, token_acc = 0, exact_match = 0, bleu = 0;
+  double loss = 0, ppl = 0, token_acc = 0, exact_match = 0, bleu = 0, chrf = 0;
   int64_t n = 0;    // examples
   DecodeCuts cuts;  // decoded outputs that stopped at their length limit without <eos>
 };
@@ -19,7 +22,13 @@ struct EvalResult {
 struct EvalOptions {
   int64_t batch = 200;
   DecodeOptions decode;    // decode.max_len 0: the default limit per source (decode_limit)
-  bool run_decode = true;  // exact match and BLEU need decoding
+  bool run_decode = true;  // exact match, BLEU and chrF need decoding
+  // Target ids -> the text `translate` prints for them; BLEU and chrF score that text. Unset:
+  // the ids written as decimal numbers joined by spaces.
+  std::function<std::string(const std::vector<int64_t>&)> detokenize;
+  // The reference text of each example, in order (a TSV file's target column as written, so a
+  // word the vocabulary lacks stays itself); null: detokenize(example.tgt).
+  const std::vector<std::string>* refs = nullptr;
   Progress* progress = nullptr;  // if given, moved to the examples done after each batch
 };
 

@@ -37,17 +37,20 @@ LengthStats training_lengths(const CheckpointContents& c) {
   }
 }
 
-std::vector<Example> held_out_data(const LoadedModel& m, const std::string& data_file) {
+std::vector<Example> held_out_data(const LoadedModel& m, const std::string& data_file,
+                                   std::vector<std::string>* refs) {
+  if (refs) refs->clear();
   const Config& run = m.contents.config;
   // A side (plus <bos> or <eos>) must fit the model's positional table.
   TsvOptions limits;
   limits.max_len = m.model->config().max_len - 1;
   limits.max_len_name = "the model's limit of";
-  if (!data_file.empty()) return read_tsv_examples(data_file, m.src_codec, m.tgt_codec, limits);
+  if (!data_file.empty())
+    return read_tsv_examples(data_file, m.src_codec, m.tgt_codec, limits, refs);
   if (run.task == "tsv") {
     if (run.valid_file.empty())
       throw UsageError("--data: required, the checkpoint's run had no --valid file");
-    return read_tsv_examples(run.valid_file, m.src_codec, m.tgt_codec, limits);
+    return read_tsv_examples(run.valid_file, m.src_codec, m.tgt_codec, limits, refs);
   }
   TaskOptions to{run.symbols, run.min_len, run.max_len};
   return TaskStream(make_task(run.task, to), run.valid_size, run.seed).held_out();

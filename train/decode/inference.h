@@ -36,7 +36,9 @@ LengthStats training_lengths(const CheckpointContents& c);
 // The examples of `data_file` (TSV), or without it the held-out data of the checkpoint's run:
 // its --valid file, or the held-out set of its synthetic task. A side longer than the model's
 // positional table allows is an error naming file and line; a tsv run without a --valid file
-// is a UsageError naming --data.
-std::vector<Example> held_out_data(const LoadedModel& m, const std::string& data_file = "");
+// is a UsageError naming --data. For a TSV file, refs (if given) receives the target texts as
+// written; for a synthetic task it is left empty (their text is their tokens').
+std::vector<Example> held_out_data(const LoadedModel& m, const std::string& data_file = "",
+                                   std::vector<std::string>* refs = nullptr);
 
 }  // namespace sg

@@ -107,38 +107,44 @@ BleuScore bleu_from_stats(const BleuStats& s) {
   return out;
 }
 
+void add_bleu_segment(BleuStats& s, const std::vector<int64_t>& hyp,
+                      const std::vector<const std::vector<int64_t>*>& refs) {
+  if (refs.empty()) throw std::invalid_argument("corpus_bleu: a segment without a reference");
+  const auto hyp_len = static_cast<int64_t>(hyp.size());
+  NgramCounts ref_max;
+  int64_t closest_diff = -1, closest_len = -1;
+  for (const auto* ref : refs) {
+    const auto len = static_cast<int64_t>(ref->size());
+    const int64_t diff = std::abs(hyp_len - len);
+    if (closest_diff == -1 || diff < closest_diff) {
+      closest_diff = diff;
+      closest_len = len;
+    } else if (diff == closest_diff && len < closest_len) {
+      closest_len = len;
+    }
+    for (const auto& [g, n] : ngrams(*ref)) ref_max[g] = std::max(ref_max[g], n);
+  }
+  s.sys_len += hyp_len;
+  s.ref_len += closest_len;
+  for (const auto& [g, n] : ngrams(hyp)) {
+    const auto it = ref_max.find(g);
+    s.correct[g.size() - 1] += std::min(n, it == ref_max.end() ? int64_t{0} : it->second);
+    s.total[g.size() - 1] += n;
+  }
+}
+
 BleuScore corpus_bleu_multi(const TokenSeqs& hyps, const std::vector<TokenSeqs>& ref_streams) {
   if (ref_streams.empty()) throw std::invalid_argument("corpus_bleu: no reference stream");
   for (const auto& refs : ref_streams) check_same_size(hyps.size(), refs.size(), "corpus_bleu");
   BleuStats s;
   for (size_t i = 0; i < hyps.size(); ++i) {
-    const auto& hyp = hyps[i];
-    const auto hyp_len = static_cast<int64_t>(hyp.size());
-    NgramCounts ref_max;
-    int64_t closest_diff = -1, closest_len = -1;
-    for (const auto& stream : ref_streams) {
-      const auto& ref = stream[i];
-      if (ref.empty()) continue;
-      const auto len = static_cast<int64_t>(ref.size());
-      const int64_t diff = std::abs(hyp_len - len);
-      if (closest_diff == -1 || diff < closest_diff) {
-        closest_diff = diff;
-        closest_len = len;
-      } else if (diff == closest_diff && len < closest_len) {
-        closest_len = len;
-      }
-      for (const auto& [g, n] : ngrams(ref)) ref_max[g] = std::max(ref_max[g], n);
-    }
-    if (closest_len < 0)
+    std::vector<const std::vector<int64_t>*> refs;
+    for (const auto& stream : ref_streams)
+      if (!stream[i].empty()) refs.push_back(&stream[i]);
+    if (refs.empty())
       throw std::invalid_argument("corpus_bleu: segment " + std::to_string(i) +
                                   " has no non-empty reference");
-    s.sys_len += hyp_len;
-    s.ref_len += closest_len;
-    for (const auto& [g, n] : ngrams(hyp)) {
-      const auto it = ref_max.find(g);
-      s.correct[g.size() - 1] += std::min(n, it == ref_max.end() ? int64_t{0} : it->second);
-      s.total[g.size() - 1] += n;
-    }
+    add_bleu_segment(s, hyps[i], refs);
   }
   return bleu_from_stats(s);
 }

@@ -56,6 +56,12 @@ struct BleuScore {
 
 // sacreBLEU's BLEU.compute_bleu(correct, total, sys_len, ref_len) with smooth_method='exp'.
 BleuScore bleu_from_stats(const BleuStats& stats);
+// Adds one segment's statistics against its references, as sacreBLEU's
+// _compute_segment_statistics: matches clipped by the largest count in any reference, the
+// closest reference length. An empty reference counts (length 0). Throws std::invalid_argument
+// for no reference at all.
+void add_bleu_segment(BleuStats& stats, const std::vector<int64_t>& hyp,
+                      const std::vector<const std::vector<int64_t>*>& refs);
 
 // One reference per segment. Throws std::invalid_argument if the lists differ in length or a
 // reference is empty.

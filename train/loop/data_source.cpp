@@ -67,7 +67,7 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
     }
     auto train = std::make_shared<TsvExamples>(c.train_file, src_codec_, tgt_codec_, limits);
     if (!c.valid_file.empty())
-      valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits);
+      valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits, &valid_refs_);
     lengths_ = length_stats(*train);
     FileBatcherOptions o;
     o.batch_size = c.batch;

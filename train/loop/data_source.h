@@ -27,6 +27,9 @@ class DataSource {
 
   Batch next();
   const std::vector<Example>& valid() const { return valid_; }
+  // The reference text of each held-out example (a TSV file's target column); empty for the
+  // generated tasks, whose text is their tokens' (TextCodec::decode).
+  const std::vector<std::string>& valid_refs() const { return valid_refs_; }
   const TextCodec& src_codec() const { return src_codec_; }
   const TextCodec& tgt_codec() const { return tgt_codec_; }
   const Vocab& src_vocab() const { return src_codec_.vocab(); }
@@ -48,6 +51,7 @@ class DataSource {
   TextCodec src_codec_, tgt_codec_;
   LengthStats lengths_;
   std::vector<Example> valid_;
+  std::vector<std::string> valid_refs_;
   std::unique_ptr<TaskStream> stream_;
   std::unique_ptr<StreamBatcher> stream_batches_;
   std::unique_ptr<FileBatcher> files_;

@@ -300,7 +300,39 @@ EvalResult Trainer::run_eval() {
   if (bar_) bar_->clear();
   Progress progress("eval", static_cast<int64_t>(data_->valid().size()), "sequences", po);
   o.progress = &progress;
+  o.detokenize = [this](const std::vector<int64_t>& ids) { return data_->tgt_codec().decode(ids); };
+  if (!data_->valid_refs().empty()) o.refs = &data_->valid_refs();
   return evaluate(*model_, data_->valid(), o);
+}
+
+double Trainer::metric_of(const EvalResult& r) const {
+  if (cfg_.best_metric == "bleu") return r.bleu;
+  if (cfg_.best_metric == "chrf") return r.chrf;
+  if (cfg_.best_metric == "exact_match") return r.exact_match;
+  return r.loss;
+}
+
+bool Trainer::improves(double value, double best) const {
+  if (std::isnan(best)) return true;
+  return cfg_.best_metric == "loss" ? value < best : value > best;
+}
+
+bool Trainer::note_eval(const EvalResult& r, bool scheduled) {
+  const double value = metric_of(r);
+  bool out_of_patience = false;
+  if (scheduled) {
+    if (improves(value, st_.patience_score)) {
+      st_.patience_score = value;
+      st_.evals_without_improvement = 0;
+    } else if (cfg_.patience > 0 && ++st_.evals_without_improvement >= cfg_.patience) {
+      out_of_patience = true;
+    }
+  }
+  if (improves(value, st_.best_score)) {
+    st_.best_score = value;
+    save_best();
+  }
+  return out_of_patience;
 }
 
 void Trainer::write_checkpoint(const std::string& path) {
@@ -389,6 +421,7 @@ void Trainer::log_eval(const EvalResult& r, double elapsed_s) {
         {"token_acc", r.token_acc},
         {"exact_match", r.exact_match},
         {"bleu", r.bleu},
+        {"chrf", r.chrf},
         {"cut_at_max_len", r.cuts.count},
         {"elapsed_s", elapsed_s}});
   if (cfg_.json || !dist::is_root()) return;
@@ -397,9 +430,10 @@ void Trainer::log_eval(const EvalResult& r, double elapsed_s) {
       r.cuts.count ? "  cut_at_max_len " + std::to_string(r.cuts.count) : std::string();
   char line[240];
   std::snprintf(line, sizeof line,
-                "eval step %lld  loss %.4f  token_acc %.4f  exact_match %.4f  bleu %.2f%s  (%.1fs)",
+                "eval step %lld  loss %.4f  token_acc %.4f  exact_match %.4f  bleu %.2f  chrf "
+                "%.2f%s  (%.1fs)",
                 static_cast<long long>(st_.step), r.loss, r.token_acc, r.exact_match, r.bleu,
-                cut.c_str(), elapsed_s);
+                r.chrf, cut.c_str(), elapsed_s);
   if (bar_)
     bar_->print(line, std::cout);
   else
@@ -486,16 +520,7 @@ int Trainer::run() {
       const EvalResult r = run_eval();
       last_eval = st_.step;
       log_eval(r, seconds_since(t0));
-      if (r.loss < st_.patience_loss) {
-        st_.patience_loss = r.loss;
-        st_.evals_without_improvement = 0;
-      } else if (cfg_.patience > 0 && ++st_.evals_without_improvement >= cfg_.patience) {
-        stop_early = true;
-      }
-      if (r.loss < st_.best_valid_loss) {
-        st_.best_valid_loss = r.loss;
-        save_best();
-      }
+      stop_early = note_eval(r, true);
     }
     if (cfg_.save_every > 0 && st_.step % cfg_.save_every == 0) save();
     if (last_eval == st_.step) update_report();
@@ -517,10 +542,7 @@ int Trainer::run() {
   if (last_eval != st_.step && !data_->valid().empty()) {
     const EvalResult r = run_eval();
     log_eval(r, seconds_since(t0));
-    if (r.loss < st_.best_valid_loss) {
-      st_.best_valid_loss = r.loss;
-      save_best();
-    }
+    note_eval(r, false);
   }
   if (!saved_this_step()) save();
   emit({{"event", "done"}, {"step", st_.step}, {"checkpoint", last_saved_}});

@@ -37,6 +37,13 @@ class Trainer {
   // One optimizer update; returns the loss, or NaN (nothing applied) on a non-finite loss/norm.
   double train_step(const Batch& b);
   EvalResult run_eval();
+  // The value of --best-metric in `r`, and whether `value` beats `best` (NaN: no value yet):
+  // a lower loss, or a higher BLEU, chrF or exact match.
+  double metric_of(const EvalResult& r) const;
+  bool improves(double value, double best) const;
+  // After an evaluation: best.h5 when the metric improves on every evaluation so far; with
+  // `scheduled`, the --patience count too. Returns true when patience has run out.
+  bool note_eval(const EvalResult& r, bool scheduled);
   // Saves ckpt-<step>.h5, points latest.h5 to it and prunes to --keep; returns its path.
   std::string save();
   void save_best();

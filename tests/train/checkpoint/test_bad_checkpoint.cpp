@@ -206,6 +206,8 @@ TEST_F(ResumeFlags, AFlagContradictingTheCheckpointIsAUsageError) {
   expect_one_error_line(train(resume + std::vector<std::string>{"--no-shuffle"}), 2,
                         "shuffle: false contradicts the checkpoint's true");
   expect_one_error_line(train(resume + std::vector<std::string>{"--lr", "0.5"}), 2, "--lr: 0.5");
+  expect_one_error_line(train(resume + std::vector<std::string>{"--best-metric", "chrf"}), 2,
+                        "--best-metric: \"chrf\" contradicts the checkpoint's \"loss\"");
   EXPECT_FALSE(fs::exists(dir_ / "run/ckpt-2.h5"));
   // Repeating the architecture, or changing a run option, is fine.
   r = train(resume + tiny_model());

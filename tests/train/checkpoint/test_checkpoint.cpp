@@ -166,12 +166,57 @@ TEST_F(CheckpointFile, BestHoldsTheLowestValidationLoss) {
   EXPECT_EQ(evals, 5);  // steps 2, 4, 6, 8 and the end
   const CheckpointContents best = read_checkpoint(path("run/best.h5"));
   EXPECT_EQ(best.state.step, best_step);
-  EXPECT_EQ(best.state.best_valid_loss, best_loss);
+  EXPECT_EQ(best.state.best_score, best_loss);
   const H5File a = H5File::open_read(path("run/best.h5")),
                b = H5File::open_read(path("run/ckpt-" + std::to_string(best_step) + ".h5"));
   for (const auto& name : a.list("model"))
     EXPECT_TRUE(bytes_of(a.read_f32("model/" + name)) == bytes_of(b.read_f32("model/" + name)))
         << name;
+}
+
+// --best-metric bleu: best.h5 holds the model of the first evaluation with the highest BLEU.
+TEST_F(CheckpointFile, BestMetricBleuKeepsTheHighestBleu) {
+  const RunResult r = train(
+      tiny_model() + std::vector<std::string>{"--steps", "12", "--save-every", "1", "--keep", "100",
+                                              "--eval-every", "2", "--lr", "0.03", "--schedule",
+                                              "constant", "--out", "run", "--best-metric", "bleu"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  double best = -1;
+  int64_t best_step = -1;
+  std::vector<double> scores;
+  for (const auto& l : lines_of(read_text(dir_ / "run/metrics.jsonl"))) {
+    const auto j = nlohmann::json::parse(l);
+    if (j["event"] != "eval") continue;
+    ASSERT_TRUE(j.contains("chrf")) << l;
+    scores.push_back(j["bleu"].get<double>());
+    if (scores.back() > best) {
+      best = scores.back();
+      best_step = j["step"].get<int64_t>();
+    }
+  }
+  ASSERT_EQ(scores.size(), 6u);
+  // The scores move, so the choice is not the first or the last by accident of a flat curve.
+  EXPECT_NE(*std::min_element(scores.begin(), scores.end()), best);
+  const CheckpointContents c = read_checkpoint(path("run/best.h5"));
+  EXPECT_EQ(c.state.step, best_step);
+  EXPECT_EQ(c.state.best_score, best);
+  EXPECT_EQ(c.config.best_metric, "bleu");
+}
+
+// --patience counts evaluations that do not beat --best-metric: with a learning rate of 0 every
+// evaluation scores the same, so the first one sets the mark and the next two stop the run.
+TEST_F(CheckpointFile, PatienceCountsEvaluationsWithoutABetterMetric) {
+  for (const char* metric : {"loss", "chrf"}) {
+    SCOPED_TRACE(metric);
+    const std::string out = std::string("run-") + metric;
+    const RunResult r =
+        train(tiny_model() + std::vector<std::string>{"--steps", "10", "--eval-every", "1", "--lr",
+                                                      "0", "--schedule", "constant", "--patience",
+                                                      "2", "--best-metric", metric, "--out", out});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_EQ(newest_step(dir_ / out), 3);
+    EXPECT_EQ(read_checkpoint(path(out + "/best.h5")).state.step, 1);
+  }
 }
 
 // --steps 0 writes the initialized model (of --seed) as ckpt-0.h5 and stops.

@@ -155,6 +155,7 @@ TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
       {{"--task", "translate"}, {"--task", "translate"}},
       {{"--optim", "rmsprop"}, {"--optim", "rmsprop"}},
       {{"--schedule", "step"}, {"--schedule"}},
+      {{"--best-metric", "ter"}, {"--best-metric", "ter"}},
       {{"--tokenize", "bpe"}, {"--tokenize"}},
       {{"--dropout", "1"}, {"--dropout"}},
       {{"--beta2", "1.5"}, {"--beta2"}},

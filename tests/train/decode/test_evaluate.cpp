@@ -1,6 +1,7 @@
 // Held-out evaluation: the loss is the mean cross-entropy over non-pad target tokens of the whole
 // set (so the batch size changes nothing), ppl = exp(loss), the decoded metrics agree with
-// metrics.h on the returned outputs, and `seqgrad eval --json` prints the fields of docs/cli.md.
+// metrics.h and text_metrics.h on the returned outputs (BLEU and chrF on their text), and
+// `seqgrad eval --json` prints the fields of docs/cli.md.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,10 +12,12 @@
 #include "autograd/engine.h"
 #include "datasets/batch.h"
 #include "datasets/task_stream.h"
+#include "datasets/text_codec.h"
 #include "tests/train/test_cli_run.h"
 #include "train/config/model_config.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/metrics.h"
+#include "train/decode/text_metrics.h"
 #include "train/loop/trainer.h"
 
 namespace sg {
@@ -62,13 +65,79 @@ TEST(Evaluate, LossIsOverAllTargetTokensWhateverTheBatchSize) {
   for (const auto& e : data) refs.push_back(e.tgt);
   ASSERT_EQ(outputs.size(), data.size());
   EXPECT_DOUBLE_EQ(b.exact_match, exact_match(outputs, refs));
-  EXPECT_DOUBLE_EQ(b.bleu, corpus_bleu(outputs, refs).score);
+  // Without a detokenizer, the text of an output is its ids as numbers.
+  std::vector<std::string> out_ids, ref_ids, out_text, ref_text;
+  const auto numbers = [](const std::vector<int64_t>& ids) {
+    std::string s;
+    for (const int64_t id : ids) {
+      if (!s.empty()) s += ' ';
+      s += std::to_string(id);
+    }
+    return s;
+  };
+  const TextCodec codec(TokenizeMode::word, task->tgt_vocab());
+  for (size_t i = 0; i < data.size(); ++i) {
+    out_ids.push_back(numbers(outputs[i]));
+    ref_ids.push_back(numbers(refs[i]));
+    out_text.push_back(codec.decode(outputs[i]));
+    ref_text.push_back(codec.decode(refs[i]));
+  }
+  EvalOptions with_text = small;
+  with_text.detokenize = [&](const std::vector<int64_t>& ids) {
+    return codec.decode(ids);
+  };
+  EXPECT_DOUBLE_EQ(b.bleu, sacrebleu_bleu(out_ids, ref_ids).score);
+  const EvalResult c = evaluate(model, data, with_text);
+  EXPECT_DOUBLE_EQ(c.bleu, sacrebleu_bleu(out_text, ref_text).score);
+  EXPECT_DOUBLE_EQ(c.chrf, sacrebleu_chrf(out_text, ref_text).score);
+  EXPECT_GT(c.chrf, 0.0);
   EXPECT_GE(a.token_acc, 0.0);
   EXPECT_LE(a.token_acc, 1.0);
 }
 
 TEST(Evaluate, EmptyDataGivesZeroExamples) {
   EXPECT_EQ(evaluate(*tiny_model(10), {}, EvalOptions{}).n, 0);
+}
+
+TEST(Evaluate, ReferenceTextsAreScoredAndUnkNeverMatches) {
+  // Whatever the model outputs, scoring it against the reference texts given equals
+  // text_metrics.h on those texts; a reference whose tokens hold <unk> is never an exact match,
+  // even for an output of the same ids.
+  auto model = tiny_model(9);
+  const std::vector<Example> data = {{{4, 5}, {6, 7}}, {{5}, {8}}, {{6, 6}, {3, 4}}};
+  const std::vector<std::string> refs = {"f g", "Hello, world!", "unseen e"};
+  const auto text = [](const std::vector<int64_t>& ids) {
+    std::string s;
+    for (const int64_t id : ids) {
+      if (!s.empty()) s += ' ';
+      s += static_cast<char>('a' + id);
+    }
+    return s;
+  };
+  EvalOptions o;
+  o.detokenize = text;
+  o.refs = &refs;
+  std::vector<std::vector<int64_t>> outputs;
+  const EvalResult r = evaluate(*model, data, o, &outputs);
+  std::vector<std::string> out_text;
+  for (const auto& ids : outputs) out_text.push_back(text(ids));
+  EXPECT_DOUBLE_EQ(r.bleu, sacrebleu_bleu(out_text, refs).score);
+  EXPECT_DOUBLE_EQ(r.chrf, sacrebleu_chrf(out_text, refs).score);
+  // A generator bias that makes every step output token k: outputs "k k" at a limit of 2.
+  const auto always = [&](int64_t k) {
+    std::vector<double> bias(9, 0.0);
+    bias[k] = 1000;
+    model->parameter("generator.bias").copy_from(Tensor::from_vector(bias, {9}));
+  };
+  EvalOptions two_tokens;
+  two_tokens.decode.max_len = 2;
+  always(4);
+  EXPECT_EQ(evaluate(*model, {{{4}, {4, 4}}}, two_tokens).exact_match, 1.0);
+  always(Vocab::kUnk);
+  EXPECT_EQ(evaluate(*model, {{{4}, {Vocab::kUnk, Vocab::kUnk}}}, two_tokens).exact_match, 0.0);
+  const std::vector<std::string> two = {"a"};
+  o.refs = &two;
+  EXPECT_THROW(evaluate(*model, data, o), std::invalid_argument);
 }
 
 TEST(Evaluate, EvalCommandPrintsTheSpecFields) {
@@ -89,8 +158,8 @@ TEST(Evaluate, EvalCommandPrintsTheSpecFields) {
     EXPECT_TRUE(v.is_number()) << k;
   }
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"bleu", "cut_at_max_len", "exact_match", "loss", "n",
-                                            "ppl", "token_acc"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"bleu", "chrf", "cut_at_max_len", "exact_match", "loss",
+                                            "n", "ppl", "token_acc"}));
   // The untrained model rarely ends an output: each cut is counted, and said on stderr.
   EXPECT_GT(j["cut_at_max_len"], 0);
   EXPECT_LE(j["cut_at_max_len"], 12);
