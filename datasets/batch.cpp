@@ -41,6 +41,7 @@ Batch make_batch(const std::vector<const Example*>& examples) {
     std::copy(tgt.begin(), tgt.end(), ti + 1);
     std::copy(tgt.begin(), tgt.end(), to);
     to[tgt.size()] = Vocab::kEos;
+    batch.n_src_tokens += static_cast<int64_t>(src.size()) + 1;
     batch.n_tgt_tokens += static_cast<int64_t>(tgt.size()) + 1;
   }
   return batch;

@@ -17,7 +17,28 @@ FileBatcher::FileBatcher(std::shared_ptr<const ExampleSource> data, const FileBa
   if (opt.bucket_batches < 0)
     throw std::invalid_argument("batcher: bucket_batches must be >= 0, got " +
                                 std::to_string(opt.bucket_batches));
+  if (opt.max_tokens < 0)
+    throw std::invalid_argument("--max-tokens must be >= 0, got " + std::to_string(opt.max_tokens));
+  if (opt.max_tokens > 0) {
+    const int64_t i = longest(*data_);
+    if (tokens_of(*data_, i) > opt.max_tokens)
+      throw std::invalid_argument("--max-tokens " + std::to_string(opt.max_tokens) +
+                                  " is smaller than the longest example (number " +
+                                  std::to_string(i + 1) + ", " +
+                                  std::to_string(tokens_of(*data_, i)) + " tokens with <eos>)");
+  }
   plan_epoch();
+}
+
+int64_t FileBatcher::tokens_of(const ExampleSource& data, int64_t i) {
+  return std::max(data.src_len(i), data.tgt_len(i)) + 1;
+}
+
+int64_t FileBatcher::longest(const ExampleSource& data) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < data.size(); ++i)
+    if (tokens_of(data, i) > tokens_of(data, best)) best = i;
+  return best;
 }
 
 template <class T>
@@ -31,6 +52,17 @@ void FileBatcher::plan_epoch() {
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (opt_.shuffle) shuffle_in_place(order, gen_);
+  if (opt_.max_tokens > 0) {
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      const int64_t tx = tokens_of(*data_, a), ty = tokens_of(*data_, b);
+      if (tx != ty) return tx < ty;
+      const int64_t ta = data_->tgt_len(a), tb = data_->tgt_len(b);
+      return ta != tb ? ta < tb : data_->src_len(a) < data_->src_len(b);
+    });
+    cut_by_tokens(order);
+    if (opt_.shuffle) shuffle_in_place(batches_, gen_);
+    return;
+  }
   const auto B = static_cast<size_t>(opt_.batch_size);
   if (opt_.bucket_batches > 0) {
     const size_t window = B * static_cast<size_t>(opt_.bucket_batches);
@@ -50,6 +82,24 @@ void FileBatcher::plan_epoch() {
         order.begin() + static_cast<std::ptrdiff_t>(start),
         order.begin() + static_cast<std::ptrdiff_t>(std::min(start + B, order.size())));
   if (opt_.bucket_batches > 0 && opt_.shuffle) shuffle_in_place(batches_, gen_);
+}
+
+void FileBatcher::cut_by_tokens(const std::vector<int64_t>& order) {
+  batches_.clear();
+  std::vector<int64_t> rows;
+  int64_t width = 0;  // the largest tokens_of in `rows`
+  for (const int64_t i : order) {
+    const int64_t t = tokens_of(*data_, i);
+    if (!rows.empty() &&
+        static_cast<int64_t>(rows.size() + 1) * std::max(width, t) > opt_.max_tokens) {
+      batches_.push_back(std::move(rows));
+      rows.clear();
+      width = 0;
+    }
+    width = std::max(width, t);
+    rows.push_back(i);
+  }
+  if (!rows.empty()) batches_.push_back(std::move(rows));
 }
 
 Batch FileBatcher::next() {

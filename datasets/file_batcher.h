@@ -6,6 +6,14 @@
 // each window of bucket_batches*B consecutive examples of the epoch order by (source length,
 // target length), cuts it into batches, and, when shuffling, shuffles the order of all batches.
 //
+// Token-based batches (max_tokens > 0, --max-tokens; batch_size and bucketing are not used):
+// each epoch the examples, shuffled first when shuffling (so equal lengths come in a fresh
+// order), are sorted by tokens_of (then target and source length) and cut greedily into
+// batches whose padded size, rows x the largest tokens_of among them, stays within max_tokens;
+// the batches are then shuffled. Both the source and the target tensor of a batch thus hold at
+// most max_tokens entries, padding included (docs/data.md). The cut depends on lengths only, so
+// every epoch has the same number of batches.
+//
 // The position (epoch, batch within it, and the generator state from which the epoch's order
 // was drawn) can be exported and restored, so a resumed run sees exactly the same batches.
 #pragma once
@@ -24,6 +32,7 @@ struct FileBatcherOptions {
   bool shuffle = true;         // --shuffle / --no-shuffle
   int64_t bucket_batches = 0;  // 0: no bucketing; else window of bucket_batches*B examples
   uint64_t seed = 0;
+  int64_t max_tokens = 0;  // --max-tokens; 0: batches of batch_size examples
 };
 
 struct BatcherPosition {
@@ -35,9 +44,15 @@ struct BatcherPosition {
 
 class FileBatcher {
  public:
-  // Throws std::invalid_argument for no examples or a batch size < 1 (naming --batch).
+  // Throws std::invalid_argument for no examples, a batch size < 1 (naming --batch), or a
+  // max_tokens < 0 or below the tokens_of of some example (naming --max-tokens).
   FileBatcher(std::shared_ptr<const ExampleSource> data, const FileBatcherOptions& opt);
   FileBatcher(std::vector<Example> data, const FileBatcherOptions& opt);
+
+  // The width example i needs in a batch: its longer side plus <eos> (or <bos>).
+  static int64_t tokens_of(const ExampleSource& data, int64_t i);
+  // The index of the first example with the largest tokens_of (data not empty).
+  static int64_t longest(const ExampleSource& data);
 
   // The next batch; after the last batch of an epoch the position moves to the next epoch.
   Batch next();
@@ -55,6 +70,8 @@ class FileBatcher {
 
  private:
   void plan_epoch();
+  // Cuts `order` (sorted by length) into batches of at most max_tokens padded tokens.
+  void cut_by_tokens(const std::vector<int64_t>& order);
 
   std::shared_ptr<const ExampleSource> data_;
   FileBatcherOptions opt_;

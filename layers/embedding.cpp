@@ -9,6 +9,11 @@ Embedding::Embedding(int64_t vocab, int64_t dim, Generator& g, double stddev, DT
   init_normal(weight, g, stddev);
 }
 
+void Embedding::tie_weight(const Tensor& w) {
+  tie_parameter("weight", w);
+  weight = w;
+}
+
 Tensor Embedding::forward(const IntTensor& ids) const {
   return embedding(weight, ids);
 }

@@ -10,6 +10,8 @@ class Embedding : public Module {
   Embedding(int64_t vocab, int64_t dim, Generator& g, double stddev = 1.0,
             DType dtype = DType::f32);
   Tensor forward(const IntTensor& ids) const;  // ids: (B, T) -> (B, T, dim)
+  // Uses `w` (vocab, dim) as the table from now on (Module::tie_parameter).
+  void tie_weight(const Tensor& w);
   Tensor weight;
 };
 

@@ -93,6 +93,28 @@ GradCase attention_case(const std::string& name, int64_t Tq, int64_t Tk, bool se
           }};
 }
 
+// The whole model's label-smoothed loss. With `shared`, src_embed, tgt_embed and the generator
+// weight are one input (named_parameters lists it once), so the check covers the sum of the
+// three gradients (ids 4 and 6 are read on both sides and predicted).
+GradCase seq2seq_case(const std::string& name, bool shared) {
+  return {name, "layer", [shared](Generator& g) {
+            ModelConfig c;
+            c.src_vocab = 9, c.tgt_vocab = shared ? 9 : 8;
+            c.d_model = 8, c.heads = 2, c.ff = 12;
+            c.enc_layers = 2, c.dec_layers = 2, c.dropout = 0.0;
+            c.share_embeddings = shared;
+            auto m = std::make_shared<Seq2SeqTransformer>(c, g.next_u64(), F64);
+            perturb(*m, g);
+            const IntTensor src = padded_ids({{4, 5, 6, 2}, {7, 2}}, 4);
+            const IntTensor tgt_in =
+                shared ? padded_ids({{1, 4, 8}, {1, 6}}, 3) : padded_ids({{1, 4, 5}, {1, 6}}, 3);
+            const IntTensor tgt_out =
+                shared ? padded_ids({{4, 8, 2}, {6, 2}}, 3) : padded_ids({{4, 5, 2}, {6, 2}}, 3);
+            return with_params(
+                m, {}, [m, src, tgt_in, tgt_out] { return m->loss(src, tgt_in, tgt_out, 0.1); });
+          }};
+}
+
 }  // namespace
 
 std::vector<GradCase> layer_grad_cases() {
@@ -123,19 +145,8 @@ std::vector<GradCase> layer_grad_cases() {
       decoder_case("decoder_layer", false),
       encoder_case("encoder_layer_pre_ln", true),
       decoder_case("decoder_layer_pre_ln", true),
-      {"seq2seq", "layer",
-       [](Generator& g) {
-         ModelConfig c;
-         c.src_vocab = 9, c.tgt_vocab = 8, c.d_model = 8, c.heads = 2, c.ff = 12;
-         c.enc_layers = 2, c.dec_layers = 2, c.dropout = 0.0;
-         auto m = std::make_shared<Seq2SeqTransformer>(c, g.next_u64(), F64);
-         perturb(*m, g);
-         const IntTensor src = padded_ids({{4, 5, 6, 2}, {7, 2}}, 4);
-         const IntTensor tgt_in = padded_ids({{1, 4, 5}, {1, 6}}, 3);
-         const IntTensor tgt_out = padded_ids({{4, 5, 2}, {6, 2}}, 3);
-         return with_params(
-             m, {}, [m, src, tgt_in, tgt_out] { return m->loss(src, tgt_in, tgt_out, 0.1); });
-       }},
+      seq2seq_case("seq2seq", false),
+      seq2seq_case("seq2seq_shared_embeddings", true),
   };
 }
 

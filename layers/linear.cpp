@@ -16,6 +16,11 @@ Linear::Linear(int64_t in, int64_t out, Generator& g, DType dtype, bool with_bia
   }
 }
 
+void Linear::tie_weight(const Tensor& w) {
+  tie_parameter("weight", w);
+  weight = w;
+}
+
 Tensor Linear::forward(const Tensor& x) const {
   return linear(x, weight, bias);
 }

@@ -10,6 +10,8 @@ class Linear : public Module {
  public:
   Linear(int64_t in, int64_t out, Generator& g, DType dtype = DType::f32, bool bias = true);
   Tensor forward(const Tensor& x) const;  // x: (..., in) -> (..., out)
+  // Uses `w` (out, in) as the weight from now on (Module::tie_parameter); the bias stays.
+  void tie_weight(const Tensor& w);
   Tensor weight, bias;
 };
 

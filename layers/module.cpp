@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "autograd/random.h"
 
@@ -22,9 +23,30 @@ void Module::collect(const std::string& prefix, NamedTensors& out) const {
   for (const auto& [n, c] : children_) c->collect(n.empty() ? prefix : prefix + n + ".", out);
 }
 
-NamedTensors Module::named_parameters() const {
+void Module::tie_parameter(const std::string& name, const Tensor& t) {
+  for (auto& [n, p] : params_) {
+    if (n != name) continue;
+    if (p.shape() != t.shape() || p.dtype() != t.dtype())
+      throw std::invalid_argument("cannot tie parameter '" + name + "' " + shape_str(p.shape()) +
+                                  " to a tensor " + shape_str(t.shape()) +
+                                  " of another shape or type");
+    p = t;
+    return;
+  }
+  throw std::out_of_range("no parameter named '" + name + "' to tie");
+}
+
+NamedTensors Module::state_dict() const {
   NamedTensors out;
   collect("", out);
+  return out;
+}
+
+NamedTensors Module::named_parameters() const {
+  NamedTensors out;
+  std::unordered_set<const TensorImpl*> seen;
+  for (auto& [n, t] : state_dict())
+    if (seen.insert(t.impl()).second) out.emplace_back(n, t);
   return out;
 }
 
@@ -41,7 +63,7 @@ int64_t Module::parameter_count() const {
 }
 
 Tensor Module::parameter(const std::string& name) const {
-  for (auto& [n, t] : named_parameters())
+  for (auto& [n, t] : state_dict())
     if (n == name) return t;
   throw std::out_of_range("no parameter named '" + name + "'");
 }

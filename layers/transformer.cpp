@@ -20,6 +20,10 @@ static ModelConfig checked(const ModelConfig& c) {
   positive(c.max_len, "max_len");
   if (c.enc_layers < 0 || c.dec_layers < 0)
     throw std::invalid_argument("layer counts must be >= 0");
+  if (c.share_embeddings && c.src_vocab != c.tgt_vocab)
+    throw std::invalid_argument("shared embeddings need one vocabulary: the source has " +
+                                std::to_string(c.src_vocab) + " tokens, the target " +
+                                std::to_string(c.tgt_vocab));
   if (c.d_model % c.heads != 0)
     throw std::invalid_argument("heads (" + std::to_string(c.heads) + ") must divide d_model (" +
                                 std::to_string(c.d_model) + ")");
@@ -56,6 +60,12 @@ Seq2SeqTransformer::Seq2SeqTransformer(const ModelConfig& cfg, uint64_t seed, DT
   // nn.Transformer re-applies xavier-uniform to every matrix inside it, in_proj included.
   for (auto& [name, p] : named_parameters())
     if (name.rfind("transformer.", 0) == 0 && p.dim() > 1) init_xavier_uniform(p, init_gen_);
+  // Tied after every draw, so the other parameters start as they would untied; the shared
+  // matrix is src_embed's N(0, C^-1/2).
+  if (cfg.share_embeddings) {
+    tgt_embed_.tie_weight(src_embed_.weight);
+    output_.tie_weight(src_embed_.weight);
+  }
 }
 
 // Embedding * sqrt(C) + positions [start, start + T), then dropout: (B, T) -> (B, T, C).

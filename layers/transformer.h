@@ -2,7 +2,10 @@
 // embeddings (N(0, C^-1/2), scaled by sqrt(C)) plus sinusoidal positions and dropout, the layers
 // of torch.nn.Transformer (batch_first, relu, post-LN or pre-LN) with a final LayerNorm after
 // each stack, and a generator Linear to target-vocabulary logits. Parameter names are the
-// PyTorch state_dict keys of that module.
+// PyTorch state_dict keys of that module. With share_embeddings the three vocabulary matrices
+// are one tensor (fairseq's --share-all-embeddings); its gradient is the sum over the three
+// uses, and state_dict() still names it src_embed.weight, tgt_embed.weight and
+// generator.weight.
 #pragma once
 
 #include <memory>
@@ -19,6 +22,9 @@ struct ModelConfig {
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
   double dropout = 0.1;
   bool norm_first = false;
+  // One (vocab, C) matrix for src_embed, tgt_embed and the generator's weight (the generator
+  // keeps its own bias); needs src_vocab == tgt_vocab.
+  bool share_embeddings = false;
   int64_t pad_id = 0;
   int64_t max_len = 512;  // longest sequence the positional table covers
 };

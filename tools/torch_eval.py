@@ -11,7 +11,7 @@ checkpoint's /vocab and tokenization, unseen tokens as <unk>) is computed by PyT
 
 Run with Debian's PyTorch and h5py (not the python3 first on PATH):
     /usr/bin/python3 tools/torch_eval.py --checkpoint runs/x/latest.h5 --data valid.tsv
-    /usr/bin/python3 tools/torch_eval.py --demo    # trains a post-LN and a pre-LN model first
+    /usr/bin/python3 tools/torch_eval.py --demo    # trains post-LN, pre-LN and shared-embedding models
 """
 import argparse
 import json
@@ -57,7 +57,8 @@ def compare(seqgrad, checkpoint, data, rtol):
     theirs = torch_loss(model, pairs)
     ours = seqgrad_loss(seqgrad, checkpoint, data)
     rel = abs(ours["loss"] - theirs) / abs(theirs)
-    result = {"checkpoint": checkpoint, "norm_first": config["norm_first"], "n": len(pairs),
+    result = {"checkpoint": checkpoint, "norm_first": config["norm_first"],
+              "share_embeddings": config.get("share_embeddings", False), "n": len(pairs),
               "seqgrad_loss": ours["loss"], "torch_loss": theirs, "rel_diff": rel,
               "agrees": rel <= rtol}
     print(json.dumps(result), flush=True)
@@ -73,21 +74,24 @@ def write_reverse_tsv(path, lines, seed, words):
 
 
 def demo(seqgrad, rtol, steps):
-    """Trains a post-LN and a pre-LN model on a small reversal corpus and compares both."""
+    """Trains a post-LN, a pre-LN and a --share-embeddings model on a small reversal corpus and
+    compares each (the shared one's /model loads into the untied module unchanged)."""
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
         train, valid = os.path.join(tmp, "train.tsv"), os.path.join(tmp, "valid.tsv")
         write_reverse_tsv(train, 400, 1, words)
         write_reverse_tsv(valid, 100, 2, words + ["omega"])  # "omega" is unseen: <unk>
-        for norm_first in (False, True):
-            out = os.path.join(tmp, "pre" if norm_first else "post")
+        for norm_first, shared in ((False, False), (True, False), (False, True)):
+            out = os.path.join(tmp, ("pre" if norm_first else "post") + ("-shared" if shared else ""))
             cmd = [seqgrad, "train", "--task", "tsv", "--train", train, "--valid", valid,
                    "--d-model", "32", "--heads", "4", "--ff", "64", "--dropout", "0.1",
                    "--batch", "32", "--steps", str(steps), "--warmup", "50", "--lr", "3e-3",
                    "--eval-every", "0", "--threads", "1", "--out", out, "--json"]
             if norm_first:
                 cmd.append("--norm-first")
+            if shared:  # one vocabulary; /model still holds all three names
+                cmd.append("--share-embeddings")
             subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
             ok &= compare(seqgrad, os.path.join(out, "latest.h5"), valid, rtol)
     return ok
@@ -98,7 +102,8 @@ def main():
     ap.add_argument("--checkpoint", help="a seqgrad checkpoint (.h5)")
     ap.add_argument("--data", help="TSV file to compute the loss on")
     ap.add_argument("--demo", action="store_true",
-                    help="train a post-LN and a pre-LN model on a generated TSV and compare both")
+                    help="train post-LN, pre-LN and shared-embedding models on a generated TSV and "
+                         "compare each")
     ap.add_argument("--steps", type=int, default=300, help="training steps of --demo")
     ap.add_argument("--seqgrad", default=os.path.join(REPO, "build", "seqgrad"))
     ap.add_argument("--rtol", type=float, default=1e-4)

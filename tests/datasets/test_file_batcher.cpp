@@ -1,15 +1,22 @@
 // FileBatcher: file order without shuffling, per-epoch permutations, determinism, bucketing,
-// and resuming from an exported position with bit-identical batches.
+// token-based batches (--max-tokens), and resuming from an exported position with
+// bit-identical batches.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 
 #include "datasets/file_batcher.h"
 
 namespace sg {
 namespace {
+
+// docs/data.md: the width an example takes in a token-based batch, its longer side + <eos>.
+int64_t width(const Example& e) {
+  return static_cast<int64_t>(std::max(e.src.size(), e.tgt.size())) + 1;
+}
 
 using Ids = std::vector<int64_t>;
 
@@ -148,6 +155,94 @@ TEST(FileBatcher, RejectsBadSettings) {
   EXPECT_THROW(FileBatcher(std::vector<Example>{}, {}), std::invalid_argument);
   FileBatcher fb(data, {.batch_size = 2});
   EXPECT_THROW(fb.restore({.epoch = 0, .batch = 3}), std::invalid_argument);
+}
+
+// --max-tokens: examples of varied lengths (source 1..30, target 1..17 tokens).
+std::vector<Example> varied_data(int n) {
+  std::vector<Example> d;
+  for (int i = 0; i < n; ++i)
+    d.push_back({Ids(1 + (i * 13) % 30, 4 + i), Ids(1 + (i * 7) % 17, 5)});
+  return d;
+}
+
+TEST(FileBatcher, MaxTokensBatchesStayWithinTheBudgetAndCoverEveryExampleOnce) {
+  const auto data = varied_data(150);
+  constexpr int64_t N = 64;
+  FileBatcher fb(data, {.batch_size = 1, .seed = 3, .max_tokens = N});
+  Ids all(data.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    Ids seen;
+    std::vector<std::tuple<int64_t, int64_t, int64_t>> spans;  // shortest, longest row; rows
+    for (int64_t k = 0; k < fb.batches_per_epoch(); ++k) {
+      const Batch b = fb.next();
+      // Padding counts: both padded tensors fit the budget.
+      EXPECT_LE(b.src.numel(), N);
+      EXPECT_LE(b.tgt_out.numel(), N);
+      EXPECT_LE(b.size() * std::max(b.src.shape[1], b.tgt_out.shape[1]), N);
+      int64_t lo = N, hi = 0;
+      for (const int64_t i : b.index) {
+        lo = std::min(lo, width(data[i]));
+        hi = std::max(hi, width(data[i]));
+      }
+      EXPECT_EQ(hi, std::max(b.src.shape[1], b.tgt_out.shape[1]));
+      spans.emplace_back(lo, hi, b.size());
+      seen.insert(seen.end(), b.index.begin(), b.index.end());
+    }
+    EXPECT_EQ(fb.epoch(), epoch + 1);
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen, all);  // every example exactly once an epoch
+    // Similar lengths go together: sorted by length, batches overlap at most at their ends; and
+    // a batch ends only where the next row would not fit (greedy).
+    std::sort(spans.begin(), spans.end());
+    for (size_t k = 1; k < spans.size(); ++k) {
+      const int64_t hi = std::get<1>(spans[k - 1]), rows = std::get<2>(spans[k - 1]),
+                    next = std::get<0>(spans[k]);
+      EXPECT_LE(hi, next) << "batch spans overlap";
+      EXPECT_GT((rows + 1) * next, N) << "a batch with room left";
+    }
+  }
+}
+
+TEST(FileBatcher, MaxTokensShufflesBatchesWithTheSeedAndResumesExactly) {
+  const auto data = varied_data(80);
+  const FileBatcherOptions opt{.batch_size = 1, .seed = 11, .max_tokens = 50};
+  FileBatcher a(data, opt), b(data, opt), c(data, {.batch_size = 1, .seed = 12, .max_tokens = 50});
+  const auto oa = epoch_orders(a, 2), ob = epoch_orders(b, 2), oc = epoch_orders(c, 2);
+  EXPECT_EQ(oa, ob);
+  EXPECT_NE(oa, oc);
+  EXPECT_NE(oa[0], oa[1]);  // a fresh batch order each epoch
+  // Without shuffling: the same length-sorted batches every epoch, shortest first.
+  FileBatcher plain(data, {.batch_size = 1, .shuffle = false, .max_tokens = 50});
+  const auto op = epoch_orders(plain, 2);
+  EXPECT_EQ(op[0], op[1]);
+  for (size_t k = 1; k < op[0].size(); ++k)
+    EXPECT_LE(width(data[op[0][k - 1]]), width(data[op[0][k]]));
+  expect_resume_identical({.batch_size = 1, .shuffle = true, .seed = 5, .max_tokens = 24}, 9);
+}
+
+TEST(FileBatcher, MaxTokensFillsBatchesGreedily) {
+  // Ten examples of 3 tokens + <eos>: 4 wide, so 10 tokens hold 2 rows, 12 hold 3.
+  const std::vector<Example> data(10, Example{{4, 5, 6}, {7, 8, 9}});
+  for (const auto& [n, rows] : {std::pair<int64_t, int64_t>{10, 2}, {12, 3}, {4, 1}, {40, 10}}) {
+    FileBatcher fb(data, {.batch_size = 7, .shuffle = false, .max_tokens = n});
+    EXPECT_EQ(fb.batches_per_epoch(), (10 + rows - 1) / rows) << n;
+    EXPECT_EQ(fb.next().size(), rows) << n;
+  }
+}
+
+TEST(FileBatcher, MaxTokensBelowTheLongestExampleIsRejected) {
+  const auto data = make_data(6);  // example 6 (i = 5): source of 9 tokens, 10 with <eos>
+  try {
+    FileBatcher(data, {.max_tokens = 9});
+    FAIL() << "max_tokens 9 accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "--max-tokens 9 is smaller than the longest example (number 6, 10 tokens with "
+                 "<eos>)");
+  }
+  EXPECT_NO_THROW(FileBatcher(data, {.max_tokens = 10}));
+  EXPECT_THROW(FileBatcher(data, {.max_tokens = -1}), std::invalid_argument);
 }
 
 }  // namespace

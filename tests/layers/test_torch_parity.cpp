@@ -1,8 +1,10 @@
-// Attention layers and the whole Seq2Seq model against PyTorch 1.13 fixtures (written by
+// Attention layers and the whole Seq2Seq model (post-LN, pre-LN, shared embeddings) against
+// PyTorch 1.13 fixtures (written by
 // tests/reference/make_layer_fixtures.py): outputs and every gradient, float32, each tensor to
 // 1e-4 of its largest reference magnitude.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
@@ -96,11 +98,17 @@ void check_seq2seq(const std::string& file) {
   c.tgt_vocab = f.attr_i64("/", "tgt_vocab");
   c.norm_first = f.attr_i64("/", "norm_first") != 0;
   c.pad_id = f.attr_i64("/", "pad_id");
+  c.share_embeddings = f.has_attr("/", "share_embeddings") && f.attr_i64("/", "share_embeddings");
   c.dropout = 0.0;
   Seq2SeqTransformer model(c, 0);
-  // Every fixture parameter exists in the model and vice versa.
+  // Every fixture parameter (PyTorch's state_dict keys) exists in the model and vice versa.
   const auto names = f.list("params");
-  ASSERT_EQ(names.size(), model.named_parameters().size());
+  const NamedTensors state = model.state_dict();
+  ASSERT_EQ(names.size(), state.size());
+  for (const auto& [name, p] : state)
+    EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
+  // One matrix serves three names when tied: the model holds two tensors fewer.
+  EXPECT_EQ(model.named_parameters().size(), state.size() - (c.share_embeddings ? 2 : 0));
   load_params(model, f, "params/");
   const IntTensor src = load_ids(f, "input/src"), tgt_in = load_ids(f, "input/tgt_in"),
                   tgt_out = load_ids(f, "input/tgt_out");
@@ -110,8 +118,8 @@ void check_seq2seq(const std::string& file) {
   Tensor loss = model.loss(src, tgt_in, tgt_out);
   expect_close(loss, load(f, "output/loss"), "loss");
   loss.backward();
-  for (auto& [name, p] : model.named_parameters())
-    expect_close(p.grad(), load(f, "grad/" + name), "grad " + name);
+  // A tied matrix's gradient, the sum over its uses, is PyTorch's under each of its names.
+  for (auto& [name, p] : state) expect_close(p.grad(), load(f, "grad/" + name), "grad " + name);
 }
 
 TEST(TorchParity, Seq2SeqPostLN) {
@@ -119,6 +127,9 @@ TEST(TorchParity, Seq2SeqPostLN) {
 }
 TEST(TorchParity, Seq2SeqPreLN) {
   check_seq2seq("seq2seq_pre_ln.h5");
+}
+TEST(TorchParity, Seq2SeqSharedEmbeddings) {
+  check_seq2seq("seq2seq_shared_embeddings.h5");
 }
 
 }  // namespace

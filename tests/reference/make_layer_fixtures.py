@@ -156,12 +156,18 @@ def seq2seq_batch(g):
     return src, tgt_in, tgt_out
 
 
-def seq2seq(norm_first):
-    """(c) the whole model (python/seqgrad_torch's Seq2Seq): logits, token-mean cross-entropy (ignore PAD), backward."""
+def seq2seq(norm_first, share_embeddings=False):
+    """(c) the whole model (python/seqgrad_torch's Seq2Seq): logits, token-mean cross-entropy (ignore PAD), backward.
+    With share_embeddings (seqgrad's --share-embeddings, fairseq's --share-all-embeddings),
+    tgt_embed.weight and generator.weight are src_embed.weight, the same Parameter: state_dict()
+    still lists all three names, and the gradient stored under each is the sum of the three uses."""
     torch.manual_seed(303)
     g = torch.Generator().manual_seed(3303)
     d, h, ff, le, ld = S2S_D_MODEL, S2S_HEADS, S2S_FF, S2S_LAYERS, S2S_LAYERS
     model = Seq2Seq(VOCAB, VOCAB, d, h, le, ld, ff, 0.0, norm_first=norm_first)
+    if share_embeddings:
+        model.tgt_embed.weight = model.src_embed.weight
+        model.generator.weight = model.src_embed.weight
     perturb_vectors(model, g)
     model.train()
     src, tgt_in, tgt_out = seq2seq_batch(g)
@@ -180,6 +186,8 @@ def seq2seq(norm_first):
     attrs = {"d_model": d, "heads": h, "enc_layers": le, "dec_layers": ld, "ff": ff,
              "src_vocab": VOCAB, "tgt_vocab": VOCAB, "norm_first": int(norm_first), "pad_id": PAD,
              "bos_id": BOS, "eos_id": EOS, "label_smoothing": LABEL_SMOOTHING}
+    if share_embeddings:
+        attrs["share_embeddings"] = 1
     return data, attrs
 
 
@@ -189,6 +197,7 @@ def build_all():
         "cross_attention_padded.h5": cross_attention_padded(),
         "seq2seq_post_ln.h5": seq2seq(False),
         "seq2seq_pre_ln.h5": seq2seq(True),
+        "seq2seq_shared_embeddings.h5": seq2seq(False, share_embeddings=True),
     }
     for name, (data, attrs) in fixtures.items():
         check_finite(name, data)

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <stdexcept>
 
 #include "datasets/vocab.h"
@@ -141,7 +142,8 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     f.set_attr_i64("/", "epoch", st.epoch);
     f.set_attr_str("/", "seqgrad_version", SEQGRAD_VERSION);
     f.create_group("model");
-    for (const auto& [name, p] : model.named_parameters()) {
+    // Every PyTorch name, a tied matrix under each of its names (docs/checkpoint.md).
+    for (const auto& [name, p] : model.state_dict()) {
       const Tensor t = p.dtype() == DType::f32 ? p.contiguous_data() : p.to(DType::f32);
       f.write("model/" + name, t.data<float>(), t.shape());
     }
@@ -250,15 +252,28 @@ CheckpointContents read_checkpoint(const std::string& path) {
 
 void load_model(const std::string& path, const Module& model) {
   const H5File f = H5File::open_read(path);
-  for (const auto& [name, p] : model.named_parameters()) {
+  // A tied parameter is read under its first name; its other names must hold the same values.
+  const NamedTensors all = model.state_dict();
+  std::map<const TensorImpl*, int> names_of;
+  for (const auto& [name, p] : all) ++names_of[p.impl()];
+  std::map<const TensorImpl*, std::pair<std::string, std::vector<float>>> tied;
+  for (const auto& [name, p] : all) {
     const std::string ds = "model/" + name;
     if (!f.exists(ds)) throw std::runtime_error(path + ": missing parameter /" + ds);
     const Shape s = f.shape_of(ds);
     if (s != p.shape())
       throw std::runtime_error(path + ": parameter " + name + " has shape " + shape_str(s) +
                                ", the model needs " + shape_str(p.shape()));
-    const auto a = f.read_f32(ds);
+    auto a = f.read_f32(ds);
+    const auto first = tied.find(p.impl());
+    if (first != tied.end()) {
+      if (a.data != first->second.second)
+        throw std::runtime_error(path + ": parameter " + name + " differs from " +
+                                 first->second.first + ", which the model ties it to");
+      continue;
+    }
     p.copy_from(Tensor::from_floats(a.data, a.shape).to(p.dtype()));
+    if (names_of[p.impl()] > 1) tied.emplace(p.impl(), std::pair{name, std::move(a.data)});
   }
 }
 

@@ -111,7 +111,10 @@ int cmd_inspect(const std::vector<std::string>& args) {
   int64_t count = 0;
   for (const auto& name : f.list("model")) {
     const Shape s = f.shape_of("model/" + name);
-    count += shape_numel(s);
+    // --share-embeddings stores one matrix under three names (docs/checkpoint.md): counted once.
+    const bool copy =
+        c.config.share_embeddings && (name == "tgt_embed.weight" || name == "generator.weight");
+    if (!copy) count += shape_numel(s);
     params.push_back({{"name", name}, {"shape", s}});
   }
   nlohmann::json optim = nlohmann::json::object();

@@ -47,7 +47,10 @@ po::options_description model_options(Config& c) {
       "dec-layers", po::value(&c.dec_layers)->default_value(c.dec_layers), "decoder layers")(
       "ff", po::value(&c.ff)->default_value(c.ff), "feed-forward width")(
       "dropout", po::value(&c.dropout)->default_value(c.dropout), "dropout probability")(
-      "norm-first", po::bool_switch(&c.norm_first), "pre-LN layers (default post-LN)");
+      "norm-first", po::bool_switch(&c.norm_first), "pre-LN layers (default post-LN)")(
+      "share-embeddings", po::bool_switch(&c.share_embeddings),
+      "one matrix for the source and target embeddings and the output layer (a TSV corpus then "
+      "builds one vocabulary for both sides)");
   return d;
 }
 
@@ -69,6 +72,9 @@ po::options_description optim_options(Config& c) {
       "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
       "label smoothing of the loss")("batch", po::value(&c.batch)->default_value(c.batch),
                                      "sequences per batch")(
+      "max-tokens", po::value(&c.max_tokens)->default_value(c.max_tokens),
+      "token-based batches (TSV): sentences of similar length, at most N tokens a batch counting "
+      "padding, instead of --batch sentences (0: off)")(
       "micro-batches", po::value(&c.micro_batches)->default_value(c.micro_batches),
       "split each batch into N pieces whose gradients accumulate (less memory, same update)")(
       "steps", po::value(&c.steps)->default_value(c.steps), "training steps (total to reach)")(
@@ -284,6 +290,7 @@ void validate(const Config& c, const po::variables_map& vm) {
   non_negative("clip-norm", c.clip_norm);
   positive("batch", c.batch);
   positive("micro-batches", c.micro_batches);
+  at_least("max-tokens", c.max_tokens, 0);
   positive("beam", c.beam);
   positive("keep", c.keep);
   positive("log-every", c.log_every);

@@ -31,6 +31,7 @@ struct Config {
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
   double dropout = 0.0;  // the reference recipe (bench/README.md) trains without dropout
   bool norm_first = false;
+  bool share_embeddings = false;  // one matrix for src_embed, tgt_embed, generator (docs/model.md)
   // optimization
   std::string optim = "adam";  // adam | adamw | sgd
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.98, eps = 1e-9, weight_decay = 0.0, momentum = 0.0;
@@ -40,6 +41,7 @@ struct Config {
   int64_t warmup = 400;
   double label_smoothing = 0.0;
   int64_t batch = 64, steps = 3000, epochs = 0;
+  int64_t max_tokens = 0;     // TSV: batches of at most N tokens, padding counted (0: --batch)
   int64_t micro_batches = 1;  // pieces of a batch whose gradients accumulate (memory, MPI parity)
   bool shuffle = true;
   uint64_t seed = 0;

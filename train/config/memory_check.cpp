@@ -52,8 +52,9 @@ ModelMemory estimate_model_memory(const Config& c, int64_t src_vocab, int64_t tg
   const double dec_layer = 2 * attn + ffn + 3 * 2 * C;
   const double Vs = static_cast<double>(src_vocab), Vt = static_cast<double>(tgt_vocab);
   ModelMemory m;
-  m.parameters = Vs * C + Vt * C + static_cast<double>(c.enc_layers) * enc_layer +
-                 static_cast<double>(c.dec_layers) * dec_layer + 2 * 2 * C + Vt * C + Vt;
+  const double vocab_matrices = c.share_embeddings ? Vt * C : Vs * C + Vt * C + Vt * C;
+  m.parameters = vocab_matrices + static_cast<double>(c.enc_layers) * enc_layer +
+                 static_cast<double>(c.dec_layers) * dec_layer + 2 * 2 * C + Vt;
   double copies = 1;  // the parameters
   if (training) {
     copies += 1;  // gradients

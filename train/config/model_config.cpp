@@ -16,6 +16,7 @@ ModelConfig model_config(const Config& c, int64_t src_vocab, int64_t tgt_vocab) 
   m.ff = c.ff;
   m.dropout = c.dropout;
   m.norm_first = c.norm_first;
+  m.share_embeddings = c.share_embeddings;
   m.max_len = std::max<int64_t>(512, 2 * c.max_len + 16);
   return m;
 }

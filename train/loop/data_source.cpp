@@ -60,7 +60,7 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
       src_codec_ = tgt_codec_ = TextCodec(spm_model_for(c));
     } else {
       auto [src, tgt] = option_errors("min-freq", [&] {
-        return TsvReader(limits).vocabularies(c.train_file, c.min_freq, c.shared_vocab);
+        return TsvReader(limits).vocabularies(c.train_file, c.min_freq, c.shared_vocab || c.share_embeddings);
       });
       src_codec_ = TextCodec(mode, std::move(src));
       tgt_codec_ = TextCodec(mode, std::move(tgt));
@@ -69,13 +69,26 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
     if (!c.valid_file.empty())
       valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits, &valid_refs_);
     lengths_ = length_stats(*train);
+    if (c.max_tokens > 0) {
+      // The longest example must fit a batch on its own.
+      const int64_t i = FileBatcher::longest(*train);
+      if (FileBatcher::tokens_of(*train, i) > c.max_tokens)
+        throw UsageError("--max-tokens: " + std::to_string(c.max_tokens) +
+                         " is smaller than the longest sentence, line " + std::to_string(i + 1) +
+                         " of " + c.train_file + " (" +
+                         std::to_string(FileBatcher::tokens_of(*train, i)) + " tokens with <eos>)");
+    }
     FileBatcherOptions o;
     o.batch_size = c.batch;
     o.shuffle = c.shuffle;
     o.seed = c.seed;
+    o.max_tokens = c.max_tokens;
     files_ = option_errors("batch", [&] { return std::make_unique<FileBatcher>(train, o); });
     return;
   }
+  if (c.max_tokens > 0)
+    throw UsageError("--max-tokens: token-based batches need a TSV corpus (--task tsv); the " +
+                     c.task + " task makes batches of --batch sequences");
   TaskOptions to;
   to.symbols = c.symbols;
   to.min_len = c.min_len;

@@ -102,6 +102,7 @@ Batch rows_of(const Batch& b, int64_t begin, int64_t end) {
   r.src = take(b.src);
   r.tgt_in = take(b.tgt_in);
   r.tgt_out = take(b.tgt_out);
+  for (int64_t v : r.src.data) r.n_src_tokens += v != 0;
   for (int64_t v : r.tgt_out.data) r.n_tgt_tokens += v != 0;
   return r;
 }
@@ -177,6 +178,12 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
     if (data_->is_stream()) throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
     if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
   }
+  // A TSV corpus builds one vocabulary for shared embeddings; a task's own two must be equal.
+  if (cfg_.share_embeddings && !(data_->src_vocab() == data_->tgt_vocab()))
+    throw UsageError("--share-embeddings: needs one vocabulary for both sides; the " + cfg_.task +
+                     " task's source and target vocabularies differ (" +
+                     std::to_string(data_->src_vocab().size()) + " and " +
+                     std::to_string(data_->tgt_vocab().size()) + " tokens)");
   check_model_fits(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size(), true);
   model_ = std::make_unique<Seq2SeqTransformer>(
       model_config(cfg_, data_->src_vocab().size(), data_->tgt_vocab().size()), cfg_.seed);
@@ -264,6 +271,8 @@ double Trainer::train_step(const Batch& global) {
     const Batch b =
         whole ? global
               : rows_of(global, lo + k * (hi - lo) / pieces, lo + (k + 1) * (hi - lo) / pieces);
+    // A batch of fewer rows than ranks (--max-tokens: long sentences) leaves some rank none.
+    if (b.size() == 0) continue;
     Tensor loss = model_->loss(b.src, b.tgt_in, b.tgt_out, cfg_.label_smoothing);
     if (!whole)
       loss = mul(loss, global.n_tgt_tokens > 0
@@ -394,23 +403,26 @@ void Trainer::emit(const nlohmann::json& j) {
   m << j.dump() << '\n';
 }
 
-void Trainer::log_train(double loss, double lr, double tokens_per_s, double eta_s) {
+void Trainer::log_train(double loss, double lr, double tokens_per_s, double pad_share,
+                        double eta_s) {
   emit({{"event", "train"},
         {"step", st_.step},
         {"epoch", data_->epoch()},
         {"loss", loss},
         {"lr", lr},
-        {"tokens_per_s", tokens_per_s}});
+        {"tokens_per_s", tokens_per_s},
+        {"pad_share", pad_share}});
   if (cfg_.json || !dist::is_root()) return;
   char line[200];
   if (bar_) {
-    std::snprintf(line, sizeof line, "loss %.4f  lr %.3g  %.0f tok/s", loss, lr, tokens_per_s);
+    std::snprintf(line, sizeof line, "loss %.4f  lr %.3g  %.0f tok/s  pad %.1f%%", loss, lr,
+                  tokens_per_s, 100 * pad_share);
     bar_->set_note(line);
     return;
   }
-  std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  ETA %s",
+  std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  pad %.1f%%  ETA %s",
                 static_cast<long long>(st_.step), static_cast<long long>(cfg_.steps), loss, lr,
-                tokens_per_s, format_duration(eta_s).c_str());
+                tokens_per_s, 100 * pad_share, format_duration(eta_s).c_str());
   std::cout << line << std::endl;
 }
 
@@ -483,6 +495,7 @@ int Trainer::run() {
   const auto t0 = std::chrono::steady_clock::now();
   auto window = t0;
   int64_t window_tokens = 0, window_steps = 0;
+  int64_t window_pad = 0, window_entries = 0;  // <pad> and all entries of src and tgt_out
   double window_loss = 0;
   int64_t last_eval = -1;
   const int64_t start = st_.step;
@@ -501,15 +514,18 @@ int Trainer::run() {
     ++st_.step;
     if (bar_) bar_->update(st_.step);
     window_tokens += b.n_tgt_tokens;
+    window_pad += b.pad_entries();
+    window_entries += b.src.numel() + b.tgt_out.numel();
     window_loss += loss;
     ++window_steps;
     if (st_.step % cfg_.log_every == 0 || st_.step == cfg_.steps) {
       const double dt = seconds_since(window);
       const double per_step = seconds_since(t0) / static_cast<double>(st_.step - start);
       log_train(window_loss / window_steps, opt_->lr(), window_tokens / std::max(dt, 1e-9),
+                static_cast<double>(window_pad) / static_cast<double>(window_entries),
                 per_step * static_cast<double>(cfg_.steps - st_.step));
       window = std::chrono::steady_clock::now();
-      window_tokens = window_steps = 0;
+      window_tokens = window_steps = window_pad = window_entries = 0;
       window_loss = 0;
     }
     // Evaluating, saving and writing the report are not training: their time stays out of the

@@ -50,7 +50,8 @@ class Trainer {
   // Writes the full state to `path`; a failure is a RunError naming the last good checkpoint.
   void write_checkpoint(const std::string& path);
   bool saved_this_step() const;
-  void log_train(double loss, double lr, double tokens_per_s, double eta_s);
+  // pad_share: the <pad> share of the batches' src and tgt_out entries since the last line.
+  void log_train(double loss, double lr, double tokens_per_s, double pad_share, double eta_s);
   void log_eval(const EvalResult& r, double elapsed_s);
   void emit(const nlohmann::json& j);
   // Rewrites report.html in --out (rank 0); a failure is a warning, once, and training goes on.

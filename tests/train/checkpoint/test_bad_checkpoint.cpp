@@ -215,5 +215,23 @@ TEST_F(ResumeFlags, AFlagContradictingTheCheckpointIsAUsageError) {
   EXPECT_EQ(read_checkpoint(path("run/latest.h5")).state.step, 2);
 }
 
+// With --share-embeddings a file whose three copies of the shared matrix differ is refused:
+// loading could keep only one of them.
+using SharedEmbeddings = ScratchTest;
+
+TEST_F(SharedEmbeddings, AFileWhoseTiedCopiesDifferIsRefused) {
+  const RunResult r = train(tiny_model() + std::vector<std::string>{"--steps", "1", "--out", "good",
+                                                                    "--share-embeddings"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  edit(dir_ / "good/ckpt-1.h5", dir_ / "bad.h5",
+       [](H5Edit& e) { e.replace_f32("/model/generator.weight", 14, 16); });
+  const std::string what =
+      "bad.h5: parameter generator.weight differs from src_embed.weight, which the model ties it "
+      "to";
+  expect_one_error_line(run({"eval", "--checkpoint", "bad.h5"}), 1, what);
+  expect_one_error_line(train({"--resume", "bad.h5", "--steps", "3", "--out", "r"}), 1, what);
+  EXPECT_FALSE(fs::exists(dir_ / "r/ckpt-3.h5"));
+}
+
 }  // namespace
 }  // namespace sg::testing

@@ -338,5 +338,39 @@ TEST(CheckpointName, StepOfANumberedCheckpointOnly) {
     EXPECT_EQ(checkpoint_step_of(other), -1) << other;
 }
 
+// --share-embeddings: the one matrix under all three PyTorch names, equal bit for bit, so /model
+// is a complete state_dict; the optimizer state holds it once; loading ties the three again, and
+// inspect counts it once.
+TEST_F(CheckpointFile, SharedEmbeddingsAreStoredUnderEveryPyTorchName) {
+  const RunResult r = train(tiny_model() + std::vector<std::string>{"--steps", "2", "--out", "run",
+                                                                    "--share-embeddings"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  const std::string p = path("run/ckpt-2.h5");
+  const H5File f = H5File::open_read(p);
+  const auto shared = f.read_f32("model/src_embed.weight");
+  EXPECT_EQ(shared.shape, (Shape{14, 16}));
+  EXPECT_EQ(f.read_f32("model/tgt_embed.weight").data, shared.data);
+  EXPECT_EQ(f.read_f32("model/generator.weight").data, shared.data);
+  EXPECT_EQ(f.read_f32("model/generator.bias").shape, (Shape{14}));
+  EXPECT_TRUE(f.exists("optimizer/exp_avg/src_embed.weight"));
+  EXPECT_FALSE(f.exists("optimizer/exp_avg/tgt_embed.weight"));
+  EXPECT_FALSE(f.exists("optimizer/exp_avg/generator.weight"));
+  const CheckpointContents c = read_checkpoint(p);
+  ASSERT_TRUE(c.config.share_embeddings);
+  Seq2SeqTransformer m = model_of(c);
+  EXPECT_NE(m.parameter("src_embed.weight").to_vector(),
+            std::vector<double>(shared.data.begin(), shared.data.end()));  // trained since
+  load_model(p, m);
+  EXPECT_EQ(m.parameter("generator.weight").impl(), m.parameter("src_embed.weight").impl());
+  EXPECT_EQ(m.parameter("tgt_embed.weight").to_vector(),
+            std::vector<double>(shared.data.begin(), shared.data.end()));
+  EXPECT_EQ(m.named_parameters().size() + 2, m.state_dict().size());
+  const RunResult inspect = run({"inspect", p, "--json"});
+  ASSERT_EQ(inspect.code, 0) << describe(inspect);
+  const auto j = nlohmann::json::parse(inspect.out);
+  EXPECT_EQ(j["parameters"].size(), m.state_dict().size());
+  EXPECT_EQ(j["parameter_count"], m.parameter_count());
+}
+
 }  // namespace
 }  // namespace sg::testing

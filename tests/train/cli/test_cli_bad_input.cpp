@@ -14,11 +14,11 @@
 namespace sg {
 namespace {
 
+using testing::cli_tiny_model;
 using testing::concat;
 using testing::expect_error;
 using testing::run_seqgrad;
 using testing::ScratchDir;
-using testing::cli_tiny_model;
 
 // `seqgrad train --task tsv` on the given training file (tiny model, no steps: reading the data
 // and writing ckpt-0.h5 is all it does).
@@ -142,6 +142,41 @@ TEST(CliBadInput, DivergingLossStopsAndKeepsTheLastGoodCheckpoint) {
     const Tensor t = p.contiguous_data();
     for (int64_t i = 0; i < t.numel(); ++i) ASSERT_TRUE(std::isfinite(t.data<float>()[i])) << name;
   }
+}
+
+// --max-tokens below the longest sentence or without a TSV corpus, and --share-embeddings on a
+// checkpoint with two vocabularies, are usage errors naming the flag; a TSV corpus with shared
+// embeddings gets one vocabulary for both sides.
+TEST(CliBadInput, TokenBatchesAndSharedEmbeddingsNeedFittingData) {
+  ScratchDir dir;
+  const std::string train = dir.write("train.tsv", "a b\tc\nd e f g\th\n");  // line 2: 4 + <eos>
+  expect_error(train_tsv(dir, train, {"--max-tokens", "4"}), 2,
+               {"--max-tokens: 4 is smaller than the longest sentence, line 2 of ",
+                "train.tsv (5 tokens with <eos>)"});
+  expect_error(train_tsv(dir, train, {"--max-tokens", "-1"}), 2, {"--max-tokens"});
+  const auto task = [&](const std::string& name, const std::vector<std::string>& more) {
+    return run_seqgrad(concat(concat({"train", "--task", name, "--steps", "0", "--out", dir / name},
+                                     cli_tiny_model()),
+                              more),
+                       dir);
+  };
+  expect_error(task("copy", {"--max-tokens", "50"}), 2,
+               {"--max-tokens: token-based batches need a TSV corpus"});
+  // Every synthetic task has one vocabulary; a TSV run without --share-embeddings has two, and
+  // its checkpoint cannot be resumed with them shared.
+  ASSERT_EQ(train_tsv(dir, train).code, 0);
+  expect_error(run_seqgrad({"train", "--resume", dir / "out/ckpt-0.h5", "--share-embeddings",
+                            "--out", dir / "resumed"},
+                           dir),
+               2, {"--share-embeddings: true contradicts the checkpoint's false"});
+  std::filesystem::remove_all(dir / "out");
+  const auto ok = train_tsv(dir, train, {"--max-tokens", "5", "--share-embeddings"});
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  const CheckpointContents c = read_checkpoint(dir / "out/ckpt-0.h5");
+  EXPECT_EQ(c.src_vocab, c.tgt_vocab);
+  EXPECT_EQ(c.src_vocab.size(), 4u + 8u);  // a..h from both sides
+  EXPECT_TRUE(c.config.share_embeddings);
+  EXPECT_EQ(c.config.max_tokens, 5);
 }
 
 }  // namespace

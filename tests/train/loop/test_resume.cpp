@@ -1,13 +1,15 @@
 // Exact resume (docs/checkpoint.md, issue 6 point 2): N steps, save, resume, M steps gives the same
 // parameters, optimizer state, generator states and data position bit for bit as N+M steps
 // straight, with dropout and shuffling on, for Adam and SGD with momentum, on a TSV file (word
-// tokens, and SentencePiece pieces) and on a synthetic stream; likewise after SIGINT or SIGTERM
-// stopped a run.
+// tokens, and SentencePiece pieces) and on a synthetic stream, with token-based batches and
+// shared embeddings; likewise after SIGINT or SIGTERM stopped a run.
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <string>
 #include <tuple>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/train/seqgrad_process.h"
 
@@ -139,6 +141,37 @@ TEST_F(ResumeOptions, AutoWithoutACheckpointStartsFresh) {
       tiny_model() + std::vector<std::string>{"--steps", "1", "--resume", "auto", "--out", "a"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_EQ(read_checkpoint(path("a/latest.h5")).state.step, 1);
+}
+
+// Token-based batches and shared embeddings keep resuming exact: with --max-tokens and
+// --share-embeddings, N steps + save + resume + M steps equals N + M steps straight.
+using ExactResumeTokenBatches = ScratchTest;
+
+TEST_F(ExactResumeTokenBatches, MaxTokensAndSharedEmbeddingsResumeExactly) {
+  write_tsv(dir_ / "train.tsv", 22, 1);
+  write_tsv(dir_ / "valid.tsv", 5, 2);
+  const auto args =
+      recipe("adam", "tsv") + std::vector<std::string>{"--max-tokens", "20", "--share-embeddings"};
+  RunResult r = train(args + std::vector<std::string>{"--steps", "4", "--out", "a"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = train({"--resume", "a/ckpt-4.h5", "--steps", "9"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = train(args + std::vector<std::string>{"--steps", "9", "--out", "b"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  expect_same_training_state(path("a/ckpt-9.h5"), path("b/ckpt-9.h5"));
+  const CheckpointContents c = read_checkpoint(path("a/ckpt-9.h5"));
+  EXPECT_EQ(c.config.max_tokens, 20);
+  EXPECT_TRUE(c.config.share_embeddings);
+  // The log reports the padding share of the batches.
+  int train_events = 0;
+  for (const auto& line : lines_of(read_text(dir_ / "b/metrics.jsonl"))) {
+    const auto j = nlohmann::json::parse(line);
+    if (j["event"] != "train") continue;
+    ++train_events;
+    EXPECT_GE(j["pad_share"].get<double>(), 0.0) << line;
+    EXPECT_LT(j["pad_share"].get<double>(), 0.5) << line;
+  }
+  EXPECT_GT(train_events, 0);
 }
 
 }  // namespace
