@@ -261,6 +261,8 @@ void validate(const Config& c, const po::variables_map& vm) {
     bad("shared-vocab",
         "false is not available with --tokenize spm, whose one SentencePiece "
         "model serves both sides");
+  if (c.share_embeddings && given("shared-vocab") && !c.shared_vocab)
+    bad("share-embeddings", "needs one vocabulary for both sides, not --shared-vocab false");
   at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
   at_most("vocab-size", c.vocab_size, 1000000);
   positive("spm-sample", c.spm_sample);

@@ -84,6 +84,7 @@ constexpr Metric kKnown[] = {
     {"cut_at_max_len", "Validation outputs cut at the decode length limit", 0, false},
     {"lr", "Learning rate", 6, false},
     {"tokens_per_s", "Throughput (target tokens per second)", 0, false},
+    {"pad_share", "Padding share of the batches", 3, true},
 };
 
 const Metric* known(const std::string& name) {

@@ -162,6 +162,9 @@ TEST(CliBadInput, TokenBatchesAndSharedEmbeddingsNeedFittingData) {
   };
   expect_error(task("copy", {"--max-tokens", "50"}), 2,
                {"--max-tokens: token-based batches need a TSV corpus"});
+  expect_error(
+      train_tsv(dir, train, {"--share-embeddings", "--shared-vocab", "false"}), 2,
+      {"--share-embeddings: needs one vocabulary for both sides, not --shared-vocab false"});
   // Every synthetic task has one vocabulary; a TSV run without --share-embeddings has two, and
   // its checkpoint cannot be resumed with them shared.
   ASSERT_EQ(train_tsv(dir, train).code, 0);

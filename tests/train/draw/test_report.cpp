@@ -260,9 +260,11 @@ TEST_F(ReportCommand, TrainLeavesTheReportAndReportRewritesIt) {
   EXPECT_EQ(lines.at("train_lr/train/lr/0"), 6);
   EXPECT_EQ(lines.at("train_tokens_per_s/train/tokens_per_s/0"), 6);
   EXPECT_EQ(lines.at("valid_cut_at_max_len/eval/cut_at_max_len/0"), 3);
+  EXPECT_EQ(lines.at("valid_chrf/eval/chrf/0"), 3);
+  EXPECT_EQ(lines.at("train_pad_share/train/pad_share/0"), 6);
   for (const char* file : {">ckpt-15.h5<", ">ckpt-30.h5<", ">best.h5<"})
     EXPECT_NE(html.find(file), std::string::npos) << file;
-  EXPECT_EQ(count(html, "<svg class=\"chart\""), 7);  // the charts, then 3 attention examples:
+  EXPECT_EQ(count(html, "<svg class=\"chart\""), 9);  // the charts, then 3 attention examples:
   EXPECT_EQ(count(html, "<div class=\"attention\">"), 3);
   EXPECT_NE(html.find("Example 3"), std::string::npos);
   EXPECT_NE(html.find("<dt>eval_every</dt><dd>10</dd>"), std::string::npos);
@@ -288,7 +290,7 @@ TEST_F(ReportCommand, SeveralRunsOverlayTheirCurves) {
   EXPECT_EQ(r.out, "wrote both.html\n");
   const std::string html = read_text(dir_ / "both.html");
   const auto lines = polylines(html);
-  EXPECT_EQ(lines.size(), 16u);  // 8 lines of each run
+  EXPECT_EQ(lines.size(), 20u);  // 10 lines of each run
   EXPECT_EQ(lines.at("loss/eval/loss/1"), 3);
   EXPECT_EQ(lines.at("train_lr/train/lr/1"), 6);
   EXPECT_NE(html.find("<tr class=\"differs\"><td class=\"mono\">lr</td>"), std::string::npos);

@@ -123,9 +123,9 @@ TEST_F(ReportInBrowser, EveryChartHasOnePointPerLoggedStepAndThePageMakesNoReque
     const auto& found = seen.pages[page];
     ASSERT_FALSE(found.contains("error")) << found.dump();
     const auto& charts = found["charts"];
-    // The loss; exact match, token accuracy, BLEU and outputs cut of the evaluations; the
-    // learning rate and tokens/s.
-    ASSERT_EQ(charts.size(), 7u) << charts.dump();
+    // The loss; exact match, token accuracy, BLEU, chrF and outputs cut of the evaluations;
+    // the learning rate, tokens/s and the padding share.
+    ASSERT_EQ(charts.size(), 9u) << charts.dump();
     std::set<std::string> drawn;
     for (const auto& c : charts) {
       SCOPED_TRACE(c["chart"].get<std::string>());
