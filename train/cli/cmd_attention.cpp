@@ -9,7 +9,7 @@
 #include <iostream>
 
 #include "autograd/parallel.h"
-#include "train/cli/options.h"
+#include "train/cli/shared_options.h"
 #include "train/decode/decode.h"
 #include "train/decode/inference.h"
 #include "train/draw/attention_maps.h"
@@ -75,6 +75,7 @@ int cmd_attention(const std::vector<std::string>& args) {
       "json", po::bool_switch(&c.json),
       "print one JSON object per map: kind, layer, head (\"mean\": the mean over heads), rows, "
       "cols, weights");
+  groups.add(shared_train_options(c));
   po::variables_map vm;
   if (!parse_config("attention", args, groups, c, vm)) return 0;
   if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
@@ -85,6 +86,7 @@ int cmd_attention(const std::vector<std::string>& args) {
   use_threads(c.threads);
 
   const LoadedModel m = load_for_inference(c.checkpoint);
+  check_against_run(c, vm, m.contents.config, c.checkpoint);
   const std::vector<int64_t> src = source_ids(m, c.input);
   DecodeOptions d;
   d.max_len = c.decode_max_len;

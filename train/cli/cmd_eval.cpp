@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/parallel.h"
-#include "train/cli/options.h"
+#include "train/cli/shared_options.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/inference.h"
 #include "train/loop/data_source.h"
@@ -18,19 +18,20 @@ int cmd_eval(const std::vector<std::string>& args) {
   Config c;
   po::options_description groups("eval options");
   groups.add_options()("checkpoint", po::value(&c.checkpoint), "checkpoint to evaluate")(
-      "data", po::value(&c.data_file), "TSV file (default: the checkpoint's held-out data)")(
       "batch", po::value(&c.batch)->default_value(200), "sequences per batch")(
       "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
       "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
       "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
       "json", po::bool_switch(&c.json), "print one JSON object");
+  groups.add(shared_train_options(c));
   po::variables_map vm;
   if (!parse_config("eval", args, groups, c, vm)) return 0;
   if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
   use_threads(c.threads);
   LoadedModel m = load_for_inference(c.checkpoint);
+  check_against_run(c, vm, m.contents.config, c.checkpoint);
   std::vector<std::string> refs;  // a TSV file's target texts
-  const std::vector<Example> data = held_out_data(m, c.data_file, &refs);
+  const std::vector<Example> data = held_out_data(m, held_out_options(c, vm), &refs);
   EvalOptions o;
   o.batch = c.batch;
   o.decode.beam = c.beam;

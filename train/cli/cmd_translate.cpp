@@ -13,7 +13,7 @@
 #include "autograd/parallel.h"
 #include "datasets/tokenizer.h"
 #include "progress/progress.h"
-#include "train/cli/options.h"
+#include "train/cli/shared_options.h"
 #include "train/decode/decode.h"
 #include "train/decode/inference.h"
 
@@ -111,11 +111,13 @@ int cmd_translate(const std::vector<std::string>& args) {
       "batch", po::value(&c.batch)->default_value(64), "lines decoded together")(
       "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
       "json", po::bool_switch(&c.json), "print one JSON object per line");
+  groups.add(shared_train_options(c));
   po::variables_map vm;
   if (!parse_config("translate", args, groups, c, vm)) return 0;
   if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
   use_threads(c.threads);
   const LoadedModel m = load_for_inference(c.checkpoint);
+  check_against_run(c, vm, m.contents.config, c.checkpoint);
   DecodeOptions d;
   d.beam = c.beam;
   d.max_len = c.decode_max_len;

@@ -9,46 +9,61 @@
 
 namespace sg::cli {
 
-po::options_description data_options(Config& c) {
+namespace {
+
+// po::value bound to *v, with *v as its default when `defaults` (train), without one otherwise
+// (eval, translate and attention, where an option not given takes the checkpoint's value).
+template <class T>
+po::typed_value<T>* value_of(T* v, bool defaults) {
+  po::typed_value<T>* s = po::value(v);
+  return defaults ? s->default_value(*v) : s;
+}
+
+// A switch (no value on the command line; `name = true` in an INI file), off by default when
+// `defaults`.
+po::typed_value<bool>* switch_of(bool* v, bool defaults) {
+  return defaults ? po::bool_switch(v) : po::value(v)->zero_tokens();
+}
+
+}  // namespace
+
+po::options_description data_options(Config& c, bool defaults) {
+  auto val = [defaults](auto* v) { return value_of(v, defaults); };
   po::options_description d("data");
-  d.add_options()("task", po::value(&c.task)->default_value(c.task),
-                  "copy | reverse | sort | dates | tsv")("train", po::value(&c.train_file),
-                                                         "training TSV file (task tsv)")(
+  d.add_options()("task", val(&c.task), "copy | reverse | sort | dates | tsv")(
+      "train", po::value(&c.train_file), "training TSV file (task tsv)")(
       "valid", po::value(&c.valid_file), "held-out TSV file (task tsv)")(
       "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
-      "min-len", po::value(&c.min_len)->default_value(c.min_len), "shortest synthetic sequence")(
-      "max-len", po::value(&c.max_len)->default_value(c.max_len),
+      "min-len", val(&c.min_len), "shortest synthetic sequence")(
+      "max-len", val(&c.max_len),
       "longest synthetic sequence (at most 10000); with --task tsv, the most tokens a side of a "
       "line may have (default 256 there; longer lines are an error)")(
-      "symbols", po::value(&c.symbols)->default_value(c.symbols), "symbols of a synthetic task")(
-      "tokenize", po::value(&c.tokenize)->default_value(c.tokenize),
-      "word | char | spm (TSV; spm: SentencePiece pieces)")(
-      "min-freq", po::value(&c.min_freq)->default_value(c.min_freq),
+      "symbols", val(&c.symbols), "symbols of a synthetic task")(
+      "tokenize", val(&c.tokenize), "word | char | spm (TSV; spm: SentencePiece pieces)")(
+      "min-freq", val(&c.min_freq),
       "least count for a token to enter the vocabulary (TSV, word and char)")(
-      "vocab-size", po::value(&c.vocab_size)->default_value(c.vocab_size),
+      "vocab-size", val(&c.vocab_size),
       "pieces of the SentencePiece model trained with --tokenize spm, specials included")(
       "spm-model", po::value(&c.spm_model),
       "an existing SentencePiece model file to use instead of training one (--tokenize spm)")(
-      "spm-sample", po::value(&c.spm_sample)->default_value(c.spm_sample),
+      "spm-sample", val(&c.spm_sample),
       "training-file lines the SentencePiece model is trained on (a seeded sample of a longer "
-      "file)")("shared-vocab",
-               po::value(&c.shared_vocab)->default_value(c.shared_vocab)->implicit_value(true),
+      "file)")("shared-vocab", val(&c.shared_vocab)->implicit_value(true),
                "one vocabulary for source and target (default: on with --tokenize spm)")(
-      "valid-size", po::value(&c.valid_size)->default_value(c.valid_size),
-      "held-out examples of a synthetic task");
+      "valid-size", val(&c.valid_size), "held-out examples of a synthetic task");
   return d;
 }
 
-po::options_description model_options(Config& c) {
+po::options_description model_options(Config& c, bool defaults) {
+  auto val = [defaults](auto* v) { return value_of(v, defaults); };
   po::options_description d("model");
-  d.add_options()("d-model", po::value(&c.d_model)->default_value(c.d_model), "model width")(
-      "heads", po::value(&c.heads)->default_value(c.heads), "attention heads (divide --d-model)")(
-      "enc-layers", po::value(&c.enc_layers)->default_value(c.enc_layers), "encoder layers")(
-      "dec-layers", po::value(&c.dec_layers)->default_value(c.dec_layers), "decoder layers")(
-      "ff", po::value(&c.ff)->default_value(c.ff), "feed-forward width")(
-      "dropout", po::value(&c.dropout)->default_value(c.dropout), "dropout probability")(
-      "norm-first", po::bool_switch(&c.norm_first), "pre-LN layers (default post-LN)")(
-      "share-embeddings", po::bool_switch(&c.share_embeddings),
+  d.add_options()("d-model", val(&c.d_model), "model width")("heads", val(&c.heads),
+                                                             "attention heads (divide --d-model)")(
+      "enc-layers", val(&c.enc_layers), "encoder layers")(
+      "dec-layers", val(&c.dec_layers), "decoder layers")("ff", val(&c.ff), "feed-forward width")(
+      "dropout", val(&c.dropout), "dropout probability")(
+      "norm-first", switch_of(&c.norm_first, defaults), "pre-LN layers (default post-LN)")(
+      "share-embeddings", switch_of(&c.share_embeddings, defaults),
       "one matrix for the source and target embeddings and the output layer (a TSV corpus then "
       "builds one vocabulary for both sides)");
   return d;
@@ -110,8 +125,7 @@ po::options_description run_options(Config& c) {
       "metrics.jsonl and report.html first")(
       "best-metric", po::value(&c.best_metric)->default_value(c.best_metric),
       "loss | bleu | chrf | exact_match: the validation score that picks best.h5 and counts "
-      "--patience")("json", po::bool_switch(&c.json),
-                                             "print one JSON object per line");
+      "--patience")("json", po::bool_switch(&c.json), "print one JSON object per line");
   return d;
 }
 

@@ -19,8 +19,10 @@ constexpr const char* kDecodeMaxLenHelp =
     "most generated tokens (0: 1.5 x max(longest training target, largest training "
     "target/source ratio x source length) + 10)";
 
-po::options_description data_options(Config& c);
-po::options_description model_options(Config& c);
+// `defaults`: each option shows its Config value as its default (train). Without, an option is
+// in the variables_map only when given (eval, translate and attention: shared_options.h).
+po::options_description data_options(Config& c, bool defaults = true);
+po::options_description model_options(Config& c, bool defaults = true);
 po::options_description optim_options(Config& c);
 po::options_description run_options(Config& c);
 // The four groups above: every option of `seqgrad train`.

@@ -37,23 +37,40 @@ LengthStats training_lengths(const CheckpointContents& c) {
   }
 }
 
-std::vector<Example> held_out_data(const LoadedModel& m, const std::string& data_file,
+std::vector<Example> held_out_data(const LoadedModel& m, const HeldOutOptions& o,
                                    std::vector<std::string>* refs) {
   if (refs) refs->clear();
   const Config& run = m.contents.config;
   // A side (plus <bos> or <eos>) must fit the model's positional table.
+  const int64_t readable = m.model->config().max_len - 1;
   TsvOptions limits;
-  limits.max_len = m.model->config().max_len - 1;
+  limits.max_len = readable;
   limits.max_len_name = "the model's limit of";
-  if (!data_file.empty())
-    return read_tsv_examples(data_file, m.src_codec, m.tgt_codec, limits, refs);
-  if (run.task == "tsv") {
-    if (run.valid_file.empty())
-      throw UsageError("--data: required, the checkpoint's run had no --valid file");
-    return read_tsv_examples(run.valid_file, m.src_codec, m.tgt_codec, limits, refs);
+  if (o.max_len > 0 && o.max_len < readable) {
+    limits.max_len = o.max_len;
+    limits.max_len_name = "--max-len";
   }
-  TaskOptions to{run.symbols, run.min_len, run.max_len};
-  return TaskStream(make_task(run.task, to), run.valid_size, run.seed).held_out();
+  if (!o.data_file.empty())
+    return read_tsv_examples(o.data_file, m.src_codec, m.tgt_codec, limits, refs);
+  if (run.task == "tsv") {
+    const std::string& valid = o.valid_file.empty() ? run.valid_file : o.valid_file;
+    if (valid.empty())
+      throw UsageError("--data: required, the checkpoint's run had no --valid file");
+    return read_tsv_examples(valid, m.src_codec, m.tgt_codec, limits, refs);
+  }
+  TaskOptions to{run.symbols, o.min_len > 0 ? o.min_len : run.min_len,
+                 o.max_len > 0 ? o.max_len : run.max_len};
+  if (to.max_len > readable)
+    throw UsageError("--max-len: " + std::to_string(to.max_len) +
+                     " is more than the model reads (" + std::to_string(readable) + " tokens)");
+  if (to.min_len > to.max_len) {
+    const std::string lo = std::to_string(to.min_len), hi = std::to_string(to.max_len);
+    if (o.min_len > 0) throw UsageError("--min-len: " + lo + " is larger than --max-len " + hi);
+    throw UsageError("--max-len: " + hi + " is smaller than --min-len " + lo);
+  }
+  return TaskStream(make_task(run.task, to), o.valid_size > 0 ? o.valid_size : run.valid_size,
+                    run.seed)
+      .held_out();
 }
 
 }  // namespace sg

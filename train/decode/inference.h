@@ -33,12 +33,24 @@ LoadedModel load_for_inference(const std::string& path);
 // - unknown lengths (decode_limit's old rule) if the config names no task seqgrad knows.
 LengthStats training_lengths(const CheckpointContents& c);
 
-// The examples of `data_file` (TSV), or without it the held-out data of the checkpoint's run:
-// its --valid file, or the held-out set of its synthetic task. A side longer than the model's
-// positional table allows is an error naming file and line; a tsv run without a --valid file
-// is a UsageError naming --data. For a TSV file, refs (if given) receives the target texts as
-// written; for a synthetic task it is left empty (their text is their tokens').
-std::vector<Example> held_out_data(const LoadedModel& m, const std::string& data_file = "",
+// What eval may choose about the data it scores (docs/cli.md#eval); an unset field keeps the
+// checkpoint's run's value.
+struct HeldOutOptions {
+  std::string data_file;   // a TSV file instead of the run's held-out data
+  std::string valid_file;  // a tsv run's held-out file, as named here (its path may differ)
+  // A synthetic task's held-out set: its source lengths and size (0: the run's). For a TSV file,
+  // max_len is the most tokens a side may have (within the model's positional table).
+  int64_t min_len = 0, max_len = 0, valid_size = 0;
+};
+
+// The examples of o.data_file (TSV), or without it the held-out data of the checkpoint's run:
+// its --valid file, or the held-out set of its synthetic task (the same examples as in training
+// unless o changes its lengths or size). A side longer than the model's positional table (or
+// o.max_len) allows is an error naming file and line; a tsv run without a --valid file is a
+// UsageError naming --data, a synthetic length the model cannot read one naming --max-len. For a
+// TSV file, refs (if given) receives the target texts as written; for a synthetic task it is left
+// empty (their text is their tokens').
+std::vector<Example> held_out_data(const LoadedModel& m, const HeldOutOptions& o = {},
                                    std::vector<std::string>* refs = nullptr);
 
 }  // namespace sg
