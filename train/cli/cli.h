@@ -45,5 +45,6 @@ int cmd_inspect(const std::vector<std::string>& args);
 int cmd_bench(const std::vector<std::string>& args);
 int cmd_attention(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
+int cmd_average(const std::vector<std::string>& args);
 
 }  // namespace sg::cli

@@ -16,34 +16,32 @@ namespace sg::cli {
 
 int cmd_eval(const std::vector<std::string>& args) {
   Config c;
+  std::vector<std::string> checkpoints;
   po::options_description groups("eval options");
-  groups.add_options()("checkpoint", po::value(&c.checkpoint), "checkpoint to evaluate")(
-      "batch", po::value(&c.batch)->default_value(200), "sequences per batch")(
-      "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
-      "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
-      "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
+  groups.add_options()("batch", po::value(&c.batch)->default_value(200), "sequences per batch")(
       "json", po::bool_switch(&c.json), "print one JSON object");
   groups.add(shared_train_options(c));
+  groups.add(decoding_options(c, checkpoints, false));
   po::variables_map vm;
   if (!parse_config("eval", args, groups, c, vm)) return 0;
-  if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
+  if (checkpoints.empty()) throw UsageError("--checkpoint: required");
   use_threads(c.threads);
-  LoadedModel m = load_for_inference(c.checkpoint);
-  check_against_run(c, vm, m.contents.config, c.checkpoint);
+  const std::vector<LoadedModel> ensemble = load_ensemble(checkpoints);
+  for (size_t i = 0; i < ensemble.size(); ++i)
+    check_against_run(c, vm, ensemble[i].contents.config, checkpoints[i]);
+  const LoadedModel& m = ensemble.front();
   std::vector<std::string> refs;  // a TSV file's target texts
   const std::vector<Example> data = held_out_data(m, held_out_options(c, vm), &refs);
   EvalOptions o;
   o.batch = c.batch;
-  o.decode.beam = c.beam;
-  o.decode.max_len = c.decode_max_len;
-  o.decode.lengths = m.train_lengths;
+  o.decode = decoding_of(c, m.train_lengths);
   ProgressOptions po = ProgressOptions::automatic(c.json);
   po.leave = false;  // the result line takes its place
   Progress progress("eval", static_cast<int64_t>(data.size()), "sequences", po);
   o.progress = &progress;
   o.detokenize = [&](const std::vector<int64_t>& ids) { return m.tgt_codec.decode(ids); };
   if (!refs.empty()) o.refs = &refs;
-  const EvalResult r = evaluate(*m.model, data, o);
+  const EvalResult r = evaluate(models_of(ensemble), data, o);
   progress.finish();
   if (c.json) {
     std::cout << nlohmann::json{{"loss", r.loss},

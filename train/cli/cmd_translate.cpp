@@ -44,9 +44,12 @@ std::vector<int64_t> encode_line(const LoadedModel& m, const SourceLine& line) {
   return ids;
 }
 
-// Decodes and prints one batch of lines; `cuts` gets a row per line.
-void translate_lines(const LoadedModel& m, const std::vector<SourceLine>& lines,
-                     const DecodeOptions& opt, bool json, DecodeCuts& cuts) {
+// Decodes and prints one batch of lines; `cuts` gets a row per line. With n-best (`nbest`), each
+// line's best hypotheses with their scores: "line<TAB>translation<TAB>score" lines (line counts
+// from 0), or a list "nbest" in its JSON object.
+void translate_lines(const std::vector<LoadedModel>& ensemble, const std::vector<SourceLine>& lines,
+                     DecodeOptions opt, bool json, bool nbest, DecodeCuts& cuts) {
+  const LoadedModel& m = ensemble.front();
   std::vector<std::vector<int64_t>> srcs;
   int64_t longest = 0;
   for (const auto& l : lines) {
@@ -57,17 +60,31 @@ void translate_lines(const LoadedModel& m, const std::vector<SourceLine>& lines,
   for (size_t b = 0; b < srcs.size(); ++b)
     std::copy(srcs[b].begin(), srcs[b].end(), src.data.begin() + b * longest);
   const size_t first = cuts.cut.size();
-  const auto outs = decode(*m.model, src, opt, &cuts);
-  for (size_t i = 0; i < outs.size(); ++i) {
-    const std::string text = m.tgt_codec.decode(outs[i]);
-    if (json)
-      std::cout << nlohmann::json{{"source", lines[i].text},
-                                  {"translation", text},
-                                  {"cut_at_max_len", static_cast<bool>(cuts.cut[first + i])}}
-                       .dump()
-                << '\n';
-    else
+  opt.first_row = static_cast<int64_t>(first);  // sampling: each line its own generator
+  std::vector<std::vector<Hypothesis>> hyps;
+  if (nbest) {
+    hyps = beam_search(models_of(ensemble), src, opt, &cuts);
+  } else {
+    for (auto& ids : decode(models_of(ensemble), src, opt, &cuts))
+      hyps.push_back({Hypothesis{std::move(ids), 0.0, false}});
+  }
+  for (size_t i = 0; i < hyps.size(); ++i) {
+    const std::string text = hyps[i].empty() ? "" : m.tgt_codec.decode(hyps[i][0].ids);
+    const bool cut = cuts.cut[first + i];
+    if (json) {
+      nlohmann::json j{{"source", lines[i].text}, {"translation", text}, {"cut_at_max_len", cut}};
+      if (nbest) {
+        j["nbest"] = nlohmann::json::array();
+        for (const auto& h : hyps[i])
+          j["nbest"].push_back({{"translation", m.tgt_codec.decode(h.ids)}, {"score", h.score}});
+      }
+      std::cout << j.dump() << '\n';
+    } else if (nbest) {
+      for (const auto& h : hyps[i])
+        std::cout << first + i << '\t' << m.tgt_codec.decode(h.ids) << '\t' << h.score << '\n';
+    } else {
       std::cout << text << '\n';
+    }
   }
   std::cout.flush();
 }
@@ -103,28 +120,25 @@ Progress translate_progress(bool json) {
 
 int cmd_translate(const std::vector<std::string>& args) {
   Config c;
+  std::vector<std::string> checkpoints;
   po::options_description groups("translate options");
-  groups.add_options()("checkpoint", po::value(&c.checkpoint), "checkpoint to translate with")(
-      "input", po::value(&c.input), "one source text (default: lines from stdin)")(
-      "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
-      "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
+  groups.add_options()("input", po::value(&c.input), "one source text (default: lines from stdin)")(
       "batch", po::value(&c.batch)->default_value(64), "lines decoded together")(
-      "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
       "json", po::bool_switch(&c.json), "print one JSON object per line");
   groups.add(shared_train_options(c));
+  groups.add(decoding_options(c, checkpoints, true));
   po::variables_map vm;
   if (!parse_config("translate", args, groups, c, vm)) return 0;
-  if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
+  if (checkpoints.empty()) throw UsageError("--checkpoint: required");
   use_threads(c.threads);
-  const LoadedModel m = load_for_inference(c.checkpoint);
-  check_against_run(c, vm, m.contents.config, c.checkpoint);
-  DecodeOptions d;
-  d.beam = c.beam;
-  d.max_len = c.decode_max_len;
-  d.lengths = m.train_lengths;
+  const std::vector<LoadedModel> ensemble = load_ensemble(checkpoints);
+  for (size_t i = 0; i < ensemble.size(); ++i)
+    check_against_run(c, vm, ensemble[i].contents.config, checkpoints[i]);
+  const DecodeOptions d = decoding_of(c, ensemble.front().train_lengths);
+  const bool nbest = !vm["n-best"].defaulted();
   DecodeCuts cuts;
   if (vm.count("input")) {
-    translate_lines(m, {{c.input, "--input"}}, d, c.json, cuts);
+    translate_lines(ensemble, {{c.input, "--input"}}, d, c.json, nbest, cuts);
   } else {
     Progress progress = translate_progress(c.json);
     std::vector<SourceLine> lines;
@@ -133,12 +147,12 @@ int cmd_translate(const std::vector<std::string>& args) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       lines.push_back({line, "stdin:" + std::to_string(n)});
       if (static_cast<int64_t>(lines.size()) == c.batch) {
-        translate_lines(m, lines, d, c.json, cuts);
+        translate_lines(ensemble, lines, d, c.json, nbest, cuts);
         progress.add(static_cast<int64_t>(lines.size()));
         lines.clear();
       }
     }
-    if (!lines.empty()) translate_lines(m, lines, d, c.json, cuts);
+    if (!lines.empty()) translate_lines(ensemble, lines, d, c.json, nbest, cuts);
     progress.add(static_cast<int64_t>(lines.size()));
     progress.finish();
   }

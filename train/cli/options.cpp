@@ -129,6 +129,45 @@ po::options_description run_options(Config& c) {
   return d;
 }
 
+po::options_description decoding_options(Config& c, std::vector<std::string>& checkpoints,
+                                         bool n_best) {
+  po::options_description d("decoding");
+  d.add_options()("checkpoint", po::value(&checkpoints)->composing(),
+                  "checkpoint (give it several times for an ensemble)")(
+      "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
+      "length-penalty", po::value(&c.length_penalty)->default_value(c.length_penalty),
+      "beam scores are log p / length^A")(
+      "sample", po::bool_switch(&c.sample), "sample each token instead of greedy or beam")(
+      "top-k", po::value(&c.top_k)->default_value(c.top_k),
+      "sample among the K most likely tokens (0: all)")(
+      "top-p", po::value(&c.top_p)->default_value(c.top_p),
+      "sample among the fewest most likely tokens whose probability reaches P")(
+      "temperature", po::value(&c.temperature)->default_value(c.temperature),
+      "sample from softmax(logits / T)")("seed", po::value(&c.seed)->default_value(c.seed),
+                                         "seed of the sampling")(
+      "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
+      "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)");
+  if (n_best)
+    d.add_options()("n-best", po::value(&c.n_best)->default_value(c.n_best),
+                    "print the K best hypotheses of each input with their scores (K <= --beam)");
+  return d;
+}
+
+DecodeOptions decoding_of(const Config& c, const LengthStats& lengths) {
+  DecodeOptions d;
+  d.beam = c.beam;
+  d.max_len = c.decode_max_len;
+  d.lengths = lengths;
+  d.len_alpha = c.length_penalty;
+  d.n_best = c.n_best;
+  d.sample = c.sample;
+  d.top_k = c.top_k;
+  d.top_p = c.top_p;
+  d.temperature = c.temperature;
+  d.seed = c.seed;
+  return d;
+}
+
 po::options_description train_options(Config& c) {
   po::options_description groups;
   groups.add(data_options(c)).add(model_options(c)).add(optim_options(c)).add(run_options(c));
@@ -184,6 +223,10 @@ std::string dump_ini(const po::options_description& groups, const po::variables_
   for (const auto& opt : groups.options()) {
     const std::string name = opt->long_name();
     if (name == "no-shuffle" || !vm.count(name)) continue;
+    if (auto list = boost::any_cast<std::vector<std::string>>(&vm[name].value())) {
+      for (const auto& v : *list) o << name << " = " << v << '\n';  // a repeated option
+      continue;
+    }
     o << name << " = " << value_string(vm[name].value()) << '\n';
   }
   return o.str();
@@ -308,6 +351,18 @@ void validate(const Config& c, const po::variables_map& vm) {
   positive("micro-batches", c.micro_batches);
   at_least("max-tokens", c.max_tokens, 0);
   positive("beam", c.beam);
+  non_negative("length-penalty", c.length_penalty);
+  positive("n-best", c.n_best);
+  if (has("n-best") && has("beam") && c.n_best > c.beam)
+    bad("n-best", std::to_string(c.n_best) + " is more than --beam " + std::to_string(c.beam));
+  at_least("top-k", c.top_k, 0);
+  if (has("top-p") && !(c.top_p > 0 && c.top_p <= 1))
+    bad("top-p", "must be in (0, 1], got " + number(c.top_p));
+  if (has("temperature") && !(c.temperature > 0 && std::isfinite(c.temperature)))
+    bad("temperature", "must be a finite number > 0, got " + number(c.temperature));
+  if (has("sample") && c.sample && has("beam") && c.beam > 1)
+    bad("sample", "draws one output per input; it cannot be combined with --beam " +
+                      std::to_string(c.beam));
   positive("keep", c.keep);
   positive("log-every", c.log_every);
   for (const auto& [name, v] : {std::pair<const char*, int64_t>{"warmup", c.warmup},

@@ -8,6 +8,7 @@
 
 #include "train/cli/cli.h"
 #include "train/config/config.h"
+#include "train/decode/decode.h"
 
 namespace sg::cli {
 
@@ -25,6 +26,13 @@ po::options_description data_options(Config& c, bool defaults = true);
 po::options_description model_options(Config& c, bool defaults = true);
 po::options_description optim_options(Config& c);
 po::options_description run_options(Config& c);
+// eval and translate: --checkpoint (repeatable: an ensemble), --beam, --length-penalty, --sample,
+// --top-k, --top-p, --temperature, --seed, --decode-max-len and --threads; with `n_best`, also
+// --n-best (translate).
+po::options_description decoding_options(Config& c, std::vector<std::string>& checkpoints,
+                                         bool n_best);
+// The DecodeOptions those options set (lengths: the training lengths of the default limit).
+DecodeOptions decoding_of(const Config& c, const LengthStats& lengths);
 // The four groups above: every option of `seqgrad train`.
 po::options_description train_options(Config& c);
 

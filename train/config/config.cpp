@@ -11,7 +11,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(
     weight_decay, momentum, nesterov, clip_norm, schedule, warmup, label_smoothing, batch,
     max_tokens, micro_batches, steps, epochs, shuffle, seed, threads, out, save_every, keep,
     eval_every, patience, log_every, resume, checkpoint, input, beam, decode_max_len, best_metric,
-    json)
+    length_penalty, n_best, sample, top_k, top_p, temperature, json)
 
 nlohmann::json Config::to_json() const {
   return nlohmann::json(*this);

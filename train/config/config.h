@@ -52,6 +52,11 @@ struct Config {
   std::string resume, checkpoint, input;
   int64_t beam = 1, decode_max_len = 0;  // 0: source length * 2 + 10
   std::string best_metric = "loss";      // loss | bleu | chrf | exact_match: best.h5, patience
+  double length_penalty = 1.0;           // beam scores: log p / length^length_penalty
+  int64_t n_best = 1;                    // translate: hypotheses printed per input
+  bool sample = false;                   // sampling instead of greedy/beam decoding
+  int64_t top_k = 0;                     // 0: every token
+  double top_p = 1.0, temperature = 1.0;
   bool json = false;
   // Start a fresh run in a folder that holds another run, removing its files first. An
   // instruction to this invocation, not part of the run: not in to_json().

@@ -1,5 +1,6 @@
-// Greedy and beam-search decoding on the cached incremental decoder (eval mode, no graph), and
-// the length limit both obey.
+// Greedy decoding, sampling and batched beam search on the cached incremental decoder (eval mode,
+// no graph), of one model or an ensemble (train/decode/stepper.h), and the length limit they all
+// obey.
 #pragma once
 
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "datasets/example.h"
 #include "layers/transformer.h"
+#include "train/decode/stepper.h"
 
 namespace sg {
 
@@ -18,7 +20,24 @@ struct DecodeOptions {
   // limit, from `lengths` and each source's length (decode_limit).
   int64_t max_len = 0;
   LengthStats lengths;     // of the model's training data (LoadedModel::train_lengths)
-  double len_alpha = 1.0;  // beam scores are log p / length^alpha (length counts <eos>)
+  double len_alpha = 1.0;  // --length-penalty: beam scores are log p / length^alpha (with <eos>)
+  int64_t n_best = 1;      // hypotheses beam_search returns per source (at most beam)
+  // Sampling (--sample): each token drawn from softmax(scores / temperature), restricted to the
+  // top_k most likely tokens (0: all), then to the fewest most likely whose probabilities sum to
+  // at least top_p. Row b of a call draws from its own generator, seeded from (seed,
+  // first_row + b): an output depends on the seed and its row's index in the whole input only.
+  bool sample = false;
+  int64_t top_k = 0;
+  double top_p = 1.0, temperature = 1.0;
+  uint64_t seed = 0;
+  int64_t first_row = 0;
+};
+
+// One finished beam hypothesis: ids without <bos>/<eos>, score log p / length^alpha.
+struct Hypothesis {
+  std::vector<int64_t> ids;
+  double score = 0;
+  bool cut = false;  // ended by the length limit where <eos> was not its most likely next token
 };
 
 // The most target tokens (without <eos>) decoding generates for a source of src_len tokens
@@ -33,6 +52,9 @@ struct DecodeOptions {
 //   checkpoints recorded the lengths.
 // Greedy and beam search both call this, once per source row.
 int64_t decode_limit(const DecodeOptions& opt, int64_t src_len, int64_t table_len);
+// decode_limit of every row of a (B, S) source, counting its tokens other than padding and <eos>.
+std::vector<int64_t> decode_limits(const DecodeOptions& opt, const IntTensor& src, int64_t pad,
+                                   int64_t table_len);
 
 // Outputs that stopped at their length limit where the model had not chosen <eos>. Decoding
 // appends one entry per row, so one DecodeCuts can follow the batches of a whole data set.
@@ -52,13 +74,35 @@ std::string cut_warning(const DecodeCuts& cuts, const DecodeOptions& opt);
 std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
                                                 const IntTensor& src, const DecodeOptions& opt,
                                                 DecodeCuts* cuts = nullptr);
-// One source row at a time, `beam` hypotheses each, length-normalized scores; stops when `beam`
-// hypotheses have ended. A row is cut when its best hypothesis ended at the limit where <eos> was
-// not that hypothesis's most likely next token.
+// beam_search's best hypothesis of each source. A row is cut when its best hypothesis ended at
+// the limit where <eos> was not that hypothesis's most likely next token.
 std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
                                               const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
 // Greedy for beam 1, else beam search.
 std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
+                                         const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
+
+// The same on an ensemble (Stepper::next averages the models' probabilities); one model decodes
+// exactly as the overloads above.
+std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntTensor& src,
+                                                const DecodeOptions& opt,
+                                                DecodeCuts* cuts = nullptr);
+// Batched beam search: every source of src at once, `beam` rows each, through the KV cache. Per
+// source, each step ranks the 2 * beam best continuations of its live hypotheses; those ending
+// in <eos> finish (score log p / length^len_alpha), the best `beam` others stay live; a source
+// leaves the batch once `beam` hypotheses have finished (at its length limit every live one
+// ends). Returns per source its min(n_best, finished) best hypotheses, best first (ties: the one
+// finished first). `cuts` gets each source's best hypothesis. Beam 1 is greedy decoding.
+std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const IntTensor& src,
+                                                 const DecodeOptions& opt,
+                                                 DecodeCuts* cuts = nullptr);
+// Sampling (opt.sample); a row is cut when it reached its limit without drawing <eos> while
+// <eos> was not its most likely token there.
+std::vector<std::vector<int64_t>> sample_decode(const Models& models, const IntTensor& src,
+                                                const DecodeOptions& opt,
+                                                DecodeCuts* cuts = nullptr);
+// Sampling with opt.sample, greedy for beam 1, else beam search's best hypotheses.
+std::vector<std::vector<int64_t>> decode(const Models& models, const IntTensor& src,
                                          const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
 
 }  // namespace sg

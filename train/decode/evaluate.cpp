@@ -22,8 +22,40 @@ static std::string ids_as_text(const std::vector<int64_t>& ids) {
   return s;
 }
 
+namespace {
+
+// Teacher-forced scores (B, T, V) of a batch: one model's logits, or for an ensemble the log of
+// the mean of the models' probabilities (float64).
+Tensor teacher_forced(const Models& models, const Batch& batch) {
+  std::vector<double> mean;
+  for (const auto* m : models) {
+    const Tensor memory = m->encode(batch.src);
+    const Tensor logits = m->decode(memory, batch.src, batch.tgt_in);  // (B, T, V)
+    if (models.size() == 1) return logits;
+    const Tensor lp = log_softmax(logits.to(DType::f64), -1);
+    const double* x = lp.data<double>();
+    mean.resize(lp.numel(), 0.0);
+    for (int64_t i = 0; i < lp.numel(); ++i) mean[i] += std::exp(x[i]);
+  }
+  const double n = static_cast<double>(models.size());
+  for (double& p : mean) p = std::log(p / n);
+  const Shape shape = {batch.tgt_in.shape[0], batch.tgt_in.shape[1], models[0]->config().tgt_vocab};
+  return Tensor::from_vector(mean, shape, DType::f64);
+}
+
+}  // namespace
+
 EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
                     const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs) {
+  const bool was_training = model.is_training();
+  model.eval();
+  EvalResult r = evaluate(Models{&model}, data, opt, outputs);
+  model.train(was_training);
+  return r;
+}
+
+EvalResult evaluate(const Models& models, const std::vector<Example>& data, const EvalOptions& opt,
+                    std::vector<std::vector<int64_t>>* outputs) {
   EvalResult r;
   r.n = static_cast<int64_t>(data.size());
   if (data.empty()) return r;
@@ -31,8 +63,7 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
     throw std::invalid_argument("evaluate: " + std::to_string(opt.refs->size()) +
                                 " reference texts for " + std::to_string(data.size()) +
                                 " examples");
-  const bool was_training = model.is_training();
-  model.eval();
+  const Seq2SeqTransformer& model = *models.at(0);
   NoGradGuard ng;
   double loss_sum = 0;
   int64_t tokens = 0;
@@ -43,8 +74,7 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
     std::vector<const Example*> rows;
     for (size_t i = b; i < e; ++i) rows.push_back(&data[i]);
     const Batch batch = make_batch(rows);
-    const Tensor memory = model.encode(batch.src);
-    const Tensor logits = model.decode(memory, batch.src, batch.tgt_in);  // (B, T, V)
+    const Tensor logits = teacher_forced(models, batch);  // (B, T, V)
     const IntTensor flat({batch.tgt_out.numel()}, batch.tgt_out.data);
     const double loss =
         cross_entropy(reshape(logits, {-1, model.config().tgt_vocab}), flat, model.config().pad_id)
@@ -53,12 +83,13 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
     tokens += batch.n_tgt_tokens;
     acc += argmax_token_counts(logits, batch.tgt_out, model.config().pad_id);
     if (opt.run_decode) {
-      for (auto& h : decode(model, batch.src, opt.decode, &r.cuts)) hyps.push_back(std::move(h));
+      DecodeOptions d = opt.decode;
+      d.first_row = static_cast<int64_t>(b);  // sampling: each example its own generator
+      for (auto& h : decode(models, batch.src, d, &r.cuts)) hyps.push_back(std::move(h));
       for (size_t i = b; i < e; ++i) refs.push_back(data[i].tgt);
     }
     if (opt.progress) opt.progress->update(static_cast<int64_t>(e));
   }
-  model.train(was_training);
   r.loss = tokens ? loss_sum / static_cast<double>(tokens) : 0.0;
   r.ppl = std::exp(r.loss);
   r.token_acc = acc.rate();

@@ -35,5 +35,9 @@ struct EvalOptions {
 // Runs in eval mode (restoring the model's mode after) without recording a graph.
 EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
                     const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs = nullptr);
+// The same for models already in eval mode, one or an ensemble: its loss and token accuracy are
+// those of the mean of the models' probabilities (one model: exactly the model's own).
+EvalResult evaluate(const Models& models, const std::vector<Example>& data, const EvalOptions& opt,
+                    std::vector<std::vector<int64_t>>* outputs = nullptr);
 
 }  // namespace sg

@@ -26,6 +26,28 @@ LoadedModel load_for_inference(const std::string& path) {
   return m;
 }
 
+std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths) {
+  std::vector<LoadedModel> loaded;
+  for (const auto& p : paths) {
+    loaded.push_back(load_for_inference(p));
+    const LoadedModel& a = loaded.front();
+    const LoadedModel& b = loaded.back();
+    const std::string other =
+        " differs from the one of " + paths.front() + " (an ensemble shares them)";
+    if (!(b.src_codec == a.src_codec))
+      throw std::runtime_error(p + ": its source vocabulary or tokenization" + other);
+    if (!(b.tgt_codec == a.tgt_codec))
+      throw std::runtime_error(p + ": its target vocabulary or tokenization" + other);
+  }
+  return loaded;
+}
+
+Models models_of(const std::vector<LoadedModel>& loaded) {
+  Models models;
+  for (const auto& m : loaded) models.push_back(m.model.get());
+  return models;
+}
+
 LengthStats training_lengths(const CheckpointContents& c) {
   if (c.state.lengths.known()) return c.state.lengths;
   const Config& run = c.config;

@@ -12,6 +12,7 @@
 #include "datasets/text_codec.h"
 #include "layers/transformer.h"
 #include "train/checkpoint/checkpoint.h"
+#include "train/decode/stepper.h"
 
 namespace sg {
 
@@ -23,6 +24,12 @@ struct LoadedModel {
 };
 
 LoadedModel load_for_inference(const std::string& path);
+
+// The checkpoints of an ensemble (one or more). They must share the vocabularies and the
+// tokenization; the first one's tokenization and training lengths serve all. Throws
+// std::runtime_error naming the checkpoint that differs.
+std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths);
+Models models_of(const std::vector<LoadedModel>& loaded);
 
 // The training data's longest target and largest target/source length ratio, as the checkpoint
 // records them. A checkpoint written before they were recorded falls back to:

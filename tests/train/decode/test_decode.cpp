@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
+#include "autograd/ops.h"
 #include "autograd/parallel.h"
 #include "datasets/batch.h"
 #include "datasets/task_stream.h"
@@ -256,6 +258,115 @@ TEST_F(Decode, PaddingInABatchChangesNoOutput) {
     const TokenSeqs alone = greedy_decode(model, make_batch({(*held_out_)[i]}).src, at_most(20));
     EXPECT_EQ(alone[0], together[i]) << i;
   }
+}
+
+}  // namespace
+}  // namespace sg
+
+namespace sg {
+namespace {
+
+// log p(ids + <eos>) under teacher forcing, the score beam search gives before normalizing.
+double sequence_log_prob(const Seq2SeqTransformer& model, const IntTensor& src_row,
+                         const std::vector<int64_t>& ids) {
+  std::vector<int64_t> in = {kBos};
+  in.insert(in.end(), ids.begin(), ids.end());
+  std::vector<int64_t> next = ids;
+  next.push_back(kEos);
+  const int64_t T = static_cast<int64_t>(in.size()), V = model.config().tgt_vocab;
+  const Tensor lp =
+      log_softmax(model.forward(src_row, IntTensor({1, T}, in)).to(DType::f64), -1);  // (1, T, V)
+  double sum = 0;
+  for (int64_t t = 0; t < T; ++t) sum += lp.data<double>()[t * V + next[t]];
+  return sum;
+}
+
+TEST_F(Decode, NBestListsAreOrderedAndScoredAsLogProbOverLengthPowAlpha) {
+  const auto& model = *model_->model;
+  const IntTensor src =
+      make_batch(std::vector<Example>(held_out_->begin(), held_out_->begin() + 12)).src;
+  DecodeOptions o = at_most(20, 4);
+  o.n_best = 3;
+  o.len_alpha = 0.6;
+  const auto all = beam_search(Models{&model}, src, o);
+  ASSERT_EQ(all.size(), 12u);
+  o.n_best = 1;
+  const TokenSeqs best = decode(model, src, o);
+  for (size_t i = 0; i < all.size(); ++i) {
+    ASSERT_EQ(all[i].size(), 3u) << i;
+    EXPECT_EQ(all[i][0].ids, best[i]) << i;
+    const IntTensor row = make_batch({(*held_out_)[i]}).src;
+    for (size_t j = 0; j < all[i].size(); ++j) {
+      if (j) {
+        EXPECT_GE(all[i][j - 1].score, all[i][j].score) << i;
+      }
+      const double len = static_cast<double>(all[i][j].ids.size() + 1);
+      EXPECT_NEAR(all[i][j].score,
+                  sequence_log_prob(model, row, all[i][j].ids) / std::pow(len, 0.6), 1e-4)
+          << i << " " << j;
+    }
+  }
+}
+
+TEST_F(Decode, BatchedBeamSearchEqualsOneSourceAtATime) {
+  const auto& model = *model_->model;
+  const IntTensor src = sources();
+  const TokenSeqs together = decode(model, src, at_most(20, 3));
+  for (size_t i = 0; i < 15; ++i)
+    EXPECT_EQ(decode(model, make_batch({(*held_out_)[i]}).src, at_most(20, 3))[0], together[i])
+        << i;
+}
+
+TEST_F(Decode, SamplingIsReproducibleAndTopKOneIsGreedy) {
+  const auto& model = *model_->model;
+  const IntTensor src = sources();
+  DecodeOptions o = at_most(20);
+  o.sample = true;
+  o.seed = 7;
+  o.temperature = 1.5;
+  const TokenSeqs a = decode(model, src, o), b = decode(model, src, o);
+  EXPECT_EQ(a, b);
+  o.seed = 8;
+  EXPECT_NE(decode(model, src, o), a);  // 200 sources at temperature 1.5: some draws differ
+  // Each row's draws depend on the seed and its index only, not on the rows beside it.
+  o.seed = 7;
+  for (int64_t i : {0, 5, 17}) {
+    DecodeOptions one = o;
+    one.first_row = i;
+    EXPECT_EQ(decode(model, make_batch({(*held_out_)[i]}).src, one)[0], a[i]) << i;
+  }
+  // Only the most likely token left: greedy, whatever the temperature or the seed.
+  const TokenSeqs greedy = greedy_decode(model, src, at_most(20));
+  o.top_k = 1;
+  EXPECT_EQ(decode(model, src, o), greedy);
+  o.top_k = 0;
+  o.top_p = 1e-9;
+  EXPECT_EQ(decode(model, src, o), greedy);
+}
+
+TEST_F(Decode, AnEnsembleOfOneIsTheModelAlone) {
+  const auto& model = *model_->model;
+  const IntTensor src = sources();
+  for (int64_t beam : {1, 3}) {
+    DecodeCuts alone, one;
+    EXPECT_EQ(decode(Models{&model}, src, at_most(4, beam), &one),
+              decode(model, src, at_most(4, beam), &alone));
+    EXPECT_EQ(one.cut, alone.cut);
+  }
+  EvalOptions eo;
+  const std::vector<Example> some(held_out_->begin(), held_out_->begin() + 40);
+  const EvalResult a = evaluate(*model_->model, some, eo);
+  const EvalResult e = evaluate(Models{&model}, some, eo);
+  EXPECT_EQ(e.loss, a.loss);
+  EXPECT_EQ(e.token_acc, a.token_acc);
+  EXPECT_EQ(e.exact_match, a.exact_match);
+  // Two copies of one model: the mean of equal probabilities is each of them.
+  const EvalResult twice = evaluate(Models{&model, &model}, some, eo);
+  EXPECT_NEAR(twice.loss, a.loss, 1e-5);
+  EXPECT_EQ(twice.exact_match, a.exact_match);
+  const IntTensor few = make_batch(some).src;
+  EXPECT_EQ(decode(Models{&model, &model}, few, at_most(20, 3)),
+            decode(model, few, at_most(20, 3)));
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+// One decoding step of one model or of an ensemble, on the cached incremental decoder, for the
+// decoders of decode.h: the models' states side by side, next-token scores per row, and the
+// reordering of rows that beam search needs (hypotheses move between rows; finished sources leave
+// the batch).
+#pragma once
+
+#include <vector>
+
+#include "layers/transformer.h"
+
+namespace sg {
+
+// The models that decode together: one, or an ensemble with the same target vocabulary.
+using Models = std::vector<const Seq2SeqTransformer*>;
+
+class Stepper {
+ public:
+  // src: (B, S) padded ids, each row its source + <eos>. Encodes it with every model.
+  Stepper(const Models& models, const IntTensor& src);
+
+  int64_t rows() const { return rows_; }
+  int64_t vocab() const { return vocab_; }
+  // The shortest positional table of the models: decode_limit's cap.
+  int64_t table_len() const { return table_len_; }
+
+  // Feeds one token per row; returns the next position's scores (rows, V) in float64. One model:
+  // its logits as they are (so that an ensemble of one decodes exactly as the model alone). An
+  // ensemble of N: log((1/N) sum_i softmax(logits_i)), the log of the mean probabilities.
+  Tensor next(const std::vector<int64_t>& tokens);
+
+  // Keeps the rows `rows` (indices into the current rows, repeats allowed), in that order, of
+  // every model's self-attention caches; with `memory`, also of the encoder memory, its mask and
+  // the cross-attention keys and values (not needed when rows only move among the hypotheses of
+  // one source, whose memory rows are equal).
+  void keep(const std::vector<int64_t>& rows, bool memory);
+
+ private:
+  std::vector<const Seq2SeqTransformer*> models_;
+  std::vector<DecodeState> states_;
+  int64_t rows_ = 0, vocab_ = 0, table_len_ = 0;
+};
+
+}  // namespace sg
