@@ -8,9 +8,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <streambuf>
 #include <unordered_map>
+
+#include "datasets/spm_progress.h"
 
 namespace sg {
 
@@ -56,6 +60,33 @@ std::string number_after(const std::string& message, std::string_view marker) {
   throw std::runtime_error("SentencePiece training failed: " + message);
 }
 
+// While it lives, what the library writes on std::cerr (its log) goes to an SpmLogProgress
+// instead of the terminal.
+class CerrToProgress : public std::streambuf {
+ public:
+  explicit CerrToProgress(SpmLogProgress& log) : log_(log), saved_(std::cerr.rdbuf(this)) {}
+  ~CerrToProgress() override { std::cerr.rdbuf(saved_); }
+  CerrToProgress(const CerrToProgress&) = delete;
+  CerrToProgress& operator=(const CerrToProgress&) = delete;
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c != traits_type::eof()) {
+      const char ch = traits_type::to_char_type(c);
+      log_.write(std::string_view(&ch, 1));
+    }
+    return traits_type::not_eof(c);
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    log_.write(std::string_view(s, static_cast<size_t>(n)));
+    return n;
+  }
+
+ private:
+  SpmLogProgress& log_;
+  std::streambuf* saved_;
+};
+
 }  // namespace
 
 SentencePieceModel::~SentencePieceModel() = default;
@@ -78,12 +109,21 @@ std::shared_ptr<const SentencePieceModel> SentencePieceModel::train(
       {"unk_piece", sp[3]},
       {"num_threads", std::to_string(std::max(1, opt.threads))},
       // The library logs its progress on stderr; seqgrad reports a failure as one line of its
-      // own, from the returned status, so nothing below FATAL is printed.
-      {"minloglevel", "3"}};
+      // own, from the returned status, so nothing below FATAL is printed, unless the log is
+      // read for a progress bar (and then never shown).
+      {"minloglevel", opt.progress ? "0" : "3"}};
   Sentences it(sentences);
   std::string bytes;
-  const auto st = sentencepiece::SentencePieceTrainer::Train(args, &it, &bytes);
+  SpmLogProgress log(opt.progress, opt.vocab_size);
+  sentencepiece::util::Status st;
+  if (opt.progress) {
+    const CerrToProgress capture(log);
+    st = sentencepiece::SentencePieceTrainer::Train(args, &it, &bytes);
+  } else {
+    st = sentencepiece::SentencePieceTrainer::Train(args, &it, &bytes);
+  }
   if (!st.ok()) vocab_size_error(st.message(), opt.vocab_size);
+  log.finish();
   return from_bytes(std::move(bytes), "the trained SentencePiece model");
 }
 

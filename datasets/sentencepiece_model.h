@@ -25,9 +25,14 @@ class SentencePieceProcessor;
 
 namespace sg {
 
+class Progress;
+
 struct SpmTrainOptions {
   int64_t vocab_size = 8000;  // pieces, the four specials included (--vocab-size)
   int threads = 1;            // trainer threads; the model depends on their number
+  // If given, moved along the trainer's EM rounds (its unit should be "EM rounds"): the total is
+  // set once the seed pieces are known, the position after each round (spm_progress.h).
+  Progress* progress = nullptr;
 };
 
 class SentencePieceModel {

@@ -90,7 +90,8 @@ Progress::Progress(std::string label, int64_t total, std::string unit, ProgressO
       start_(start),
       done_(start),
       opt_(std::move(options)),
-      out_(opt_.out ? opt_.out : &std::cerr) {
+      stderr_(opt_.out ? nullptr : std::make_unique<std::ostream>(std::cerr.rdbuf())),
+      out_(opt_.out ? opt_.out : stderr_.get()) {
   t0_ = last_draw_ = last_line_ = now();
   if (opt_.style == ProgressStyle::bar) draw();
 }

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 namespace sg {
@@ -30,7 +31,10 @@ enum class ProgressStyle { bar, lines, quiet };
 
 struct ProgressOptions {
   ProgressStyle style = ProgressStyle::quiet;
-  std::ostream* out = nullptr;    // where the bar or the lines go (nullptr: std::cerr)
+  // Where the bar or the lines go. nullptr: stderr, through the stream buffer std::cerr has when
+  // the Progress is made, so that the bar still draws while a library's output to std::cerr is
+  // captured (SentencePiece training's log is read that way, datasets/spm_progress.h).
+  std::ostream* out = nullptr;
   bool leave = true;              // bar: keep the finished bar on screen (false: erase it)
   double redraw_every_s = 0.1;    // bar
   double line_every_s = 30;       // lines
@@ -86,6 +90,7 @@ class Progress {
   std::string label_, unit_, note_;
   int64_t total_, start_, done_;
   ProgressOptions opt_;
+  std::unique_ptr<std::ostream> stderr_;  // on std::cerr's buffer, when opt_.out is null
   std::ostream* out_;
   double t0_, last_draw_, last_line_;
   bool shown_ = false, lines_written_ = false, finished_ = false;

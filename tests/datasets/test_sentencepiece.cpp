@@ -8,10 +8,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <stdexcept>
 
 #include "datasets/sentencepiece_model.h"
+#include "datasets/spm_progress.h"
 #include "datasets/text_codec.h"
+#include "progress/progress.h"
 #include "tests/exception_message.h"
 
 namespace sg {
@@ -78,6 +81,57 @@ TEST(SentencePiece, TrainingIsDeterministic) {
   EXPECT_NE(trained(40)->bytes(), trained(35)->bytes());
   const auto again = SentencePieceModel::from_bytes(trained()->bytes(), "x");
   EXPECT_EQ(again->vocab(), trained()->vocab());
+}
+
+// The trainer prunes by 3/4 a round down to 1.1 x the vocabulary: from 1000 pieces to 110,
+// 1000 750 562 421 315 236 177 132 110 (nine rounds); a round at or below 110 is the last.
+TEST(SpmLogProgress, RoundsFollowTheTrainersPruning) {
+  EXPECT_EQ(SpmLogProgress::rounds_left(1000, 100), 9);
+  EXPECT_EQ(SpmLogProgress::rounds_left(110, 100), 1);
+  EXPECT_EQ(SpmLogProgress::rounds_left(50, 100), 1);
+  EXPECT_EQ(SpmLogProgress::rounds_left(147, 100), 2);  // 147 -> 110
+  SpmLogProgress log(nullptr, 100);
+  // Log text arrives in arbitrary pieces; only the first EM line of a round counts.
+  log.write("unigram_model_trainer.cc(201) LOG(INFO) Initialized 2000 seed sentencepieces\nunigr");
+  log.write("am_model_trainer.cc(507) LOG(INFO) EM sub_iter=0 size=1000 obj=5.8 num_tokens=9\n");
+  EXPECT_EQ(log.rounds_total(), 9);
+  EXPECT_EQ(log.rounds_done(), 0);
+  log.write("x LOG(INFO) EM sub_iter=1 size=1000 obj=5.1\nx LOG(INFO) EM sub_iter=0 size=750 ");
+  EXPECT_EQ(log.rounds_done(), 0);  // the line is not complete yet
+  log.write("obj=4.9\n");
+  EXPECT_EQ(log.rounds_done(), 1);
+  EXPECT_EQ(log.rounds_total(), 9);
+  log.finish();
+  EXPECT_EQ(log.rounds_done(), 9);
+}
+
+// Training with a progress bar gives the same model and moves the bar to its end; the bar's
+// lines reach stderr while the library's own log, read from std::cerr, shows nowhere.
+TEST(SentencePiece, TrainingShowsItsRoundsOnAProgressBar) {
+  double t = 0;
+  ProgressOptions po;
+  po.style = ProgressStyle::lines;  // to stderr (out not set)
+  po.line_every_s = 1;
+  po.clock = [&] { return t += 10; };
+  std::streambuf* const cerr_before = std::cerr.rdbuf();
+  ::testing::internal::CaptureStderr();
+  int64_t rounds = 0;
+  std::shared_ptr<const SentencePieceModel> m;
+  {
+    Progress bar("spm", 0, "EM rounds", po);
+    SpmTrainOptions o{40, 1};
+    o.progress = &bar;
+    m = SentencePieceModel::train(corpus(), o);
+    rounds = bar.done();
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(std::cerr.rdbuf(), cerr_before);
+  EXPECT_EQ(m->bytes(), trained(40)->bytes());
+  EXPECT_GE(rounds, 1);
+  const std::string last =
+      "spm " + std::to_string(rounds) + "/" + std::to_string(rounds) + " EM rounds (100%)";
+  EXPECT_NE(err.find(last), std::string::npos) << err;
+  EXPECT_EQ(err.find("LOG("), std::string::npos) << err;
 }
 
 TEST(SentencePiece, VocabularySizeMustFitTheData) {

@@ -6,7 +6,9 @@
 #include "autograd/parallel.h"
 #include "datasets/tsv.h"
 #include "datasets/tsv_examples.h"
+#include "progress/progress.h"
 #include "train/config/errors.h"
+#include "train/loop/distributed.h"
 
 namespace sg {
 
@@ -40,8 +42,15 @@ std::shared_ptr<const SentencePieceModel> spm_model_for(const Config& c) {
     sentences.push_back(std::move(src));
     sentences.push_back(std::move(tgt));
   }
-  const SpmTrainOptions o{c.vocab_size, num_threads()};
-  return option_errors("vocab-size", [&] { return SentencePieceModel::train(sentences, o); });
+  // A bar over the trainer's EM rounds (plain lines in a log; nothing under --json, nor on the
+  // ranks other than 0, which train the same model).
+  ProgressOptions po = ProgressOptions::automatic(c.json || !dist::is_root());
+  Progress bar("spm", 0, "EM rounds", po);
+  SpmTrainOptions o{c.vocab_size, num_threads()};
+  o.progress = &bar;
+  auto model = option_errors("vocab-size", [&] { return SentencePieceModel::train(sentences, o); });
+  bar.finish();
+  return model;
 }
 
 }  // namespace
@@ -60,7 +69,8 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
       src_codec_ = tgt_codec_ = TextCodec(spm_model_for(c));
     } else {
       auto [src, tgt] = option_errors("min-freq", [&] {
-        return TsvReader(limits).vocabularies(c.train_file, c.min_freq, c.shared_vocab || c.share_embeddings);
+        return TsvReader(limits).vocabularies(c.train_file, c.min_freq,
+                                              c.shared_vocab || c.share_embeddings);
       });
       src_codec_ = TextCodec(mode, std::move(src));
       tgt_codec_ = TextCodec(mode, std::move(tgt));
