@@ -7,6 +7,8 @@ PYTHONPATH) and `import seqgrad_torch`.
     checkpoint.py  load_checkpoint, model_from_config
     data.py        token ids, tokenize, read_tsv, pad_batch, copy_batch
     bench.py       the throughput and converge modes (python3 -m seqgrad_torch)
+    corpus.py      a --tokenize spm --max-tokens run's recipe trained in PyTorch
+                   (python3 -m seqgrad_torch.corpus; bench/real_corpus.sh)
 """
 from .checkpoint import load_checkpoint, model_from_config
 from .data import (BOS, EOS, FIRST, PAD, SPACE_TOKEN, UNK, copy_batch, detokenize, pad_batch,
