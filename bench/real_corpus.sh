@@ -21,7 +21,7 @@ python3 tools/locale_corpus.py "$data"
 recipe=(--task tsv --train "$data/train.tsv" --valid "$data/valid.tsv" --tokenize spm
         --vocab-size 8000 --share-embeddings --max-tokens 2500 --d-model 256 --heads 4
         --enc-layers 3 --dec-layers 3 --ff 1024 --dropout 0.1 --label-smoothing 0.1 --lr 0.001
-        --warmup 1000 --seed 1)
+        --warmup 400 --seed 1)
 
 rm -rf "$dir/seqgrad"
 build/seqgrad train "${recipe[@]}" --steps 0 --out "$dir/seqgrad" --threads "$threads"
