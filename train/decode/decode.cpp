@@ -75,8 +75,9 @@ std::string cut_warning(const DecodeCuts& cuts, const DecodeOptions& opt) {
   return m + " without <eos>";
 }
 
-std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntTensor& src,
-                                                const DecodeOptions& opt, DecodeCuts* cuts) {
+std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, const IntTensor& src,
+                                                        const DecodeOptions& opt,
+                                                        const PickToken& pick, DecodeCuts* cuts) {
   NoGradGuard ng;
   const int64_t B = src.shape.at(0);
   Stepper step(models, src);
@@ -92,21 +93,28 @@ std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntT
     const Tensor scores = step.next(tok);  // (B, V)
     const double* p = scores.data<double>();
     for (int64_t b = 0; b < B; ++b) {
-      const int64_t best = argmax(p + b * V, V);
-      tok[b] = best;
-      if (done[b]) continue;
-      if (best == kEos || t == limit[b]) {
+      if (done[b]) continue;  // its row keeps feeding its last token; nothing is chosen
+      const double* row = p + b * V;
+      const int64_t next = pick(b, row, V);
+      tok[b] = next;
+      if (next == kEos || t == limit[b]) {
         done[b] = true;
         ++n_done;
-        cut[b] = best != kEos;
+        cut[b] = next != kEos && argmax(row, V) != kEos;
       } else {
-        out[b].push_back(best);
+        out[b].push_back(next);
       }
     }
   }
   if (cuts)
     for (int64_t b = 0; b < B; ++b) cuts->add(cut[b], limit[b]);
   return out;
+}
+
+std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntTensor& src,
+                                                const DecodeOptions& opt, DecodeCuts* cuts) {
+  return decode_token_by_token(
+      models, src, opt, [](int64_t, const double* row, int64_t V) { return argmax(row, V); }, cuts);
 }
 
 namespace {

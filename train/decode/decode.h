@@ -3,6 +3,7 @@
 // obey.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,16 @@ std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntT
 std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const IntTensor& src,
                                                  const DecodeOptions& opt,
                                                  DecodeCuts* cuts = nullptr);
+// The loop greedy decoding and sampling share: every row of src at once, one token per row per
+// step, pick(row, scores, V) choosing a live row's next token from its scores (V). A row ends at
+// <eos> or at its decode_limit, and is cut when it ends there without <eos> while <eos> was not
+// its most likely token. A finished row stays in the batch, feeding its last token, until every
+// row has finished.
+using PickToken = std::function<int64_t(int64_t row, const double* scores, int64_t V)>;
+std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, const IntTensor& src,
+                                                        const DecodeOptions& opt,
+                                                        const PickToken& pick,
+                                                        DecodeCuts* cuts = nullptr);
 // Sampling (opt.sample); a row is cut when it reached its limit without drawing <eos> while
 // <eos> was not its most likely token there.
 std::vector<std::vector<int64_t>> sample_decode(const Models& models, const IntTensor& src,

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <numeric>
 
-#include "autograd/engine.h"
 #include "autograd/random.h"
 #include "train/decode/decode.h"
 
@@ -62,39 +61,14 @@ int64_t draw(const double* scores, int64_t V, const DecodeOptions& opt, Generato
 
 std::vector<std::vector<int64_t>> sample_decode(const Models& models, const IntTensor& src,
                                                 const DecodeOptions& opt, DecodeCuts* cuts) {
-  NoGradGuard ng;
   const int64_t B = src.shape.at(0);
-  Stepper step(models, src);
-  const int64_t V = step.vocab();
-  const std::vector<int64_t> limit =
-      decode_limits(opt, src, models[0]->config().pad_id, step.table_len());
-  const int64_t longest = B ? *std::max_element(limit.begin(), limit.end()) : 0;
   std::vector<Generator> gens;
   for (int64_t b = 0; b < B; ++b) gens.push_back(row_generator(opt.seed, opt.first_row + b));
-  std::vector<std::vector<int64_t>> out(B);
-  std::vector<int64_t> tok(B, kBos), order;
-  std::vector<bool> done(B, false), cut(B, false);
-  int64_t n_done = 0;
-  for (int64_t t = 0; t <= longest && n_done < B; ++t) {
-    const Tensor scores = step.next(tok);  // (B, V)
-    const double* p = scores.data<double>();
-    for (int64_t b = 0; b < B; ++b) {
-      if (done[b]) continue;  // its row keeps feeding its last token; nothing is drawn
-      const double* row = p + b * V;
-      const int64_t next = draw(row, V, opt, gens[b], order);
-      tok[b] = next;
-      if (next == kEos || t == limit[b]) {
-        done[b] = true;
-        ++n_done;
-        cut[b] = next != kEos && std::max_element(row, row + V) - row != kEos;
-      } else {
-        out[b].push_back(next);
-      }
-    }
-  }
-  if (cuts)
-    for (int64_t b = 0; b < B; ++b) cuts->add(cut[b], limit[b]);
-  return out;
+  std::vector<int64_t> order;
+  return decode_token_by_token(
+      models, src, opt,
+      [&](int64_t b, const double* row, int64_t V) { return draw(row, V, opt, gens[b], order); },
+      cuts);
 }
 
 }  // namespace sg
