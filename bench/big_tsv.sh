@@ -4,10 +4,11 @@
 # sample drawn, the model trained on --spm-sample lines, every line read, checked and encoded,
 # the checkpoint written) and a few training steps, each with its wall time and peak RSS
 # (GNU time's "Maximum resident set size").
-# Usage: bench/big_tsv.sh [LINES] [SPM_SAMPLE] [THREADS]
+# Usage: bench/big_tsv.sh [LINES] [SPM_SAMPLE] [THREADS] [VOCAB_SIZE]
+# (the generated text holds about 2,000 SentencePiece pieces, so VOCAB_SIZE defaults to 2000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lines=${1:-1000000}; sample=${2:-100000}; threads=${3:-2}
+lines=${1:-1000000}; sample=${2:-100000}; threads=${3:-2}; vocab=${4:-2000}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # Pairs of 3-12 words from a 5000-word vocabulary on each side, fixed seed, about 90 bytes a line.
@@ -25,7 +26,7 @@ with open(path, "w", encoding="utf-8") as f:
         f.write(" ".join(src[i] for i in ids) + ".\t" + " ".join(tgt[i] for i in ids) + ".\n")
 PY
 ls -l "$dir/big.tsv" | awk '{printf "corpus: %d lines, %.1f MB\n", '"$lines"', $5 / 1e6}'
-common=(train --task tsv --train "$dir/big.tsv" --tokenize spm --vocab-size 8000
+common=(train --task tsv --train "$dir/big.tsv" --tokenize spm --vocab-size "$vocab"
         --spm-sample "$sample" --threads "$threads" --batch 64 --d-model 128 --heads 4
         --enc-layers 2 --dec-layers 2 --ff 512 --eval-every 0)
 for steps in 0 20; do
