@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "autograd/engine.h"
-#include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "train/decode/decode.h"
 
 namespace sg {
@@ -29,49 +29,86 @@ int64_t argmax(const double* row, int64_t n) {
   return std::max_element(row, row + n) - row;
 }
 
-// One step of one source: lp (rows, V) log-probabilities of the Stepper's rows, its rows at
-// `first`. Moves finished hypotheses to s.finished and the best K live continuations into s;
-// `parents` gets their Stepper rows and `tokens` their last tokens. Returns false once the source
-// is done (K finished, or nothing left alive).
-bool advance(Live& s, const double* lp, int64_t first, int64_t K, int64_t V, int64_t t,
-             double alpha, std::vector<int64_t>& parents, std::vector<int64_t>& tokens) {
-  // Candidates (score, k * V + v), best first; ties by index for determinism. At the length
-  // limit every live hypothesis ends (with the score of <eos> there), so that no output is
-  // longer than the limit, as with greedy decoding.
-  const bool last = t == s.limit;
-  std::vector<std::pair<double, int64_t>> cand;
-  cand.reserve(last ? K : K * V);
+// The shift of log_softmax over a row x (V) of scores: log p_v = x_v - shift, with shift =
+// m + log sum_v exp(x_v - m), m = max_v x_v, summed in order in float64 exactly as log_softmax
+// (autograd/ops_nn.cpp) computes it, so that scores keep their bits.
+double log_softmax_shift(const double* x, int64_t V) {
+  double m = kNegInf;
+  for (int64_t v = 0; v < V; ++v) m = std::max(m, x[v]);
+  double sum = 0;
+  for (int64_t v = 0; v < V; ++v) sum += std::exp(x[v] - m);
+  return m + std::log(sum);
+}
+
+// A continuation (score, k * V + v); better: the higher score, among equal ones the lower index.
+using Candidate = std::pair<double, int64_t>;
+bool better(const Candidate& a, const Candidate& c) {
+  return a.first > c.first || (a.first == c.first && a.second < c.second);
+}
+
+// The n best continuations (best first) of one source's K hypotheses, x (K, V) their rows of
+// scores and score (K) their log p so far (-inf: dead): score_k + log p_v over every live k and
+// token v (only <eos> at the length limit, `last`). Equal to ranking all K * V of them, without
+// holding them: a continuation among the n best of all is among the n best of its hypothesis.
+void best_continuations(const double* x, const double* score, int64_t K, int64_t V, bool last,
+                        int64_t n, std::vector<Candidate>& best) {
+  best.clear();
+  if (n <= 0) return;
   for (int64_t k = 0; k < K; ++k) {
-    if (s.score[k] == kNegInf) continue;
-    const double* p = lp + (first + k) * V;
-    for (int64_t v = last ? kEos : 0; v < (last ? kEos + 1 : V); ++v)
-      cand.emplace_back(s.score[k] + p[v], k * V + v);
+    if (score[k] == kNegInf) continue;
+    const double* row = x + k * V;
+    const double shift = log_softmax_shift(row, V);
+    for (int64_t v = last ? kEos : 0; v < (last ? kEos + 1 : V); ++v) {
+      const Candidate c{score[k] + (row[v] - shift), k * V + v};
+      if (static_cast<int64_t>(best.size()) == n && !better(c, best.back())) continue;
+      // Insert in order (n is small: 2 * beam).
+      auto at = std::upper_bound(best.begin(), best.end(), c, better);
+      best.insert(at, c);
+      if (static_cast<int64_t>(best.size()) > n) best.pop_back();
+    }
   }
-  const size_t top = std::min<size_t>(cand.size(), 2 * K);
-  std::partial_sort(cand.begin(), cand.begin() + top, cand.end(), [](auto& a, auto& c) {
-    return a.first > c.first || (a.first == c.first && a.second < c.second);
-  });
+}
+
+// One step of one source: x (rows, V) the Stepper's scores, its rows at `first`, and `best` its
+// best_continuations. Moves finished hypotheses to s.finished and the best K live continuations
+// into s; `parents` gets their Stepper rows and `tokens` their last tokens. Returns false once
+// the source is done (K finished, or nothing left alive). At the length limit every live
+// hypothesis ends (with the score of <eos> there), so that no output is longer than the limit,
+// as with greedy decoding.
+bool advance(Live& s, const double* x, int64_t first, int64_t K, int64_t V, int64_t t, double alpha,
+             const std::vector<Candidate>& best, std::vector<int64_t>& parents,
+             std::vector<int64_t>& tokens) {
+  const bool last = t == s.limit;
   std::vector<int64_t> parent, next_tok;
   std::vector<double> next_score;
   std::vector<std::vector<int64_t>> next_hyps;
-  for (size_t i = 0; i < top && static_cast<int64_t>(parent.size()) < K; ++i) {
-    const int64_t k = cand[i].second / V, v = cand[i].second % V;
+  for (size_t i = 0; i < best.size() && static_cast<int64_t>(parent.size()) < K; ++i) {
+    const int64_t k = best[i].second / V, v = best[i].second % V;
     if (v == kEos) {
       const double len = static_cast<double>(s.hyps[k].size() + 1);
-      s.finished.push_back({s.hyps[k], cand[i].first / std::pow(len, alpha),
-                            last && argmax(lp + (first + k) * V, V) != kEos});
+      // Cut: <eos> was not the most likely token there (argmax of log p, as greedy's of x).
+      bool cut = false;
+      if (last) {
+        const double* row = x + (first + k) * V;
+        const double shift = log_softmax_shift(row, V);
+        std::vector<double> lp(row, row + V);
+        for (double& l : lp) l -= shift;
+        cut = argmax(lp.data(), V) != kEos;
+      }
+      s.finished.push_back({s.hyps[k], best[i].first / std::pow(len, alpha), cut});
       continue;
     }
     parent.push_back(k);
     next_tok.push_back(v);
-    next_score.push_back(cand[i].first);
+    next_score.push_back(best[i].first);
     next_hyps.push_back(s.hyps[k]);
     next_hyps.back().push_back(v);
   }
   if (static_cast<int64_t>(s.finished.size()) >= K || parent.empty()) return false;
-  // Pad the live set back to K rows with dead hypotheses.
+  // Pad the live set back to K rows with dead hypotheses. A dead row's scores are never read,
+  // so it keeps the history it has (no cache row to copy).
   while (static_cast<int64_t>(parent.size()) < K) {
-    parent.push_back(parent[0]);
+    parent.push_back(static_cast<int64_t>(parent.size()));
     next_tok.push_back(next_tok[0]);
     next_score.push_back(kNegInf);
     next_hyps.push_back(next_hyps[0]);
@@ -89,15 +126,12 @@ std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Int
                                                  const DecodeOptions& opt, DecodeCuts* cuts) {
   if (opt.beam < 1) throw std::invalid_argument("beam size must be at least 1");
   NoGradGuard ng;
-  const int64_t B = src.shape.at(0), S = src.shape.at(1), K = opt.beam;
+  const int64_t B = src.shape.at(0), K = opt.beam;
   std::vector<std::vector<Hypothesis>> results(B);
   if (B == 0) return results;
-  // K copies of every source row; only the first hypothesis of each is live at the start.
-  std::vector<int64_t> rows;
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t k = 0; k < K; ++k)
-      rows.insert(rows.end(), src.data.begin() + b * S, src.data.begin() + (b + 1) * S);
-  Stepper step(models, IntTensor({B * K, S}, std::move(rows)));
+  // K rows for every source, encoded once; only the first hypothesis of each is live at the
+  // start.
+  Stepper step(models, src, K);
   const int64_t V = step.vocab();
   const std::vector<int64_t> limit =
       decode_limits(opt, src, models[0]->config().pad_id, step.table_len());
@@ -110,13 +144,21 @@ std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Int
   std::vector<int64_t> tok(B * K, kBos);
   for (int64_t t = 0; !live.empty(); ++t) {
     // In float64, so that ranking matches greedy argmax on the raw logits.
-    const Tensor lp = log_softmax(step.next(tok), -1);  // (rows, V)
+    const Tensor scores = step.next(tok);  // (rows, V)
+    const double* x = scores.data<double>();
+    // Each source's 2K best continuations, the sources in parallel (each writes its own).
+    const int64_t n = static_cast<int64_t>(live.size());
+    std::vector<std::vector<Candidate>> best(n);
+    parallel_for(n, row_grain(K * V), [&](int64_t b, int64_t e) {
+      for (int64_t slot = b; slot < e; ++slot)
+        best_continuations(x + slot * K * V, live[slot].score.data(), K, V, t == live[slot].limit,
+                           2 * K, best[slot]);
+    });
     std::vector<int64_t> parents, tokens;
     std::vector<Live> still;
-    for (size_t slot = 0; slot < live.size(); ++slot) {
+    for (int64_t slot = 0; slot < n; ++slot) {
       Live& s = live[slot];
-      if (advance(s, lp.data<double>(), static_cast<int64_t>(slot) * K, K, V, t, opt.len_alpha,
-                  parents, tokens)) {
+      if (advance(s, x, slot * K, K, V, t, opt.len_alpha, best[slot], parents, tokens)) {
         still.push_back(std::move(s));
         continue;
       }

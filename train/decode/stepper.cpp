@@ -11,7 +11,8 @@ namespace sg {
 
 namespace {
 
-// Rows `rows` of x along dim 0: (N, ...) -> (rows.size(), ...). Plain copy, no graph.
+// Rows `rows` of x along dim 0 (repeats allowed): (N, ...) -> (rows.size(), ...). Plain copy, no
+// graph.
 Tensor take_rows(const Tensor& x_in, const std::vector<int64_t>& rows) {
   const Tensor x = x_in.contiguous_data();
   Shape s = x.shape();
@@ -36,9 +37,59 @@ IntTensor take_rows(const IntTensor& x, const std::vector<int64_t>& rows) {
   return IntTensor(shape, std::move(data));
 }
 
+// Row i of buf (N, H, cap, Dh) becomes row rows[i] for i < rows.size(), in place, over the
+// first len positions: the rows read by a row that changes are first copied out (each once), so
+// that a permutation's cycles cannot overwrite what is still to be read.
+void permute_rows(Tensor& buf, int64_t len, const std::vector<int64_t>& rows) {
+  const int64_t H = buf.size(1), cap = buf.size(2), Dh = buf.size(3);
+  const size_t pos = Dh * dtype_size(buf.dtype()), row = H * cap * pos, kept = H * len * pos;
+  char* base = static_cast<char*>(buf.raw_data());
+  std::vector<int64_t> slot(buf.size(0), -1);  // scratch index of a row read by a changed row
+  int64_t reads = 0;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i] != static_cast<int64_t>(i) && slot[rows[i]] < 0) slot[rows[i]] = reads++;
+  if (reads == 0) return;
+  std::vector<char> scratch(reads * kept);  // (reads, H, len, Dh)
+  auto copy_heads = [&](char* dst, size_t dst_ld, const char* src, size_t src_ld) {
+    for (int64_t h = 0; h < H; ++h) std::memcpy(dst + h * dst_ld, src + h * src_ld, len * pos);
+  };
+  for (size_t r = 0; r < slot.size(); ++r)
+    if (slot[r] >= 0)
+      copy_heads(scratch.data() + slot[r] * kept, len * pos, base + r * row, cap * pos);
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i] != static_cast<int64_t>(i))
+      copy_heads(base + i * row, cap * pos, scratch.data() + slot[rows[i]] * kept, len * pos);
+}
+
 }  // namespace
 
-Stepper::Stepper(const Models& models, const IntTensor& src) : models_(models) {
+void keep_rows(DecoderCache& c, const std::vector<int64_t>& rows, bool cross) {
+  const int64_t n = static_cast<int64_t>(rows.size());
+  if (cross) {
+    c.cross_kv.k = take_rows(c.cross_kv.k, rows);
+    c.cross_kv.v = take_rows(c.cross_kv.v, rows);
+  }
+  if (!c.self_kv.k.defined()) return;  // nothing decoded yet
+  const int64_t len = c.self_kv.k.size(2);
+  for (auto [buf, view] :
+       {std::pair{&c.self_buf.k, &c.self_kv.k}, std::pair{&c.self_buf.v, &c.self_kv.v}}) {
+    const int64_t H = buf->size(1), cap = buf->size(2), Dh = buf->size(3);
+    if (n > buf->size(0)) {
+      // More rows than the buffer holds: a new buffer of the same capacity, the rows gathered.
+      Tensor fresh = Tensor::empty({n, H, cap, Dh}, buf->dtype());
+      const size_t row = H * cap * Dh * dtype_size(buf->dtype());
+      for (int64_t i = 0; i < n; ++i)
+        std::memcpy(static_cast<char*>(fresh.raw_data()) + i * row,
+                    static_cast<const char*>(buf->raw_data()) + rows[i] * row, row);
+      *buf = fresh;
+    } else {
+      permute_rows(*buf, len, rows);
+    }
+    *view = Tensor::view_of(*buf, {n, H, len, Dh}, {H * cap * Dh, cap * Dh, Dh, 1}, buf->offset());
+  }
+}
+
+Stepper::Stepper(const Models& models, const IntTensor& src, int64_t copies) : models_(models) {
   if (models_.empty()) throw std::invalid_argument("decoding needs at least one model");
   rows_ = src.shape.at(0);
   vocab_ = models_[0]->config().tgt_vocab;
@@ -48,6 +99,11 @@ Stepper::Stepper(const Models& models, const IntTensor& src) : models_(models) {
       throw std::invalid_argument("the models of an ensemble have different target vocabularies");
     table_len_ = std::min(table_len_, m->config().max_len);
     states_.push_back(m->start_decoding(src));
+  }
+  if (copies > 1) {
+    std::vector<int64_t> rows;
+    for (int64_t b = 0; b < rows_; ++b) rows.insert(rows.end(), copies, b);
+    keep(rows, true);
   }
 }
 
@@ -75,15 +131,7 @@ Tensor Stepper::next(const std::vector<int64_t>& tokens) {
 
 void Stepper::keep(const std::vector<int64_t>& rows, bool memory) {
   for (auto& st : states_) {
-    for (auto& c : st.caches) {
-      c.self_kv.k = take_rows(c.self_kv.k, rows);
-      c.self_kv.v = take_rows(c.self_kv.v, rows);
-      c.self_buf = c.self_kv;  // full: the next step grows it
-      if (memory) {
-        c.cross_kv.k = take_rows(c.cross_kv.k, rows);
-        c.cross_kv.v = take_rows(c.cross_kv.v, rows);
-      }
-    }
+    for (auto& c : st.caches) keep_rows(c, rows, memory);
     if (memory) {
       st.memory = take_rows(st.memory, rows);
       st.mem_mask = take_rows(st.mem_mask, rows);

@@ -13,10 +13,21 @@ namespace sg {
 // The models that decode together: one, or an ensemble with the same target vocabulary.
 using Models = std::vector<const Seq2SeqTransformer*>;
 
+// Keeps the rows `rows` of a decoder layer's cache (indices into its current B rows, repeats
+// allowed), in that order, so that row i continues the history of row rows[i]: beam search's
+// hypotheses moving between rows. The self-attention cache is permuted in place in self_buf (its
+// capacity kept, so the next step appends without growing it), copying only the rows that
+// change; earlier views of self_buf see the new contents. With `cross`, also the cross-attention
+// keys and values (needed when the rows' sources change, not when rows move among the
+// hypotheses of one source, whose cross keys and values are equal).
+void keep_rows(DecoderCache& cache, const std::vector<int64_t>& rows, bool cross);
+
 class Stepper {
  public:
-  // src: (B, S) padded ids, each row its source + <eos>. Encodes it with every model.
-  Stepper(const Models& models, const IntTensor& src);
+  // src: (B, S) padded ids, each row its source + <eos>. Encodes it with every model, and
+  // decodes `copies` rows per source (rows b * copies .. b * copies + copies - 1), which share
+  // its one encoding: beam search's hypotheses.
+  Stepper(const Models& models, const IntTensor& src, int64_t copies = 1);
 
   int64_t rows() const { return rows_; }
   int64_t vocab() const { return vocab_; }
