@@ -222,9 +222,9 @@ std::string bytes_of(const H5Array<T>& a) {
   return std::string(reinterpret_cast<const char*>(a.data.data()), a.data.size() * sizeof(T));
 }
 
-// Checks that two checkpoints hold the same training state bit for bit: every /model and
-// /optimizer dataset, the optimizer's and schedule's attributes, every generator state, the data
-// position, and the early-stopping state. (best_score may differ: it also counts the extra
+// Checks that two checkpoints hold the same training state bit for bit: every /model, /ema (with
+// --ema) and /optimizer dataset, the optimizer's and schedule's attributes, every generator state,
+// the data position, and the early-stopping state. (best_score may differ: it also counts the extra
 // evaluation at the end of each run.)
 inline void expect_same_training_state(const std::string& a_path, const std::string& b_path) {
   const H5File a = H5File::open_read(a_path), b = H5File::open_read(b_path);
@@ -235,6 +235,15 @@ inline void expect_same_training_state(const std::string& a_path, const std::str
   for (const auto& name : a.list("model"))
     EXPECT_TRUE(bytes_of(a.read_f32("model/" + name)) == bytes_of(b.read_f32("model/" + name)))
         << "/model/" << name << " differs";
+  ASSERT_EQ(a.exists("ema"), b.exists("ema"));
+  if (a.exists("ema")) {
+    EXPECT_EQ(attrs_of(a, "ema"), attrs_of(b, "ema"));
+    ASSERT_EQ(a.list("ema"), a.list("model"));
+    ASSERT_EQ(b.list("ema"), b.list("model"));
+    for (const auto& name : a.list("ema"))
+      EXPECT_TRUE(bytes_of(a.read_f32("ema/" + name)) == bytes_of(b.read_f32("ema/" + name)))
+          << "/ema/" << name << " differs";
+  }
   EXPECT_EQ(attrs_of(a, "optimizer"), attrs_of(b, "optimizer"));
   ASSERT_EQ(a.list("optimizer"), b.list("optimizer"));
   int64_t compared = 0;

@@ -15,6 +15,7 @@
 
 #include "datasets/vocab.h"
 #include "layers/module.h"
+#include "optim/ema.h"
 #include "optim/optimizer.h"
 #include "train/checkpoint/hdf5.h"
 #include "train/checkpoint/state_io.h"
@@ -133,7 +134,7 @@ void remove_stale_temporaries(const std::string& dir) {
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Config& config, const std::vector<std::string>& src_vocab,
                      const std::vector<std::string>& tgt_vocab, const TrainState& st,
-                     const std::string& spm_model) {
+                     const std::string& spm_model, const Ema* ema) {
   atomic_write(path, [&](const std::string& tmp) {
     H5File f = H5File::create(tmp);
     f.set_attr_str("/", "format", kCheckpointFormat);
@@ -146,6 +147,15 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
     for (const auto& [name, p] : model.state_dict()) {
       const Tensor t = p.dtype() == DType::f32 ? p.contiguous_data() : p.to(DType::f32);
       f.write("model/" + name, t.data<float>(), t.shape());
+    }
+    if (ema) {
+      f.create_group("ema");
+      f.set_attr_f64("ema", "decay", ema->decay());
+      for (const auto& [name, p] : model.state_dict()) {
+        const Tensor* avg = ema->average_of(p);
+        if (!avg) throw std::logic_error("save_checkpoint: no average of parameter " + name);
+        f.write("ema/" + name, avg->data<float>(), avg->shape());
+      }
     }
     if (optimizer) save_optimizer_state(f, "optimizer", *optimizer);
     if (st.schedule) {
@@ -247,18 +257,25 @@ CheckpointContents read_checkpoint(const std::string& path) {
   if (f.exists("scheduler")) c.state.schedule = load_schedule(f, "scheduler");
   if (f.exists("optimizer") && f.has_attr("optimizer", "type"))
     c.optimizer_type = f.attr_str("optimizer", "type");
+  if (f.exists("ema")) {
+    if (!f.has_attr("ema", "decay")) fail("/ema has no attribute 'decay'");
+    c.ema_decay = f.attr_f64("ema", "decay");
+    if (!(c.ema_decay > 0 && c.ema_decay < 1))
+      fail("/ema: decay must be in (0, 1), got " + std::to_string(c.ema_decay));
+  }
   return c;
 }
 
-void load_model(const std::string& path, const Module& model) {
+void load_model(const std::string& path, const Module& model, const std::string& group) {
   const H5File f = H5File::open_read(path);
+  if (!f.exists(group)) throw std::runtime_error(path + ": missing '/" + group + "'");
   // A tied parameter is read under its first name; its other names must hold the same values.
   const NamedTensors all = model.state_dict();
   std::map<const TensorImpl*, int> names_of;
   for (const auto& [name, p] : all) ++names_of[p.impl()];
   std::map<const TensorImpl*, std::pair<std::string, std::vector<float>>> tied;
   for (const auto& [name, p] : all) {
-    const std::string ds = "model/" + name;
+    const std::string ds = group + "/" + name;
     if (!f.exists(ds)) throw std::runtime_error(path + ": missing parameter /" + ds);
     const Shape s = f.shape_of(ds);
     if (s != p.shape())

@@ -18,6 +18,9 @@
 //   /config           attribute json: the resolved configuration
 //   /vocab/src, /vocab/tgt   UTF-8 token strings in id order
 //   /vocab/spm        with --tokenize spm: the serialized SentencePiece model (uint8 bytes)
+//   /ema/<name>       with --ema: the moving average of each parameter (optim/ema.h), named and
+//                     shaped as /model; attribute decay (float64). Optional: readers that do not
+//                     know it ignore it, so it needs no new format_version.
 // Saves are atomic: a temporary file in the same folder is written, flushed, fsynced, closed and
 // renamed over the target, and the folder is fsynced, so a kill at any moment leaves the previous
 // checkpoint loadable. No file is held open between saves.
@@ -39,6 +42,7 @@
 namespace sg {
 
 class H5File;
+class Ema;
 class Module;
 class Optimizer;
 
@@ -75,20 +79,23 @@ struct CheckpointContents {
   TrainState state;
   std::string optimizer_type;
   int64_t format_version = 0;
+  double ema_decay = 0;  // the decay of /ema; 0 when the file has no /ema
 };
 
 // Writes path atomically (see atomic_write). `optimizer` may be null (a model-only file);
-// `spm_model` empty writes no /vocab/spm.
+// `spm_model` empty writes no /vocab/spm; `ema` null writes no /ema (its params() must be the
+// model's).
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer* optimizer,
                      const Config& config, const std::vector<std::string>& src_vocab,
                      const std::vector<std::string>& tgt_vocab, const TrainState& state,
-                     const std::string& spm_model = {});
+                     const std::string& spm_model = {}, const Ema* ema = nullptr);
 
 // Reads and validates the metadata (format, version, config, vocabularies, train state). Every
 // problem is one std::runtime_error line naming the file.
 CheckpointContents read_checkpoint(const std::string& path);
-// Copies /model into the model's parameters: every parameter must be present with its shape.
-void load_model(const std::string& path, const Module& model);
+// Copies /model (or another group of the same layout: "ema") into the model's parameters: every
+// parameter must be present with its shape.
+void load_model(const std::string& path, const Module& model, const std::string& group = "model");
 void load_optimizer(const std::string& path, Optimizer& optimizer);
 
 // The step N of a numbered checkpoint's file name "ckpt-N.h5"; -1 for any other name.

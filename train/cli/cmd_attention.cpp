@@ -71,6 +71,7 @@ int cmd_attention(const std::vector<std::string>& args) {
       "out", po::value(&c.out), "file to write: FILE.svg or FILE.html (by extension)")(
       "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
       "mean-only", po::bool_switch(&mean_only), "only the mean over heads of each layer")(
+      "use-ema", po::bool_switch(&c.use_ema), kUseEmaHelp)(
       "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)")(
       "json", po::bool_switch(&c.json),
       "print one JSON object per map: kind, layer, head (\"mean\": the mean over heads), rows, "
@@ -85,7 +86,7 @@ int cmd_attention(const std::vector<std::string>& args) {
 
   use_threads(c.threads);
 
-  const LoadedModel m = load_for_inference(c.checkpoint);
+  const LoadedModel m = load_for_inference(c.checkpoint, c.use_ema);
   check_against_run(c, vm, m.contents.config, c.checkpoint);
   const std::vector<int64_t> src = source_ids(m, c.input);
   DecodeOptions d;
@@ -100,8 +101,8 @@ int cmd_attention(const std::vector<std::string>& args) {
   if (format != Format::none) {
     const Config& run = m.contents.config;
     RenderInfo info;
-    info.lines = {"checkpoint: " + c.checkpoint + " (task " + run.task + ", step " +
-                      std::to_string(m.contents.state.step) + ")",
+    info.lines = {"checkpoint: " + c.checkpoint + (c.use_ema ? " /ema" : "") + " (task " +
+                      run.task + ", step " + std::to_string(m.contents.state.step) + ")",
                   "input:  " + c.input, "output: " + m.tgt_codec.decode(r.output), model_line(run)};
     write_file(c.out, format == Format::svg ? render_svg(r, info) : render_html(r, info));
   }

@@ -2,12 +2,15 @@
 // element-wise mean of the inputs' (fairseq's average_checkpoints.py). The inputs must describe the
 // same network with the same vocabularies; the output takes the configuration, vocabularies, step
 // and training state of the last input and holds no optimizer state, so eval, translate, inspect
-// and attention read it like any checkpoint (docs/cli.md#average).
+// and attention read it like any checkpoint (docs/cli.md#average). When every input has the
+// moving average of --ema (/ema), the output's /ema is their mean.
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 
+#include "optim/ema.h"
 #include "train/checkpoint/checkpoint.h"
 #include "train/cli/options.h"
 #include "train/config/memory_check.h"
@@ -116,38 +119,59 @@ int cmd_average(const std::vector<std::string>& args) {
   Seq2SeqTransformer model(mc, base.config.seed);
 
   // Sums in float64, in input order, then one rounding to float32: the mean of n values is
-  // (x_1 + ... + x_n) / n rounded once (fairseq sums in the parameters' own precision).
+  // (x_1 + ... + x_n) / n rounded once (fairseq sums in the parameters' own precision). The
+  // inputs' group `group` (/model or /ema) is averaged into the model's parameters.
   const auto params = model.named_parameters();
-  std::vector<std::vector<double>> sums(params.size());
-  for (const auto& p : inputs) {
-    load_model(p, model);  // every parameter present, with the shape of the network
-    for (size_t i = 0; i < params.size(); ++i) {
-      const Tensor t = params[i].second.contiguous_data().to(DType::f32);
-      const float* x = t.data<float>();
-      sums[i].resize(t.numel(), 0.0);
-      for (int64_t j = 0; j < t.numel(); ++j) sums[i][j] += x[j];
+  const auto average_group = [&](const std::string& group) {
+    std::vector<std::vector<double>> sums(params.size());
+    for (const auto& p : inputs) {
+      load_model(p, model, group);  // every parameter present, with the shape of the network
+      for (size_t i = 0; i < params.size(); ++i) {
+        const Tensor t = params[i].second.contiguous_data().to(DType::f32);
+        const float* x = t.data<float>();
+        sums[i].resize(t.numel(), 0.0);
+        for (int64_t j = 0; j < t.numel(); ++j) sums[i][j] += x[j];
+      }
     }
+    const double n = static_cast<double>(inputs.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      std::vector<float> mean(sums[i].size());
+      for (size_t j = 0; j < mean.size(); ++j) mean[j] = static_cast<float>(sums[i][j] / n);
+      params[i].second.copy_from(Tensor::from_floats(mean, params[i].second.shape()));
+    }
+  };
+  // The moving averages of --ema are averaged the same way when every input has them (with the
+  // last input's decay); the output of inputs of which only some have them has none.
+  std::unique_ptr<Ema> ema;
+  const auto has_ema = [](const CheckpointContents& c) { return c.ema_decay > 0; };
+  if (std::all_of(contents.begin(), contents.end(), has_ema)) {
+    average_group("ema");
+    ema = std::make_unique<Ema>(params, base.ema_decay);  // a copy of the averaged /ema
+  } else if (std::any_of(contents.begin(), contents.end(), has_ema)) {
+    const size_t without = static_cast<size_t>(
+        std::find_if_not(contents.begin(), contents.end(), has_ema) - contents.begin());
+    std::cerr << "seqgrad: warning: " << inputs[without]
+              << " has no /ema (moving average of the weights), so " << out
+              << " has none; /model is averaged" << std::endl;
   }
-  const double n = static_cast<double>(inputs.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    std::vector<float> mean(sums[i].size());
-    for (size_t j = 0; j < mean.size(); ++j) mean[j] = static_cast<float>(sums[i][j] / n);
-    params[i].second.copy_from(Tensor::from_floats(mean, params[i].second.shape()));
-  }
+  average_group("model");
 
   const fs::path parent = fs::path(out).parent_path();
   std::error_code ec;
   if (!parent.empty() && !fs::exists(parent, ec) && !fs::create_directories(parent, ec))
     throw RunError("--out: cannot create the folder '" + parent.string() + "': " + ec.message());
   save_checkpoint(out, model, nullptr, base.config, base.src_vocab, base.tgt_vocab, base.state,
-                  base.spm_model);
+                  base.spm_model, ema.get());
   if (json) {
-    std::cout
-        << nlohmann::json{{"checkpoint", out}, {"inputs", inputs}, {"step", base.state.step}}.dump()
-        << std::endl;
+    std::cout << nlohmann::json{{"checkpoint", out},
+                                {"inputs", inputs},
+                                {"step", base.state.step},
+                                {"ema", ema != nullptr}}
+                     .dump()
+              << std::endl;
   } else {
     std::cout << "saved " << out << " (the mean of " << inputs.size() << " checkpoint"
-              << (inputs.size() == 1 ? "" : "s") << ")" << std::endl;
+              << (inputs.size() == 1 ? "" : "s") << (ema ? ", /ema too" : "") << ")" << std::endl;
   }
   return 0;
 }

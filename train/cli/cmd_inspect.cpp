@@ -1,5 +1,6 @@
 // seqgrad inspect PATH [--json]: a checkpoint's format version, step, config, parameters with
-// their shapes, parameter count, optimizer and schedule, and the training data's lengths.
+// their shapes, parameter count, optimizer and schedule, the training data's lengths, and the
+// decay of the moving average of the weights (/ema) if it has one.
 // seqgrad inspect --verify PATH [--json]: reads every byte of the file, checking every checksum,
 // lists each damaged part, then loads it as a resume would; exit 1 if anything fails.
 #include <cstdio>
@@ -29,6 +30,7 @@ int verify(const std::string& path, bool json) {
     try {
       LoadedModel m = load_for_inference(path);
       version = m.contents.format_version;
+      if (m.contents.ema_decay > 0) load_model(path, *m.model, "ema");
       if (!m.contents.optimizer_type.empty()) {
         auto opt = make_optimizer(m.contents.optimizer_type, m.model->named_parameters(),
                                   {{"lr", m.contents.config.lr}});
@@ -153,7 +155,8 @@ int cmd_inspect(const std::vector<std::string>& args) {
       {"optimizer", optim},
       {"scheduler", sched},
       {"vocab_sizes", {{"src", c.src_vocab.size()}, {"tgt", c.tgt_vocab.size()}}},
-      {"train_lengths", lengths}};
+      {"train_lengths", lengths},
+      {"ema", c.ema_decay > 0 ? nlohmann::json{{"decay", c.ema_decay}} : nlohmann::json(nullptr)}};
   if (json) {
     std::cout << out.dump() << std::endl;
     return 0;
@@ -167,6 +170,10 @@ int cmd_inspect(const std::vector<std::string>& args) {
               lengths.is_null() ? "lengths not recorded" : lengths.dump().c_str());
   std::printf("  optimizer: %s\n", optim.dump().c_str());
   std::printf("  scheduler: %s\n", sched.dump().c_str());
+  if (c.ema_decay > 0)
+    std::printf("  ema: moving average of the weights in /ema, decay %g\n", c.ema_decay);
+  else
+    std::printf("  ema: none\n");
   std::printf("  config: %s\n", c.config.to_json().dump().c_str());
   std::printf("  parameters (%lld):\n", static_cast<long long>(count));
   for (const auto& p : params)

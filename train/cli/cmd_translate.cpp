@@ -131,7 +131,7 @@ int cmd_translate(const std::vector<std::string>& args) {
   if (!parse_config("translate", args, groups, c, vm)) return 0;
   if (checkpoints.empty()) throw UsageError("--checkpoint: required");
   use_threads(c.threads);
-  const std::vector<LoadedModel> ensemble = load_ensemble(checkpoints);
+  const std::vector<LoadedModel> ensemble = load_ensemble(checkpoints, c.use_ema);
   for (size_t i = 0; i < ensemble.size(); ++i)
     check_against_run(c, vm, ensemble[i].contents.config, checkpoints[i]);
   const DecodeOptions d = decoding_of(c, ensemble.front().train_lengths);

@@ -85,8 +85,11 @@ po::options_description optim_options(Config& c) {
       "constant | noam | cosine | inverse_sqrt (warmup to --lr, then 1/sqrt decay)")(
       "warmup", po::value(&c.warmup)->default_value(c.warmup), "warmup steps")(
       "label-smoothing", po::value(&c.label_smoothing)->default_value(c.label_smoothing),
-      "label smoothing of the loss")("batch", po::value(&c.batch)->default_value(c.batch),
-                                     "sequences per batch")(
+      "label smoothing of the loss")(
+      "ema", po::value(&c.ema),
+      "keep an exponential moving average of the weights with this decay, 0 < DECAY < 1 "
+      "(e.g. 0.999); evaluations and best.h5 use it, eval and translate with --use-ema")(
+      "batch", po::value(&c.batch)->default_value(c.batch), "sequences per batch")(
       "max-tokens", po::value(&c.max_tokens)->default_value(c.max_tokens),
       "token-based batches (TSV): sentences of similar length, at most N tokens a batch counting "
       "padding, instead of --batch sentences (0: off)")(
@@ -146,6 +149,7 @@ po::options_description decoding_options(Config& c, std::vector<std::string>& ch
       "sample from softmax(logits / T)")("seed", po::value(&c.seed)->default_value(c.seed),
                                          "seed of the sampling")(
       "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
+      "use-ema", po::bool_switch(&c.use_ema), kUseEmaHelp)(
       "threads", po::value(&c.threads)->default_value(0), "threads (0: all cores)");
   if (n_best)
     d.add_options()("n-best", po::value(&c.n_best)->default_value(c.n_best),
@@ -347,6 +351,8 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (has("nesterov") && c.nesterov && c.optim == "sgd" && has("momentum") && c.momentum <= 0)
     bad("nesterov", "needs --momentum > 0 (Nesterov momentum without momentum is undefined)");
   non_negative("clip-norm", c.clip_norm);
+  if (has("ema") && !(c.ema > 0 && c.ema < 1))
+    bad("ema", "must be in (0, 1), got " + number(c.ema));
   positive("batch", c.batch);
   positive("micro-batches", c.micro_batches);
   at_least("max-tokens", c.max_tokens, 0);

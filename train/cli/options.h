@@ -20,6 +20,11 @@ constexpr const char* kDecodeMaxLenHelp =
     "most generated tokens (0: 1.5 x max(longest training target, largest training "
     "target/source ratio x source length) + 10)";
 
+// The help of --use-ema (eval, translate, attention).
+constexpr const char* kUseEmaHelp =
+    "use the checkpoint's moving average of the weights (/ema, from train --ema) instead of "
+    "/model; for every --checkpoint";
+
 // `defaults`: each option shows its Config value as its default (train). Without, an option is
 // in the variables_map only when given (eval, translate and attention: shared_options.h).
 po::options_description data_options(Config& c, bool defaults = true);

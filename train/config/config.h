@@ -40,6 +40,7 @@ struct Config {
   std::string schedule = "inverse_sqrt";  // constant | noam | cosine | inverse_sqrt
   int64_t warmup = 400;
   double label_smoothing = 0.0;
+  double ema = 0.0;  // --ema DECAY: a moving average of the weights (optim/ema.h); 0: none
   int64_t batch = 64, steps = 3000, epochs = 0;
   int64_t max_tokens = 0;     // TSV: batches of at most N tokens, padding counted (0: --batch)
   int64_t micro_batches = 1;  // pieces of a batch whose gradients accumulate (memory, MPI parity)
@@ -61,6 +62,8 @@ struct Config {
   // Start a fresh run in a folder that holds another run, removing its files first. An
   // instruction to this invocation, not part of the run: not in to_json().
   bool overwrite = false;
+  // eval, translate, attention: the checkpoint's /ema weights instead of /model. Not in to_json().
+  bool use_ema = false;
 
   nlohmann::json to_json() const;
   static Config from_json(const nlohmann::json& j);

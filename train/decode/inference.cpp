@@ -11,25 +11,28 @@
 
 namespace sg {
 
-LoadedModel load_for_inference(const std::string& path) {
+LoadedModel load_for_inference(const std::string& path, bool use_ema) {
   LoadedModel m;
   m.contents = read_checkpoint(path);
+  if (use_ema && m.contents.ema_decay == 0)
+    throw UsageError("--use-ema: " + path +
+                     " has no moving average of the weights (/ema); its run trained without --ema");
   std::tie(m.src_codec, m.tgt_codec) = stored_codecs(
       m.contents.config, m.contents.src_vocab, m.contents.tgt_vocab, m.contents.spm_model, path);
   const int64_t src_size = m.src_codec.vocab().size(), tgt_size = m.tgt_codec.vocab().size();
   check_model_fits(m.contents.config, src_size, tgt_size, false);
   m.model = std::make_unique<Seq2SeqTransformer>(
       model_config(m.contents.config, src_size, tgt_size), m.contents.config.seed);
-  load_model(path, *m.model);
+  load_model(path, *m.model, use_ema ? "ema" : "model");
   m.model->eval();
   m.train_lengths = training_lengths(m.contents);
   return m;
 }
 
-std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths) {
+std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths, bool use_ema) {
   std::vector<LoadedModel> loaded;
   for (const auto& p : paths) {
-    loaded.push_back(load_for_inference(p));
+    loaded.push_back(load_for_inference(p, use_ema));
     const LoadedModel& a = loaded.front();
     const LoadedModel& b = loaded.back();
     const std::string other =

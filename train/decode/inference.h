@@ -23,12 +23,14 @@ struct LoadedModel {
   LengthStats train_lengths;  // training_lengths(contents): the default decode limit's basis
 };
 
-LoadedModel load_for_inference(const std::string& path);
+// With `use_ema`, the parameters come from /ema (train --ema) instead of /model; a checkpoint
+// without /ema is then a UsageError naming --use-ema and the file.
+LoadedModel load_for_inference(const std::string& path, bool use_ema = false);
 
 // The checkpoints of an ensemble (one or more). They must share the vocabularies and the
 // tokenization; the first one's tokenization and training lengths serve all. Throws
 // std::runtime_error naming the checkpoint that differs.
-std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths);
+std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths, bool use_ema = false);
 Models models_of(const std::vector<LoadedModel>& loaded);
 
 // The training data's longest target and largest target/source length ratio, as the checkpoint

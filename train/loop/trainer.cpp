@@ -16,6 +16,7 @@
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
 #include "optim/clip.h"
+#include "optim/ema.h"
 #include "optim/make_optimizer.h"
 #include "optim/schedule.h"
 #include "progress/progress.h"
@@ -107,6 +108,24 @@ Batch rows_of(const Batch& b, int64_t begin, int64_t end) {
   return r;
 }
 
+// While it lives, the model's parameters hold the moving averages of --ema (nothing without
+// one): evaluations score the averaged weights, as Marian's --exponential-smoothing does.
+// Swapping values is exact, so training goes on from the same bits afterwards.
+class AveragedWeights {
+ public:
+  explicit AveragedWeights(Ema* ema) : ema_(ema) {
+    if (ema_) ema_->swap();
+  }
+  ~AveragedWeights() {
+    if (ema_) ema_->swap();
+  }
+  AveragedWeights(const AveragedWeights&) = delete;
+  AveragedWeights& operator=(const AveragedWeights&) = delete;
+
+ private:
+  Ema* ema_;
+};
+
 }  // namespace
 
 Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::move(cfg)) {
@@ -146,6 +165,7 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
     // exactness needs). Without --out the run continues in the checkpoint's folder.
     const nlohmann::json mine = cfg_.to_json();
     nlohmann::json merged = ck->config.to_json();
+    if (!merged.contains("ema")) merged["ema"] = 0.0;  // a checkpoint from before --ema
     for (const std::string& option : given) {
       const std::string key = json_key(option);
       if (!mine.contains(key)) continue;
@@ -195,6 +215,12 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
   schedule_.base_lr = cfg_.lr;
   schedule_.warmup = cfg_.warmup;
   schedule_.d_model = cfg_.d_model;
+  // The averages start as the initialized parameters, or as the checkpoint's /ema (read through
+  // the parameters, before /model is).
+  if (cfg_.ema > 0) {
+    if (ck) load_model(resume, *model_, "ema");
+    ema_ = std::make_unique<Ema>(model_->named_parameters(), cfg_.ema);
+  }
   if (ck) {
     load_model(resume, *model_);
     load_optimizer(resume, *opt_);
@@ -294,6 +320,7 @@ double Trainer::train_step(const Batch& global) {
   }
   opt_->set_lr(lr_at(opt_->step_count() + 1));
   opt_->step(coef);
+  if (ema_) ema_->update();
   return value;
 }
 
@@ -311,6 +338,7 @@ EvalResult Trainer::run_eval() {
   o.progress = &progress;
   o.detokenize = [this](const std::vector<int64_t>& ids) { return data_->tgt_codec().decode(ids); };
   if (!data_->valid_refs().empty()) o.refs = &data_->valid_refs();
+  const AveragedWeights averaged(ema_.get());
   return evaluate(*model_, data_->valid(), o);
 }
 
@@ -356,7 +384,7 @@ void Trainer::write_checkpoint(const std::string& path) {
   if (!dist::is_root()) return;  // rank 0 alone writes; every rank keeps the same state
   try {
     save_checkpoint(path, *model_, opt_.get(), cfg_, data_->src_vocab().tokens(),
-                    data_->tgt_vocab().tokens(), st_, data_->spm_model());
+                    data_->tgt_vocab().tokens(), st_, data_->spm_model(), ema_.get());
   } catch (const std::exception& e) {
     throw RunError("cannot save checkpoint " + path + " (" + e.what() + "); " +
                    (last_saved_.empty() ? std::string("no earlier checkpoint")
@@ -458,8 +486,11 @@ void Trainer::update_report() {
   try {
     ReportRun run = load_report_run(cfg_.out);
     run.config = cfg_.to_json();
+    const AveragedWeights averaged(ema_.get());
     add_attention(run, *model_, data_->src_codec(), data_->tgt_codec(), data_->train_lengths(),
-                  data_->valid(), 3, "the model at step " + std::to_string(st_.step));
+                  data_->valid(), 3,
+                  std::string(ema_ ? "the averaged model (--ema)" : "the model") + " at step " +
+                      std::to_string(st_.step));
     write_report(path, render_report({run}));
   } catch (const std::exception& e) {
     if (report_failed_) return;

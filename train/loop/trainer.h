@@ -2,8 +2,9 @@
 // schedule, periodic evaluation and checkpoints, exact resume, and a clean stop on SIGINT or
 // SIGTERM (the current step finishes, a checkpoint is saved, exit code 1). Shows a progress bar
 // on a terminal (plain log lines when stderr is not one), or JSON lines (docs/cli.md) with
-// --json; metrics.jsonl in --out either way, and report.html (train/draw/report.h) after every
-// evaluation and at the end.
+// --json. With --ema, a moving average of the weights after every update, which the evaluations
+// (and so best.h5 and --patience) score; metrics.jsonl in --out either way, and report.html
+// (train/draw/report.h) after every evaluation and at the end.
 #pragma once
 
 #include <memory>
@@ -17,6 +18,7 @@
 
 namespace sg {
 
+class Ema;
 class RunLock;
 class Progress;
 
@@ -62,6 +64,7 @@ class Trainer {
   std::unique_ptr<DataSource> data_;
   std::unique_ptr<Seq2SeqTransformer> model_;
   std::unique_ptr<Optimizer> opt_;
+  std::unique_ptr<Ema> ema_;  // --ema: the moving average of the weights
   Schedule schedule_;
   TrainState st_;
   std::string last_saved_;

@@ -23,13 +23,16 @@ std::vector<std::string> threaded_model() {
 
 using ThreadCount = ScratchTest;
 
+// With --ema on: expect_same_training_state compares /ema too.
 TEST_F(ThreadCount, OneAndTwoThreadsWriteTheSameCheckpoint) {
   for (const char* t : {"1", "2"}) {
-    const RunResult r = train(threaded_model() +
-                              std::vector<std::string>{"--steps", "3", "--threads", t, "--out", t});
+    const RunResult r =
+        train(threaded_model() +
+              std::vector<std::string>{"--steps", "3", "--ema", "0.9", "--threads", t, "--out", t});
     ASSERT_EQ(r.code, 0) << describe(r);
   }
   expect_same_training_state(path("1/ckpt-3.h5"), path("2/ckpt-3.h5"));
+  EXPECT_TRUE(H5File::open_read(path("1/ckpt-3.h5")).exists("ema"));
 }
 
 TEST_F(ThreadCount, ResumeAtAnotherThreadCountIsExact) {
