@@ -15,8 +15,7 @@ using TrainEma = ScratchTest;
 
 // A learning rate that moves the weights visibly in a few steps.
 std::vector<std::string> moving() {
-  return tiny_model() +
-         std::vector<std::string>{"--lr", "0.01", "--schedule", "constant", "--eval-every", "0"};
+  return tiny_model() + std::vector<std::string>{"--lr", "0.01", "--schedule", "constant"};
 }
 
 TEST_F(TrainEma, AveragesTheParametersOfEveryStep) {
