@@ -145,8 +145,40 @@ std::vector<GradCase> layer_grad_cases() {
       decoder_case("decoder_layer", false),
       encoder_case("encoder_layer_pre_ln", true),
       decoder_case("decoder_layer_pre_ln", true),
+      {"patch_embedding", "layer",
+       [](Generator& g) {
+         // Two 4 x 6 images in 2 x 2 patches: a 2 x 3 grid, each patch's 4 pixels to 5 channels.
+         auto m = std::make_shared<PatchEmbedding>(2, 5, g, F64);
+         perturb(*m, g);
+         Tensor images = grad_input({2, 4, 6}, g, 0.0, 1.0);
+         return with_params(m, {images}, [m, images] { return m->forward(images); });
+       }},
+      {"positional_2d", "layer",
+       [](Generator& g) {
+         // A 2 x 3 grid of 5 channels (rows take 2, columns 3); x is used twice, so its gradient
+         // accumulates from both uses.
+         auto m = std::make_shared<PositionalEncoding2D>(5, 2, 3, F64);
+         Tensor x = grad_input({2, 6, 5}, g);
+         return with_params(m, {x}, [m, x] { return mul(m->forward(x), x); });
+       }},
       seq2seq_case("seq2seq", false),
       seq2seq_case("seq2seq_shared_embeddings", true),
+      {"seq2seq_image", "layer",
+       [](Generator& g) {
+         // An image model: 4 x 6 images in 2 x 2 patches (6 positions), targets padded.
+         ModelConfig c;
+         c.tgt_vocab = 8, c.d_model = 8, c.heads = 2, c.ff = 12;
+         c.enc_layers = 1, c.dec_layers = 1, c.dropout = 0.0;
+         c.patch = 2, c.image_height = 4, c.image_width = 6;
+         auto m = std::make_shared<Seq2SeqTransformer>(c, g.next_u64(), F64);
+         perturb(*m, g);
+         Tensor images = grad_input({2, 4, 6}, g, 0.0, 1.0);
+         const IntTensor tgt_in = padded_ids({{1, 4, 5}, {1, 6}}, 3);
+         const IntTensor tgt_out = padded_ids({{4, 5, 2}, {6, 2}}, 3);
+         return with_params(m, {images}, [m, images, tgt_in, tgt_out] {
+           return m->loss(Source(images), tgt_in, tgt_out, 0.1);
+         });
+       }},
   };
 }
 

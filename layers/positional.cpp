@@ -7,7 +7,7 @@
 
 namespace sg {
 
-PositionalEncoding::PositionalEncoding(int64_t dim, DType dtype, int64_t max_len) {
+std::vector<double> sinusoid_table(int64_t max_len, int64_t dim) {
   // Computed in float32 like the reference (then widened for float64 models).
   std::vector<double> pe(max_len * dim, 0.0);
   const float c = static_cast<float>(-std::log(10000.0) / static_cast<double>(dim));
@@ -19,8 +19,11 @@ PositionalEncoding::PositionalEncoding(int64_t dim, DType dtype, int64_t max_len
       if (2 * i + 1 < dim) pe[t * dim + 2 * i + 1] = std::cos(a);
     }
   }
-  pe_ = Tensor::from_vector(pe, {max_len, dim}, dtype);
+  return pe;
 }
+
+PositionalEncoding::PositionalEncoding(int64_t dim, DType dtype, int64_t max_len)
+    : pe_(Tensor::from_vector(sinusoid_table(max_len, dim), {max_len, dim}, dtype)) {}
 
 Tensor PositionalEncoding::forward(const Tensor& x, int64_t start) const {
   const int64_t T = x.size(1);

@@ -7,6 +7,9 @@
 
 namespace sg {
 
+// The table pe (positions, dim) above, computed in float32 (as the reference), in row-major order.
+std::vector<double> sinusoid_table(int64_t positions, int64_t dim);
+
 class PositionalEncoding : public Module {
  public:
   PositionalEncoding(int64_t dim, DType dtype = DType::f32, int64_t max_len = 512);

@@ -6,6 +6,12 @@
 // are one tensor (fairseq's --share-all-embeddings); its gradient is the sum over the three
 // uses, and state_dict() still names it src_embed.weight, tgt_embed.weight and
 // generator.weight.
+//
+// An image model (ModelConfig::patch > 0) has the same network with another front-end for the
+// encoder: the image is read as a sequence of patches, a linear patch embedding (`patch_embed`)
+// plus a 2-D sinusoidal positional encoding, then dropout, in place of src_embed and the 1-D
+// positions; the decoder is the text model's. Its encoder input has no padding (every patch is
+// read), so cross-attention has no memory mask.
 #pragma once
 
 #include <memory>
@@ -13,7 +19,9 @@
 #include "autograd/random.h"
 #include "layers/decoder_layer.h"
 #include "layers/embedding.h"
+#include "layers/patch_embedding.h"
 #include "layers/positional.h"
+#include "layers/positional_2d.h"
 
 namespace sg {
 
@@ -27,13 +35,29 @@ struct ModelConfig {
   bool share_embeddings = false;
   int64_t pad_id = 0;
   int64_t max_len = 512;  // longest sequence the positional table covers
+  // An image model: patch > 0, images of image_height x image_width pixels (multiples of
+  // patch); src_vocab is then unused.
+  int64_t patch = 0, image_height = 0, image_width = 0;
+  bool reads_images() const { return patch > 0; }
+};
+
+// What the encoder reads: token ids (B, S) padded with pad_id for a text model, or images
+// (B, H, W) of ink in [0, 1] for an image model. Token ids convert implicitly, so text callers
+// pass their ids as they are.
+struct Source {
+  IntTensor ids;
+  Tensor images;
+  Source(IntTensor token_ids) : ids(std::move(token_ids)) {}
+  explicit Source(Tensor pixels) : images(std::move(pixels)) {}
+  bool is_image() const { return images.defined(); }
+  int64_t batch() const { return is_image() ? images.size(0) : ids.shape.at(0); }
 };
 
 // State of an incremental (cached) decode: the encoder memory, its padding mask, one cache per
 // decoder layer, and the number of positions decoded so far.
 struct DecodeState {
   Tensor memory;       // (B, S, C)
-  IntTensor mem_mask;  // (B, 1, 1, S)
+  IntTensor mem_mask;  // (B, 1, 1, S); empty for an image model (no padding)
   std::vector<DecoderCache> caches;
   int64_t pos = 0;
 };
@@ -43,19 +67,24 @@ class Seq2SeqTransformer : public Module {
   // Parameters are drawn from a Generator seeded with `seed`; dropout masks from a second one.
   Seq2SeqTransformer(const ModelConfig& cfg, uint64_t seed, DType dtype = DType::f32);
 
-  // src: (B, S) ids -> memory (B, S, C). enc_weights receives each layer's (B, H, S, S).
-  Tensor encode(const IntTensor& src, std::vector<Tensor>* enc_weights = nullptr) const;
+  // src: (B, S) ids -> memory (B, S, C), or images (B, H, W) -> memory (B, H/P * W/P, C).
+  // enc_weights receives each layer's (B, H, S, S). A source of the wrong kind for the model
+  // (ids for an image model, images for a text model, images of another size) throws
+  // std::invalid_argument.
+  Tensor encode(const Source& src, std::vector<Tensor>* enc_weights = nullptr) const;
   // tgt_in: (B, T) ids -> logits (B, T, V_tgt).
-  Tensor decode(const Tensor& memory, const IntTensor& src, const IntTensor& tgt_in,
+  Tensor decode(const Tensor& memory, const Source& src, const IntTensor& tgt_in,
                 std::vector<DecoderWeights>* dec_weights = nullptr) const;
-  Tensor forward(const IntTensor& src, const IntTensor& tgt_in) const;
+  Tensor forward(const Source& src, const IntTensor& tgt_in) const;
   // Mean cross-entropy over non-pad target tokens (docs/data.md, the loss), shape {}.
-  Tensor loss(const IntTensor& src, const IntTensor& tgt_in, const IntTensor& tgt_out,
+  Tensor loss(const Source& src, const IntTensor& tgt_in, const IntTensor& tgt_out,
               double label_smoothing = 0.0) const;
+  // The key padding mask (B, 1, 1, S) of the source ids; empty for images (nothing is padded).
+  IntTensor memory_mask(const Source& src) const;
 
   // Incremental decoding: start from the source, then feed one token per sequence per step and
   // get the logits (B, V_tgt) of the next position. Equal to decode() on the whole prefix.
-  DecodeState start_decoding(const IntTensor& src) const;
+  DecodeState start_decoding(const Source& src) const;
   Tensor decode_step(DecodeState& state, const std::vector<int64_t>& tokens,
                      std::vector<DecoderWeights>* dec_weights = nullptr) const;
 
@@ -65,12 +94,17 @@ class Seq2SeqTransformer : public Module {
 
  private:
   Tensor embed(const Embedding& e, const IntTensor& ids, int64_t start) const;
+  // The encoder's input (B, S, C): embedded tokens or patches, positions, dropout.
+  Tensor embed_source(const Source& src) const;
 
   ModelConfig cfg_;
   DType dtype_;
   Generator init_gen_, dropout_gen_;
-  Embedding src_embed_, tgt_embed_;
+  std::unique_ptr<Embedding> src_embed_;         // a text model's
+  std::unique_ptr<PatchEmbedding> patch_embed_;  // an image model's
+  Embedding tgt_embed_;
   PositionalEncoding pos_;
+  std::unique_ptr<PositionalEncoding2D> pos_2d_;  // an image model's
   Dropout drop_;
   std::vector<std::unique_ptr<EncoderLayer>> enc_layers_;
   std::vector<std::unique_ptr<DecoderLayer>> dec_layers_;

@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(g++ cmake make libboost-program-options-dev libhdf5-dev libopenblas-openmp-dev
           nlohmann-json3-dev libgtest-dev libopenmpi-dev openmpi-bin libsentencepiece-dev
-          chromium "$@")  # chromium: the test that loads report.html in a real browser
+          libpng-dev chromium "$@")  # chromium: the test that loads report.html in a real browser
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,6 +1,6 @@
-// Attention layers and the whole Seq2Seq model (post-LN, pre-LN, shared embeddings) against
-// PyTorch 1.13 fixtures (written by
-// tests/reference/make_layer_fixtures.py): outputs and every gradient, float32, each tensor to
+// Attention layers, the whole Seq2Seq model (post-LN, pre-LN, shared embeddings) and the image
+// model against PyTorch 1.13 fixtures (written by tests/reference/make_layer_fixtures.py and
+// tests/reference/make_image_fixtures.py): outputs and every gradient, float32, each tensor to
 // 1e-4 of its largest reference magnitude.
 #include <gtest/gtest.h>
 
@@ -130,6 +130,39 @@ TEST(TorchParity, Seq2SeqPreLN) {
 }
 TEST(TorchParity, Seq2SeqSharedEmbeddings) {
   check_seq2seq("seq2seq_shared_embeddings.h5");
+}
+
+// The image model (python/seqgrad_torch/image.py, tests/reference/make_image_fixtures.py):
+// patch embedding, 2-D positions, the encoder without a padding mask, cross-attention over every
+// patch; logits, both losses and every gradient, the images' included.
+TEST(TorchParity, ImageSeq2Seq) {
+  const H5File f = H5File::open_read(fixture("image_seq2seq.h5"));
+  ModelConfig c;
+  c.d_model = f.attr_i64("/", "d_model");
+  c.heads = f.attr_i64("/", "heads");
+  c.enc_layers = f.attr_i64("/", "enc_layers");
+  c.dec_layers = f.attr_i64("/", "dec_layers");
+  c.ff = f.attr_i64("/", "ff");
+  c.tgt_vocab = f.attr_i64("/", "tgt_vocab");
+  c.patch = f.attr_i64("/", "patch");
+  c.image_height = f.attr_i64("/", "image_height");
+  c.image_width = f.attr_i64("/", "image_width");
+  c.dropout = 0.0;
+  Seq2SeqTransformer model(c, 0);
+  ASSERT_EQ(f.list("params").size(), model.named_parameters().size());
+  load_params(model, f, "params/");
+  const Tensor images = load(f, "input/images").set_requires_grad(true);
+  const Source src(images);
+  const IntTensor tgt_in = load_ids(f, "input/tgt_in"), tgt_out = load_ids(f, "input/tgt_out");
+  expect_close(model.forward(src, tgt_in), load(f, "output/logits"), "logits");
+  expect_close(model.loss(src, tgt_in, tgt_out, 0.1), load(f, "output/loss_smoothed"),
+               "loss_smoothed");
+  Tensor loss = model.loss(src, tgt_in, tgt_out);
+  expect_close(loss, load(f, "output/loss"), "loss");
+  loss.backward();
+  for (auto& [name, p] : model.named_parameters())
+    expect_close(p.grad(), load(f, "grad/" + name), "grad " + name);
+  expect_close(images.grad(), load(f, "grad/images"), "grad images");
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // seqgrad attention --checkpoint P --input TEXT --out FILE.svg|FILE.html [--json]: decodes one
 // input greedily and renders the encoder self-attention, decoder self-attention and
 // cross-attention maps of every layer and head (and their mean) of the teacher-forced pass over
-// <bos> + output; --json prints one object per map on stdout.
+// <bos> + output; --json prints one object per map on stdout. An image model reads --image FILE
+// instead, and its cross-attention is drawn over the picture.
 
 #include <algorithm>
 #include <cctype>
@@ -68,6 +69,7 @@ int cmd_attention(const std::vector<std::string>& args) {
   groups.add_options()("checkpoint", po::value(&c.checkpoint),
                        "checkpoint whose attention to draw")("input", po::value(&c.input),
                                                              "source text to decode")(
+      "image", po::value(&c.image), "image file to read, PNG or PGM (an image model)")(
       "out", po::value(&c.out), "file to write: FILE.svg or FILE.html (by extension)")(
       "decode-max-len", po::value(&c.decode_max_len)->default_value(0), kDecodeMaxLenHelp)(
       "mean-only", po::bool_switch(&mean_only), "only the mean over heads of each layer")(
@@ -80,7 +82,10 @@ int cmd_attention(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_config("attention", args, groups, c, vm)) return 0;
   if (c.checkpoint.empty()) throw UsageError("--checkpoint: required");
-  if (!vm.count("input")) throw UsageError("--input: required");
+  if (!vm.count("input") && !vm.count("image"))
+    throw UsageError("--input: required (or --image FILE for an image model)");
+  if (vm.count("input") && vm.count("image"))
+    throw UsageError("--image: give --input TEXT or --image FILE, not both");
   if (c.out.empty() && !c.json) throw UsageError("--out: required (or --json)");
   const Format format = format_of(c.out);
 
@@ -88,13 +93,28 @@ int cmd_attention(const std::vector<std::string>& args) {
 
   const LoadedModel m = load_for_inference(c.checkpoint, c.use_ema);
   check_against_run(c, vm, m.contents.config, c.checkpoint);
-  const std::vector<int64_t> src = source_ids(m, c.input);
+  const ModelConfig& mc = m.model->config();
+  if (mc.reads_images() && vm.count("input"))
+    throw UsageError("--input: " + c.checkpoint + " reads images; give --image FILE");
+  if (!mc.reads_images() && vm.count("image"))
+    throw UsageError("--image: " + c.checkpoint + " reads text, not images; give --input TEXT");
   DecodeOptions d;
   d.max_len = c.decode_max_len;
   d.lengths = m.train_lengths;
   DecodeCuts cuts;
-  AttentionResult r =
-      collect_attention(*m.model, src, m.src_codec.vocab(), m.tgt_codec.vocab(), d, &cuts);
+  AttentionResult r;
+  if (mc.reads_images()) {
+    Image image;
+    try {
+      image = load_model_image(mc, c.image);
+    } catch (const std::runtime_error& e) {
+      throw RunError(std::string("--image: ") + e.what());
+    }
+    r = collect_attention(*m.model, image, m.tgt_codec.vocab(), d, &cuts);
+  } else {
+    const std::vector<int64_t> src = source_ids(m, c.input);
+    r = collect_attention(*m.model, src, m.src_codec.vocab(), m.tgt_codec.vocab(), d, &cuts);
+  }
   if (mean_only)
     std::erase_if(r.maps, [](const AttentionMap& map) { return map.head != kHeadMean; });
 
@@ -103,7 +123,8 @@ int cmd_attention(const std::vector<std::string>& args) {
     RenderInfo info;
     info.lines = {"checkpoint: " + c.checkpoint + (c.use_ema ? " /ema" : "") + " (task " +
                       run.task + ", step " + std::to_string(m.contents.state.step) + ")",
-                  "input:  " + c.input, "output: " + m.tgt_codec.decode(r.output), model_line(run)};
+                  r.is_image() ? "image:  " + c.image : "input:  " + c.input,
+                  "output: " + m.tgt_codec.decode(r.output), model_line(run)};
     write_file(c.out, format == Format::svg ? render_svg(r, info) : render_html(r, info));
   }
   if (c.json) {

@@ -1,7 +1,9 @@
 // seqgrad eval --checkpoint P [--data FILE]: loss, perplexity, token accuracy, exact match, BLEU
 // and chrF of a checkpoint on a TSV file, or on its own task's held-out data (a progress bar on
 // stderr while it runs, when that is a terminal). Outputs that decoding stopped at the length
-// limit are counted (a warning on stderr, cut_at_max_len in --json).
+// limit are counted (a warning on stderr, cut_at_max_len in --json). For an image model the
+// TSV's source side is an image file (a path relative to the TSV's folder) and its target the
+// text.
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -31,17 +33,24 @@ int cmd_eval(const std::vector<std::string>& args) {
     check_against_run(c, vm, ensemble[i].contents.config, checkpoints[i]);
   const LoadedModel& m = ensemble.front();
   std::vector<std::string> refs;  // a TSV file's target texts
-  const std::vector<Example> data = held_out_data(m, held_out_options(c, vm), &refs);
+  std::vector<Example> data;
+  std::vector<ImageExample> images;
+  if (m.model->config().reads_images())
+    images = held_out_images(m, held_out_options(c, vm));
+  else
+    data = held_out_data(m, held_out_options(c, vm), &refs);
+  const size_t n = images.empty() ? data.size() : images.size();
   EvalOptions o;
   o.batch = c.batch;
   o.decode = decoding_of(c, m.train_lengths);
   ProgressOptions po = ProgressOptions::automatic(c.json);
   po.leave = false;  // the result line takes its place
-  Progress progress("eval", static_cast<int64_t>(data.size()), "sequences", po);
+  Progress progress("eval", static_cast<int64_t>(n), "sequences", po);
   o.progress = &progress;
   o.detokenize = [&](const std::vector<int64_t>& ids) { return m.tgt_codec.decode(ids); };
   if (!refs.empty()) o.refs = &refs;
-  const EvalResult r = evaluate(models_of(ensemble), data, o);
+  const Models models = models_of(ensemble);
+  const EvalResult r = images.empty() ? evaluate(models, data, o) : evaluate(models, images, o);
   progress.finish();
   if (c.json) {
     std::cout << nlohmann::json{{"loss", r.loss},

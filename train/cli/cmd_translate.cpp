@@ -2,7 +2,8 @@
 // writing one output line per input line (an empty line gives an output line too). Outputs that
 // decoding stopped at the length limit are counted in one warning on stderr at the end (and
 // marked cut_at_max_len in --json). Translating a file (stdin and stdout not a terminal) shows a
-// progress bar on stderr when that is one.
+// progress bar on stderr when that is one. With an image model (--task glyphs), the sources are
+// image files: --image FILE, or one path per stdin line.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,12 +45,23 @@ std::vector<int64_t> encode_line(const LoadedModel& m, const SourceLine& line) {
   return ids;
 }
 
-// Decodes and prints one batch of lines; `cuts` gets a row per line. With n-best (`nbest`), each
-// line's best hypotheses with their scores: "line<TAB>translation<TAB>score" lines (line counts
-// from 0), or a list "nbest" in its JSON object.
-void translate_lines(const std::vector<LoadedModel>& ensemble, const std::vector<SourceLine>& lines,
-                     DecodeOptions opt, bool json, bool nbest, DecodeCuts& cuts) {
-  const LoadedModel& m = ensemble.front();
+// The image file a line names, fitted to the model's input; a file that cannot be read is a
+// run-time error naming the line (or --image) and the file.
+Image read_line_image(const LoadedModel& m, const SourceLine& line) {
+  try {
+    return load_model_image(m.model->config(), line.text);
+  } catch (const std::runtime_error& e) {
+    throw RunError(line.where + ": " + e.what());
+  }
+}
+
+// The encoder input of the lines: their token ids padded, or their images.
+Source source_of_lines(const LoadedModel& m, const std::vector<SourceLine>& lines) {
+  if (m.model->config().reads_images()) {
+    std::vector<Image> images;
+    for (const auto& l : lines) images.push_back(read_line_image(m, l));
+    return image_source(images);
+  }
   std::vector<std::vector<int64_t>> srcs;
   int64_t longest = 0;
   for (const auto& l : lines) {
@@ -59,6 +71,16 @@ void translate_lines(const std::vector<LoadedModel>& ensemble, const std::vector
   IntTensor src = IntTensor::zeros({static_cast<int64_t>(srcs.size()), longest});
   for (size_t b = 0; b < srcs.size(); ++b)
     std::copy(srcs[b].begin(), srcs[b].end(), src.data.begin() + b * longest);
+  return src;
+}
+
+// Decodes and prints one batch of lines; `cuts` gets a row per line. With n-best (`nbest`), each
+// line's best hypotheses with their scores: "line<TAB>translation<TAB>score" lines (line counts
+// from 0), or a list "nbest" in its JSON object.
+void translate_lines(const std::vector<LoadedModel>& ensemble, const std::vector<SourceLine>& lines,
+                     DecodeOptions opt, bool json, bool nbest, DecodeCuts& cuts) {
+  const LoadedModel& m = ensemble.front();
+  const Source src = source_of_lines(m, lines);
   const size_t first = cuts.cut.size();
   opt.first_row = static_cast<int64_t>(first);  // sampling: each line its own generator
   std::vector<std::vector<Hypothesis>> hyps;
@@ -123,6 +145,8 @@ int cmd_translate(const std::vector<std::string>& args) {
   std::vector<std::string> checkpoints;
   po::options_description groups("translate options");
   groups.add_options()("input", po::value(&c.input), "one source text (default: lines from stdin)")(
+      "image", po::value(&c.image),
+      "one image file, PNG or PGM, for an image model (default: one path per stdin line)")(
       "batch", po::value(&c.batch)->default_value(64), "lines decoded together")(
       "json", po::bool_switch(&c.json), "print one JSON object per line");
   groups.add(shared_train_options(c));
@@ -137,8 +161,18 @@ int cmd_translate(const std::vector<std::string>& args) {
   const DecodeOptions d = decoding_of(c, ensemble.front().train_lengths);
   const bool nbest = !vm["n-best"].defaulted();
   DecodeCuts cuts;
-  if (vm.count("input")) {
-    translate_lines(ensemble, {{c.input, "--input"}}, d, c.json, nbest, cuts);
+  const bool images = ensemble.front().model->config().reads_images();
+  if (vm.count("input") && vm.count("image"))
+    throw UsageError("--image: give --input TEXT or --image FILE, not both");
+  if (images && vm.count("input"))
+    throw UsageError("--input: " + checkpoints.front() + " reads images; give --image FILE");
+  if (!images && vm.count("image"))
+    throw UsageError("--image: " + checkpoints.front() +
+                     " reads text, not images; give --input TEXT");
+  if (vm.count("input") || vm.count("image")) {
+    translate_lines(ensemble,
+                    {images ? SourceLine{c.image, "--image"} : SourceLine{c.input, "--input"}}, d,
+                    c.json, nbest, cuts);
   } else {
     Progress progress = translate_progress(c.json);
     std::vector<SourceLine> lines;

@@ -7,6 +7,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "train/config/model_config.h"
+
 namespace sg::cli {
 
 namespace {
@@ -30,7 +32,8 @@ po::typed_value<bool>* switch_of(bool* v, bool defaults) {
 po::options_description data_options(Config& c, bool defaults) {
   auto val = [defaults](auto* v) { return value_of(v, defaults); };
   po::options_description d("data");
-  d.add_options()("task", val(&c.task), "copy | reverse | sort | dates | tsv")(
+  d.add_options()("task", val(&c.task),
+                  "copy | reverse | sort | dates | tsv | glyphs (images of short strings)")(
       "train", po::value(&c.train_file), "training TSV file (task tsv)")(
       "valid", po::value(&c.valid_file), "held-out TSV file (task tsv)")(
       "data", po::value(&c.data_file), "TSV file to evaluate (eval)")(
@@ -50,7 +53,10 @@ po::options_description data_options(Config& c, bool defaults) {
       "training-file lines the SentencePiece model is trained on (a seeded sample of a longer "
       "file)")("shared-vocab", val(&c.shared_vocab)->implicit_value(true),
                "one vocabulary for source and target (default: on with --tokenize spm)")(
-      "valid-size", val(&c.valid_size), "held-out examples of a synthetic task");
+      "valid-size", val(&c.valid_size), "held-out examples of a synthetic task")(
+      "image-height", val(&c.image_height), "image height in pixels (glyphs)")(
+      "image-width", val(&c.image_width),
+      "image width in pixels (glyphs; 0: wide enough for --max-len characters)");
   return d;
 }
 
@@ -65,7 +71,8 @@ po::options_description model_options(Config& c, bool defaults) {
       "norm-first", switch_of(&c.norm_first, defaults), "pre-LN layers (default post-LN)")(
       "share-embeddings", switch_of(&c.share_embeddings, defaults),
       "one matrix for the source and target embeddings and the output layer (a TSV corpus then "
-      "builds one vocabulary for both sides)");
+      "builds one vocabulary for both sides)")(
+      "patch", val(&c.patch), "an image model reads patch x patch squares of pixels (glyphs)");
   return d;
 }
 
@@ -269,7 +276,7 @@ void validate(const Config& c, const po::variables_map& vm) {
     }
     bad(n, "unknown value '" + v + "' (expected " + list + ")");
   };
-  one_of("task", c.task, {"copy", "reverse", "sort", "dates", "tsv"});
+  one_of("task", c.task, {"copy", "reverse", "sort", "dates", "tsv", "glyphs"});
   one_of("tokenize", c.tokenize, {"word", "char", "spm"});
   one_of("optim", c.optim, {"adam", "adamw", "sgd"});
   one_of("schedule", c.schedule, {"constant", "noam", "cosine", "inverse_sqrt"});
@@ -294,6 +301,29 @@ void validate(const Config& c, const po::variables_map& vm) {
   at_most("max-len", c.max_len, 10000);
   at_most("symbols", c.symbols, 1000000);
   at_most("beam", c.beam, 1000);
+  positive("image-height", c.image_height);
+  at_least("image-width", c.image_width, 0);
+  positive("patch", c.patch);
+  at_most("image-height", c.image_height, 1024);
+  at_most("image-width", c.image_width, 4096);
+  if (has("task") && c.task == "glyphs" && has("patch") && has("image-width")) {
+    // The image size the run uses (--image-width 0: derived from --max-len), at most 65536
+    // pixels: the held-out set alone holds --valid-size of them.
+    const GlyphOptions g = glyph_options(c);
+    if (g.width > 4096 || g.height * g.width > 65536) {
+      const char* flag = given("image-width") ? "image-width"
+                         : given("max-len")   ? "max-len"
+                                              : "image-height";
+      bad(flag, "images of " + std::to_string(g.width) + " x " + std::to_string(g.height) +
+                    " pixels are too large (at most 4096 wide and 65536 pixels)");
+    }
+    for (const auto& [flag, v] :
+         {std::pair<const char*, int64_t>{"image-height", g.height}, {"image-width", g.width}})
+      if (v % c.patch != 0)
+        bad(given("patch") ? "patch" : flag, "--patch " + std::to_string(c.patch) +
+                                                 " does not divide --" + flag + " " +
+                                                 std::to_string(v));
+  }
   positive("min-freq", c.min_freq);
   // SentencePiece: its options only with --tokenize spm, which only tokenizes TSV corpora. Like
   // every check here these look at effective values, so that a --dump-config file, which lists
@@ -324,6 +354,8 @@ void validate(const Config& c, const po::variables_map& vm) {
         "model serves both sides");
   if (c.share_embeddings && given("shared-vocab") && !c.shared_vocab)
     bad("share-embeddings", "needs one vocabulary for both sides, not --shared-vocab false");
+  if (c.share_embeddings && has("task") && c.task == "glyphs")
+    bad("share-embeddings", "needs a text source; the glyphs task reads images");
   at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
   at_most("vocab-size", c.vocab_size, 1000000);
   positive("spm-sample", c.spm_sample);
@@ -415,6 +447,16 @@ void resolve(Config& c, po::variables_map& vm) {
       vm["shared-vocab"].defaulted()) {
     c.shared_vocab = true;
     vm.at("shared-vocab") = po::variable_value(boost::any(true), true);
+  }
+  if (vm.count("task") && c.task == "glyphs") {
+    if (vm.count("max-len") && vm["max-len"].defaulted()) {
+      c.max_len = kGlyphsMaxLen;
+      vm.at("max-len") = po::variable_value(boost::any(c.max_len), true);
+    }
+    if (vm.count("symbols") && vm["symbols"].defaulted()) {
+      c.symbols = kGlyphsSymbols;
+      vm.at("symbols") = po::variable_value(boost::any(c.symbols), true);
+    }
   }
 }
 

@@ -14,6 +14,9 @@ namespace sg::cli {
 
 // --max-len with --task tsv unless given: the most tokens on one side of a TSV line.
 constexpr int64_t kTsvMaxLen = 256;
+// --symbols and --max-len with --task glyphs unless given: digits and capital letters, strings
+// of up to 6 characters.
+constexpr int64_t kGlyphsSymbols = 36, kGlyphsMaxLen = 6;
 
 // The help of --decode-max-len (train, eval, translate, attention); decode_limit is the rule.
 constexpr const char* kDecodeMaxLenHelp =
@@ -45,7 +48,8 @@ po::options_description train_options(Config& c);
 // when the command should exit 0 at once (--help or --dump-config printed what was asked).
 // `vm` receives what was given (vm.count(name) && !vm[name].defaulted() means set by the user, on
 // the command line or in the --config file). Values that depend on others are resolved in both c
-// and vm: --no-shuffle sets shuffle false; --task tsv makes --max-len default to kTsvMaxLen.
+// and vm: --no-shuffle sets shuffle false; --task tsv makes --max-len default to kTsvMaxLen;
+// --task glyphs makes --symbols and --max-len default to kGlyphsSymbols and kGlyphsMaxLen.
 bool parse_config(const std::string& command, const std::vector<std::string>& args,
                   const po::options_description& groups, Config& c, po::variables_map& vm,
                   const po::positional_options_description* pos = nullptr);

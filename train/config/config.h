@@ -13,7 +13,7 @@ namespace sg {
 
 struct Config {
   // data
-  std::string task = "copy";  // copy | reverse | sort | dates | tsv
+  std::string task = "copy";  // copy | reverse | sort | dates | tsv | glyphs
   std::string train_file, valid_file, data_file;
   int64_t min_len = 1, max_len = 10, symbols = 10;
   std::string tokenize = "word";  // word | char | spm (TSV)
@@ -27,6 +27,9 @@ struct Config {
   // vocabularies are then equal token lists, which --share-embeddings needs.
   bool shared_vocab = false;
   int64_t valid_size = 1000;  // held-out examples of a synthetic task
+  // images of the glyphs task: the size in pixels (width 0: wide enough for --max-len
+  // characters), read as patch x patch squares
+  int64_t image_height = 16, image_width = 0, patch = 4;
   // model
   int64_t d_model = 128, heads = 4, enc_layers = 2, dec_layers = 2, ff = 512;
   double dropout = 0.0;  // the reference recipe (bench/README.md) trains without dropout
@@ -50,7 +53,7 @@ struct Config {
   // run
   std::string out;  // default runs/<task>
   int64_t save_every = 500, keep = 3, eval_every = 50, patience = 0, log_every = 50;
-  std::string resume, checkpoint, input;
+  std::string resume, checkpoint, input, image;
   int64_t beam = 1, decode_max_len = 0;  // 0: source length * 2 + 10
   std::string best_metric = "loss";      // loss | bleu | chrf | exact_match: best.h5, patience
   double length_penalty = 1.0;           // beam scores: log p / length^length_penalty

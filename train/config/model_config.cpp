@@ -1,6 +1,7 @@
 #include "train/config/model_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace sg {
@@ -18,11 +19,32 @@ ModelConfig model_config(const Config& c, int64_t src_vocab, int64_t tgt_vocab) 
   m.norm_first = c.norm_first;
   m.share_embeddings = c.share_embeddings;
   m.max_len = std::max<int64_t>(512, 2 * c.max_len + 16);
+  if (c.task == "glyphs") {
+    const GlyphOptions g = glyph_options(c);
+    m.patch = c.patch;
+    m.image_height = g.height;
+    m.image_width = g.width;
+  }
   return m;
 }
 
+GlyphOptions glyph_options(const Config& c) {
+  GlyphOptions g;
+  g.symbols = c.symbols;
+  g.min_len = c.min_len;
+  g.max_len = c.max_len;
+  g.height = c.image_height;
+  g.width = c.image_width;
+  if (g.width <= 0 && c.patch > 0 && c.max_len > 0 && c.max_len <= 10000) {
+    const auto need = static_cast<int64_t>(std::ceil(static_cast<double>(c.image_height) / 16.0 *
+                                                     (11.0 * static_cast<double>(c.max_len) + 2)));
+    g.width = (need + c.patch - 1) / c.patch * c.patch;
+  }
+  return g;
+}
+
 TokenizeMode tokenize_mode_of(const Config& c) {
-  if (c.task == "dates") return TokenizeMode::character;
+  if (c.task == "dates" || c.task == "glyphs") return TokenizeMode::character;
   if (c.task == "tsv" && c.tokenize == "char") return TokenizeMode::character;
   return TokenizeMode::word;
 }

@@ -122,11 +122,11 @@ bool advance(Live& s, const double* x, int64_t first, int64_t K, int64_t V, int6
 
 }  // namespace
 
-std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const IntTensor& src,
+std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Source& src,
                                                  const DecodeOptions& opt, DecodeCuts* cuts) {
   if (opt.beam < 1) throw std::invalid_argument("beam size must be at least 1");
   NoGradGuard ng;
-  const int64_t B = src.shape.at(0), K = opt.beam;
+  const int64_t B = src.batch(), K = opt.beam;
   std::vector<std::vector<Hypothesis>> results(B);
   if (B == 0) return results;
   // K rows for every source, encoded once; only the first hypothesis of each is live at the

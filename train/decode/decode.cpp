@@ -38,12 +38,16 @@ int64_t decode_limit(const DecodeOptions& opt, int64_t src_len, int64_t table_le
   return static_cast<int64_t>(std::min(limit, most));  // in double: no overflow before the cap
 }
 
-std::vector<int64_t> decode_limits(const DecodeOptions& opt, const IntTensor& src, int64_t pad,
+std::vector<int64_t> decode_limits(const DecodeOptions& opt, const Source& src, int64_t pad,
                                    int64_t table_len) {
-  const int64_t B = src.shape.at(0), S = src.shape.at(1);
+  const int64_t B = src.batch();
+  // An image has no source tokens: the training targets' lengths decide its limit.
+  if (src.is_image()) return std::vector<int64_t>(B, decode_limit(opt, 0, table_len));
+  const int64_t S = src.ids.shape.at(1);
+  const std::vector<int64_t>& ids = src.ids.data;
   std::vector<int64_t> limits(B);
   for (int64_t b = 0; b < B; ++b) {
-    const int64_t n = std::count_if(src.data.begin() + b * S, src.data.begin() + (b + 1) * S,
+    const int64_t n = std::count_if(ids.begin() + b * S, ids.begin() + (b + 1) * S,
                                     [&](int64_t id) { return id != pad && id != kEos; });
     limits[b] = decode_limit(opt, n, table_len);
   }
@@ -75,11 +79,11 @@ std::string cut_warning(const DecodeCuts& cuts, const DecodeOptions& opt) {
   return m + " without <eos>";
 }
 
-std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, const Source& src,
                                                         const DecodeOptions& opt,
                                                         const PickToken& pick, DecodeCuts* cuts) {
   NoGradGuard ng;
-  const int64_t B = src.shape.at(0);
+  const int64_t B = src.batch();
   Stepper step(models, src);
   const int64_t V = step.vocab();
   const std::vector<int64_t> limit =
@@ -111,7 +115,7 @@ std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, co
   return out;
 }
 
-std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const Source& src,
                                                 const DecodeOptions& opt, DecodeCuts* cuts) {
   return decode_token_by_token(
       models, src, opt, [](int64_t, const double* row, int64_t V) { return argmax(row, V); }, cuts);
@@ -129,7 +133,7 @@ std::vector<std::vector<int64_t>> best_of(std::vector<std::vector<Hypothesis>> a
 
 }  // namespace
 
-std::vector<std::vector<int64_t>> decode(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> decode(const Models& models, const Source& src,
                                          const DecodeOptions& opt, DecodeCuts* cuts) {
   if (opt.sample) return sample_decode(models, src, opt, cuts);
   if (opt.beam <= 1) return greedy_decode(models, src, opt, cuts);
@@ -138,20 +142,19 @@ std::vector<std::vector<int64_t>> decode(const Models& models, const IntTensor& 
   return best_of(beam_search(models, src, one, cuts));
 }
 
-std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
-                                                const IntTensor& src, const DecodeOptions& opt,
-                                                DecodeCuts* cuts) {
+std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model, const Source& src,
+                                                const DecodeOptions& opt, DecodeCuts* cuts) {
   return greedy_decode(Models{&model}, src, opt, cuts);
 }
 
-std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
+std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const Source& src,
                                               const DecodeOptions& opt, DecodeCuts* cuts) {
   DecodeOptions one = opt;
   one.n_best = 1;
   return best_of(beam_search(Models{&model}, src, one, cuts));
 }
 
-std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
+std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const Source& src,
                                          const DecodeOptions& opt, DecodeCuts* cuts) {
   return decode(Models{&model}, src, opt, cuts);
 }

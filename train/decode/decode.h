@@ -53,8 +53,10 @@ struct Hypothesis {
 //   checkpoints recorded the lengths.
 // Greedy and beam search both call this, once per source row.
 int64_t decode_limit(const DecodeOptions& opt, int64_t src_len, int64_t table_len);
-// decode_limit of every row of a (B, S) source, counting its tokens other than padding and <eos>.
-std::vector<int64_t> decode_limits(const DecodeOptions& opt, const IntTensor& src, int64_t pad,
+// decode_limit of every row of a (B, S) source, counting its tokens other than padding and <eos>;
+// of every image of a (B, H, W) source with src_len 0 (an image has no tokens: the longest
+// training target decides).
+std::vector<int64_t> decode_limits(const DecodeOptions& opt, const Source& src, int64_t pad,
                                    int64_t table_len);
 
 // Outputs that stopped at their length limit where the model had not chosen <eos>. Decoding
@@ -70,22 +72,23 @@ struct DecodeCuts {
 // or "" when nothing was cut.
 std::string cut_warning(const DecodeCuts& cuts, const DecodeOptions& opt);
 
-// src: (B, S) padded ids, each row its source + <eos>. Returns, per row, the generated target ids
-// without <bos>/<eos>, at most decode_limit(row) of them. `cuts`, if given, gets every row.
-std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model,
-                                                const IntTensor& src, const DecodeOptions& opt,
+// src: (B, S) padded ids, each row its source + <eos>, or (B, H, W) images for an image model.
+// Returns, per row, the generated target ids without <bos>/<eos>, at most decode_limit(row) of
+// them. `cuts`, if given, gets every row.
+std::vector<std::vector<int64_t>> greedy_decode(const Seq2SeqTransformer& model, const Source& src,
+                                                const DecodeOptions& opt,
                                                 DecodeCuts* cuts = nullptr);
 // beam_search's best hypothesis of each source. A row is cut when its best hypothesis ended at
 // the limit where <eos> was not that hypothesis's most likely next token.
-std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const IntTensor& src,
+std::vector<std::vector<int64_t>> beam_decode(const Seq2SeqTransformer& model, const Source& src,
                                               const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
 // Greedy for beam 1, else beam search.
-std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const IntTensor& src,
+std::vector<std::vector<int64_t>> decode(const Seq2SeqTransformer& model, const Source& src,
                                          const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
 
 // The same on an ensemble (Stepper::next averages the models' probabilities); one model decodes
 // exactly as the overloads above.
-std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const Source& src,
                                                 const DecodeOptions& opt,
                                                 DecodeCuts* cuts = nullptr);
 // Batched beam search: every source of src at once, `beam` rows each, through the KV cache. Per
@@ -94,7 +97,7 @@ std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const IntT
 // leaves the batch once `beam` hypotheses have finished (at its length limit every live one
 // ends). Returns per source its min(n_best, finished) best hypotheses, best first (ties: the one
 // finished first). `cuts` gets each source's best hypothesis. Beam 1 is greedy decoding.
-std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const IntTensor& src,
+std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Source& src,
                                                  const DecodeOptions& opt,
                                                  DecodeCuts* cuts = nullptr);
 // The loop greedy decoding and sampling share: every row of src at once, one token per row per
@@ -103,17 +106,17 @@ std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Int
 // its most likely token. A finished row stays in the batch, feeding its last token, until every
 // row has finished.
 using PickToken = std::function<int64_t(int64_t row, const double* scores, int64_t V)>;
-std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, const Source& src,
                                                         const DecodeOptions& opt,
                                                         const PickToken& pick,
                                                         DecodeCuts* cuts = nullptr);
 // Sampling (opt.sample); a row is cut when it reached its limit without drawing <eos> while
 // <eos> was not its most likely token there.
-std::vector<std::vector<int64_t>> sample_decode(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> sample_decode(const Models& models, const Source& src,
                                                 const DecodeOptions& opt,
                                                 DecodeCuts* cuts = nullptr);
 // Sampling with opt.sample, greedy for beam 1, else beam search's best hypotheses.
-std::vector<std::vector<int64_t>> decode(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> decode(const Models& models, const Source& src,
                                          const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
 
 }  // namespace sg

@@ -13,7 +13,13 @@
 
 namespace sg {
 
-static std::string ids_as_text(const std::vector<int64_t>& ids) {
+Source source_of(const Batch& b) {
+  return b.has_images() ? Source(b.images) : Source(b.src);
+}
+
+namespace {
+
+std::string ids_as_text(const std::vector<int64_t>& ids) {
   std::string s;
   for (const int64_t id : ids) {
     if (!s.empty()) s += ' ';
@@ -22,15 +28,14 @@ static std::string ids_as_text(const std::vector<int64_t>& ids) {
   return s;
 }
 
-namespace {
-
 // Teacher-forced scores (B, T, V) of a batch: one model's logits, or for an ensemble the log of
 // the mean of the models' probabilities (float64).
 Tensor teacher_forced(const Models& models, const Batch& batch) {
   std::vector<double> mean;
   for (const auto* m : models) {
-    const Tensor memory = m->encode(batch.src);
-    const Tensor logits = m->decode(memory, batch.src, batch.tgt_in);  // (B, T, V)
+    const Source src = source_of(batch);
+    const Tensor memory = m->encode(src);
+    const Tensor logits = m->decode(memory, src, batch.tgt_in);  // (B, T, V)
     if (models.size() == 1) return logits;
     const Tensor lp = log_softmax(logits.to(DType::f64), -1);
     const double* x = lp.data<double>();
@@ -43,19 +48,10 @@ Tensor teacher_forced(const Models& models, const Batch& batch) {
   return Tensor::from_vector(mean, shape, DType::f64);
 }
 
-}  // namespace
-
-EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
-                    const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs) {
-  const bool was_training = model.is_training();
-  model.eval();
-  EvalResult r = evaluate(Models{&model}, data, opt, outputs);
-  model.train(was_training);
-  return r;
-}
-
-EvalResult evaluate(const Models& models, const std::vector<Example>& data, const EvalOptions& opt,
-                    std::vector<std::vector<int64_t>>* outputs) {
+template <class E>
+EvalResult evaluate_examples(const Models& models, const std::vector<E>& data,
+                             const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs,
+                             Batch (*make)(const std::vector<const E*>&)) {
   EvalResult r;
   r.n = static_cast<int64_t>(data.size());
   if (data.empty()) return r;
@@ -71,9 +67,9 @@ EvalResult evaluate(const Models& models, const std::vector<Example>& data, cons
   TokenSeqs hyps, refs;
   for (size_t b = 0; b < data.size(); b += opt.batch) {
     const size_t e = std::min(data.size(), b + static_cast<size_t>(opt.batch));
-    std::vector<const Example*> rows;
+    std::vector<const E*> rows;
     for (size_t i = b; i < e; ++i) rows.push_back(&data[i]);
-    const Batch batch = make_batch(rows);
+    const Batch batch = make(rows);
     const Tensor logits = teacher_forced(models, batch);  // (B, T, V)
     const IntTensor flat({batch.tgt_out.numel()}, batch.tgt_out.data);
     const double loss =
@@ -85,7 +81,7 @@ EvalResult evaluate(const Models& models, const std::vector<Example>& data, cons
     if (opt.run_decode) {
       DecodeOptions d = opt.decode;
       d.first_row = static_cast<int64_t>(b);  // sampling: each example its own generator
-      for (auto& h : decode(models, batch.src, d, &r.cuts)) hyps.push_back(std::move(h));
+      for (auto& h : decode(models, source_of(batch), d, &r.cuts)) hyps.push_back(std::move(h));
       for (size_t i = b; i < e; ++i) refs.push_back(data[i].tgt);
     }
     if (opt.progress) opt.progress->update(static_cast<int64_t>(e));
@@ -111,6 +107,39 @@ EvalResult evaluate(const Models& models, const std::vector<Example>& data, cons
     if (outputs) *outputs = std::move(hyps);
   }
   return r;
+}
+
+template <class E>
+EvalResult evaluate_in_eval_mode(Seq2SeqTransformer& model, const std::vector<E>& data,
+                                 const EvalOptions& opt,
+                                 std::vector<std::vector<int64_t>>* outputs) {
+  const bool was_training = model.is_training();
+  model.eval();
+  EvalResult r = evaluate(Models{&model}, data, opt, outputs);
+  model.train(was_training);
+  return r;
+}
+
+}  // namespace
+
+EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
+                    const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs) {
+  return evaluate_in_eval_mode(model, data, opt, outputs);
+}
+
+EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<ImageExample>& data,
+                    const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs) {
+  return evaluate_in_eval_mode(model, data, opt, outputs);
+}
+
+EvalResult evaluate(const Models& models, const std::vector<Example>& data, const EvalOptions& opt,
+                    std::vector<std::vector<int64_t>>* outputs) {
+  return evaluate_examples<Example>(models, data, opt, outputs, make_batch);
+}
+
+EvalResult evaluate(const Models& models, const std::vector<ImageExample>& data,
+                    const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs) {
+  return evaluate_examples<ImageExample>(models, data, opt, outputs, make_image_batch);
 }
 
 }  // namespace sg

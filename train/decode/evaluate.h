@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "datasets/batch.h"
 #include "datasets/example.h"
+#include "datasets/image.h"
 #include "progress/progress.h"
 #include "train/decode/decode.h"
 
@@ -39,5 +41,13 @@ EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<Example>& data,
 // those of the mean of the models' probabilities (one model: exactly the model's own).
 EvalResult evaluate(const Models& models, const std::vector<Example>& data, const EvalOptions& opt,
                     std::vector<std::vector<int64_t>>* outputs = nullptr);
+// The same for an image model's examples (or an ensemble of image models).
+EvalResult evaluate(Seq2SeqTransformer& model, const std::vector<ImageExample>& data,
+                    const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs = nullptr);
+EvalResult evaluate(const Models& models, const std::vector<ImageExample>& data,
+                    const EvalOptions& opt, std::vector<std::vector<int64_t>>* outputs = nullptr);
+
+// What the encoder reads of a batch: its images, or its source ids.
+Source source_of(const Batch& b);
 
 }  // namespace sg

@@ -1,9 +1,12 @@
 #include "train/decode/inference.h"
 
+#include <filesystem>
 #include <tuple>
 
+#include "datasets/glyphs.h"
 #include "datasets/task.h"
 #include "datasets/task_stream.h"
+#include "datasets/tsv.h"
 #include "datasets/tsv_examples.h"
 #include "train/config/errors.h"
 #include "train/config/memory_check.h"
@@ -29,6 +32,17 @@ LoadedModel load_for_inference(const std::string& path, bool use_ema) {
   return m;
 }
 
+namespace {
+
+// "text" or "images of H x W pixels": what a model's encoder reads.
+std::string input_kind(const ModelConfig& c) {
+  if (!c.reads_images()) return "text";
+  return "images of " + std::to_string(c.image_height) + " x " + std::to_string(c.image_width) +
+         " pixels";
+}
+
+}  // namespace
+
 std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths, bool use_ema) {
   std::vector<LoadedModel> loaded;
   for (const auto& p : paths) {
@@ -41,6 +55,10 @@ std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths, bo
       throw std::runtime_error(p + ": its source vocabulary or tokenization" + other);
     if (!(b.tgt_codec == a.tgt_codec))
       throw std::runtime_error(p + ": its target vocabulary or tokenization" + other);
+    const ModelConfig &ca = a.model->config(), &cb = b.model->config();
+    if (ca.reads_images() != cb.reads_images() || ca.image_height != cb.image_height ||
+        ca.image_width != cb.image_width)
+      throw std::runtime_error(p + ": its input (" + input_kind(cb) + ")" + other);
   }
   return loaded;
 }
@@ -55,6 +73,7 @@ LengthStats training_lengths(const CheckpointContents& c) {
   if (c.state.lengths.known()) return c.state.lengths;
   const Config& run = c.config;
   if (run.task == "tsv") return {run.max_len, 2, 1};
+  if (run.task == "glyphs") return {run.max_len, 0, 1};  // images: the longest string decides
   try {
     return make_task(run.task, {run.symbols, run.min_len, run.max_len})->length_stats();
   } catch (const std::exception&) {
@@ -96,6 +115,57 @@ std::vector<Example> held_out_data(const LoadedModel& m, const HeldOutOptions& o
   return TaskStream(make_task(run.task, to), o.valid_size > 0 ? o.valid_size : run.valid_size,
                     run.seed)
       .held_out();
+}
+
+std::vector<ImageExample> held_out_images(const LoadedModel& m, const HeldOutOptions& o) {
+  const ModelConfig& mc = m.model->config();
+  const std::string& data_file = o.data_file;
+  if (data_file.empty()) {
+    // The run's task at the model's image size, with eval's choice of lengths and size.
+    Config run = m.contents.config;
+    if (o.min_len > 0) run.min_len = o.min_len;
+    if (o.max_len > 0) run.max_len = o.max_len;
+    if (o.valid_size > 0) run.valid_size = o.valid_size;
+    GlyphOptions g = glyph_options(run);
+    g.height = mc.image_height;
+    g.width = mc.image_width;
+    try {
+      return GlyphsTask(g).held_out(run.valid_size, TaskStream::kHeldOutSeed);
+    } catch (const std::invalid_argument& e) {
+      const std::string msg = e.what();
+      throw UsageError(msg.rfind("--", 0) == 0 ? msg : "--valid-size: " + msg);
+    }
+  }
+  const std::filesystem::path dir = std::filesystem::path(data_file).parent_path();
+  TsvOptions limits;
+  limits.max_len = mc.max_len - 1;
+  limits.max_len_name = "the model's limit of";
+  std::vector<ImageExample> out;
+  TsvScanner scanner(data_file);
+  TsvLine line;
+  while (scanner.next(line)) {
+    std::vector<int64_t> tgt = m.tgt_codec.encode(line.tgt);
+    check_tsv_side(data_file, line.line, "target", static_cast<int64_t>(tgt.size()), limits);
+    const std::filesystem::path file(std::string(line.src));
+    try {
+      out.push_back({load_model_image(mc, (dir / file).string()), std::move(tgt)});
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(tsv_where(data_file, line.line) + e.what());
+    }
+  }
+  return out;
+}
+
+Image load_model_image(const ModelConfig& model, const std::string& path) {
+  return fit_image(read_image(path), model.image_height, model.image_width);
+}
+
+Source image_source(const std::vector<Image>& images) {
+  if (images.empty()) throw std::invalid_argument("image_source: no images");
+  std::vector<float> pixels;
+  for (const Image& im : images) pixels.insert(pixels.end(), im.ink.begin(), im.ink.end());
+  return Source(Tensor::from_floats(
+      pixels, {static_cast<int64_t>(images.size()), images[0].height, images[0].width}));
 }
 
 }  // namespace sg

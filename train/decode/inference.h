@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "datasets/example.h"
+#include "datasets/image.h"
 #include "datasets/text_codec.h"
 #include "layers/transformer.h"
 #include "train/checkpoint/checkpoint.h"
@@ -27,9 +28,9 @@ struct LoadedModel {
 // without /ema is then a UsageError naming --use-ema and the file.
 LoadedModel load_for_inference(const std::string& path, bool use_ema = false);
 
-// The checkpoints of an ensemble (one or more). They must share the vocabularies and the
-// tokenization; the first one's tokenization and training lengths serve all. Throws
-// std::runtime_error naming the checkpoint that differs.
+// The checkpoints of an ensemble (one or more). They must share the vocabularies, the
+// tokenization and the input (text, or images of one size); the first one's tokenization and
+// training lengths serve all. Throws std::runtime_error naming the checkpoint that differs.
 std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths, bool use_ema = false);
 Models models_of(const std::vector<LoadedModel>& loaded);
 
@@ -39,6 +40,7 @@ Models models_of(const std::vector<LoadedModel>& loaded);
 // - for a TSV corpus, --max-len as the longest target (training refused longer lines, so the
 //   default limit still covers every training target) and ratio 2, the factor of the rule
 //   before (2 * source length + 12);
+// - for the glyphs task, --max-len as the longest target and ratio 0 (an image has no tokens);
 // - unknown lengths (decode_limit's old rule) if the config names no task seqgrad knows.
 LengthStats training_lengths(const CheckpointContents& c);
 
@@ -61,5 +63,16 @@ struct HeldOutOptions {
 // empty (their text is their tokens').
 std::vector<Example> held_out_data(const LoadedModel& m, const HeldOutOptions& o = {},
                                    std::vector<std::string>* refs = nullptr);
+// The same for an image model: the pairs of o.data_file, a TSV of image paths (relative to the
+// file's folder) and their texts, each image read and fitted to the model's input; or the
+// held-out images of the checkpoint's glyphs task (o's lengths and size, if set, at the model's
+// image size). A file problem throws std::runtime_error naming the TSV file and line (and the
+// image file); lengths the image cannot hold, a UsageError naming the option.
+std::vector<ImageExample> held_out_images(const LoadedModel& m, const HeldOutOptions& o = {});
+// The image file at `path` as an image model reads it: read (PNG or PGM) and fitted to the
+// model's input size (fit_image). Throws std::runtime_error naming the file.
+Image load_model_image(const ModelConfig& model, const std::string& path);
+// Images of the model's input size stacked into a (B, H, W) float32 source.
+Source image_source(const std::vector<Image>& images);
 
 }  // namespace sg

@@ -59,9 +59,9 @@ int64_t draw(const double* scores, int64_t V, const DecodeOptions& opt, Generato
 
 }  // namespace
 
-std::vector<std::vector<int64_t>> sample_decode(const Models& models, const IntTensor& src,
+std::vector<std::vector<int64_t>> sample_decode(const Models& models, const Source& src,
                                                 const DecodeOptions& opt, DecodeCuts* cuts) {
-  const int64_t B = src.shape.at(0);
+  const int64_t B = src.batch();
   std::vector<Generator> gens;
   for (int64_t b = 0; b < B; ++b) gens.push_back(row_generator(opt.seed, opt.first_row + b));
   std::vector<int64_t> order;

@@ -9,8 +9,6 @@
 
 namespace sg {
 
-namespace {
-
 // Rows `rows` of x along dim 0 (repeats allowed): (N, ...) -> (rows.size(), ...). Plain copy, no
 // graph.
 Tensor take_rows(const Tensor& x_in, const std::vector<int64_t>& rows) {
@@ -36,6 +34,12 @@ IntTensor take_rows(const IntTensor& x, const std::vector<int64_t>& rows) {
     data.insert(data.end(), x.data.begin() + r * row, x.data.begin() + (r + 1) * row);
   return IntTensor(shape, std::move(data));
 }
+
+Source take_rows(const Source& src, const std::vector<int64_t>& rows) {
+  return src.is_image() ? Source(take_rows(src.images, rows)) : Source(take_rows(src.ids, rows));
+}
+
+namespace {
 
 // Row i of buf (N, H, cap, Dh) becomes row rows[i] for i < rows.size(), in place, over the
 // first len positions: the rows read by a row that changes are first copied out (each once), so
@@ -89,9 +93,9 @@ void keep_rows(DecoderCache& c, const std::vector<int64_t>& rows, bool cross) {
   }
 }
 
-Stepper::Stepper(const Models& models, const IntTensor& src, int64_t copies) : models_(models) {
+Stepper::Stepper(const Models& models, const Source& src, int64_t copies) : models_(models) {
   if (models_.empty()) throw std::invalid_argument("decoding needs at least one model");
-  rows_ = src.shape.at(0);
+  rows_ = src.batch();
   vocab_ = models_[0]->config().tgt_vocab;
   table_len_ = models_[0]->config().max_len;
   for (const auto* m : models_) {
@@ -134,7 +138,7 @@ void Stepper::keep(const std::vector<int64_t>& rows, bool memory) {
     for (auto& c : st.caches) keep_rows(c, rows, memory);
     if (memory) {
       st.memory = take_rows(st.memory, rows);
-      st.mem_mask = take_rows(st.mem_mask, rows);
+      if (!st.mem_mask.shape.empty()) st.mem_mask = take_rows(st.mem_mask, rows);  // images: none
     }
   }
   rows_ = static_cast<int64_t>(rows.size());

@@ -10,6 +10,12 @@
 
 namespace sg {
 
+// Rows `rows` (indices, repeats allowed) of x along dim 0, in that order: (N, ...) ->
+// (rows.size(), ...). Plain copies, no graph; a source keeps its kind (ids or images).
+Tensor take_rows(const Tensor& x, const std::vector<int64_t>& rows);
+IntTensor take_rows(const IntTensor& x, const std::vector<int64_t>& rows);
+Source take_rows(const Source& src, const std::vector<int64_t>& rows);
+
 // The models that decode together: one, or an ensemble with the same target vocabulary.
 using Models = std::vector<const Seq2SeqTransformer*>;
 
@@ -24,10 +30,10 @@ void keep_rows(DecoderCache& cache, const std::vector<int64_t>& rows, bool cross
 
 class Stepper {
  public:
-  // src: (B, S) padded ids, each row its source + <eos>. Encodes it with every model, and
-  // decodes `copies` rows per source (rows b * copies .. b * copies + copies - 1), which share
-  // its one encoding: beam search's hypotheses.
-  Stepper(const Models& models, const IntTensor& src, int64_t copies = 1);
+  // src: (B, S) padded ids, each row its source + <eos>, or (B, H, W) images for image models.
+  // Encodes it with every model, and decodes `copies` rows per source (rows b * copies ..
+  // b * copies + copies - 1), which share its one encoding: beam search's hypotheses.
+  Stepper(const Models& models, const Source& src, int64_t copies = 1);
 
   int64_t rows() const { return rows_; }
   int64_t vocab() const { return vocab_; }

@@ -60,29 +60,28 @@ std::vector<const AttentionMap*> AttentionResult::select(const std::string& kind
   return out;
 }
 
-AttentionResult collect_attention(const Seq2SeqTransformer& model, const std::vector<int64_t>& src,
-                                  const Vocab& src_vocab, const Vocab& tgt_vocab,
-                                  const DecodeOptions& opt, DecodeCuts* cuts) {
-  if (src.empty() || src.back() != kEos)
-    throw std::invalid_argument("attention: the source ids must end in <eos>");
+namespace {
+
+// Decodes greedily, then collects every map of the teacher-forced pass over <bos> + output.
+AttentionResult collect(const Seq2SeqTransformer& model, const Source& src,
+                        std::vector<std::string> src_labels, const Vocab& tgt_vocab,
+                        const DecodeOptions& opt, DecodeCuts* cuts) {
   NoGradGuard ng;
-  const int64_t S = static_cast<int64_t>(src.size());
-  const IntTensor src_t({1, S}, src);
   AttentionResult r;
-  r.output = greedy_decode(model, src_t, opt, cuts).at(0);
+  r.output = greedy_decode(model, src, opt, cuts).at(0);
   std::vector<int64_t> tgt_in = {kBos};
   tgt_in.insert(tgt_in.end(), r.output.begin(), r.output.end());
   std::vector<int64_t> next = r.output;
   next.push_back(kEos);
-  r.src_labels = labels_of(src, src_vocab);
+  r.src_labels = std::move(src_labels);
   r.tgt_labels = labels_of(tgt_in, tgt_vocab);
   r.next_labels = labels_of(next, tgt_vocab);
 
   const IntTensor tgt_t({1, static_cast<int64_t>(tgt_in.size())}, tgt_in);
   std::vector<Tensor> enc;
   std::vector<DecoderWeights> dec;
-  const Tensor memory = model.encode(src_t, &enc);
-  model.decode(memory, src_t, tgt_t, &dec);
+  const Tensor memory = model.encode(src, &enc);
+  model.decode(memory, src, tgt_t, &dec);
   r.heads = model.config().heads;
   r.enc_layers = static_cast<int64_t>(enc.size());
   r.dec_layers = static_cast<int64_t>(dec.size());
@@ -92,6 +91,40 @@ AttentionResult collect_attention(const Seq2SeqTransformer& model, const std::ve
     add_layer_maps(r.maps, "decoder_self", l, dec[l].self_attn, r.tgt_labels, r.tgt_labels);
   for (int64_t l = 0; l < r.dec_layers; ++l)
     add_layer_maps(r.maps, "cross", l, dec[l].cross_attn, r.tgt_labels, r.src_labels);
+  return r;
+}
+
+}  // namespace
+
+AttentionResult collect_attention(const Seq2SeqTransformer& model, const std::vector<int64_t>& src,
+                                  const Vocab& src_vocab, const Vocab& tgt_vocab,
+                                  const DecodeOptions& opt, DecodeCuts* cuts) {
+  if (src.empty() || src.back() != kEos)
+    throw std::invalid_argument("attention: the source ids must end in <eos>");
+  return collect(model, IntTensor({1, static_cast<int64_t>(src.size())}, src),
+                 labels_of(src, src_vocab), tgt_vocab, opt, cuts);
+}
+
+AttentionResult collect_attention(const Seq2SeqTransformer& model, const Image& image,
+                                  const Vocab& tgt_vocab, const DecodeOptions& opt,
+                                  DecodeCuts* cuts) {
+  const ModelConfig& c = model.config();
+  if (!c.reads_images() || image.height != c.image_height || image.width != c.image_width)
+    throw std::invalid_argument("attention: the model does not read " +
+                                std::to_string(image.width) + " x " + std::to_string(image.height) +
+                                " images");
+  const int64_t rows = c.image_height / c.patch, cols = c.image_width / c.patch;
+  std::vector<std::string> labels;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < cols; ++k)
+      labels.push_back(std::to_string(r) + "," + std::to_string(k));
+  AttentionResult r =
+      collect(model, Source(Tensor::from_floats(image.ink, {1, image.height, image.width})),
+              std::move(labels), tgt_vocab, opt, cuts);
+  r.image = image;
+  r.patch = c.patch;
+  r.patch_rows = rows;
+  r.patch_cols = cols;
   return r;
 }
 

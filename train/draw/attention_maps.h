@@ -5,7 +5,9 @@
 //   decoder_self  (T x T)  decoder-input queries attend to earlier decoder inputs (causal)
 //   cross         (T x S)  decoder-input queries attend to the encoder memory
 // Decoder query rows are the decoder input <bos> + output; row t predicts output token t (the
-// last row predicts <eos>).
+// last row predicts <eos>). For an image model the source is the image's patches, labelled
+// "r,c" (patch row and column) in row-major order, and the result keeps the image so that the
+// renderer can draw the cross-attention of each output character over it.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "datasets/image.h"
 #include "datasets/vocab.h"
 #include "layers/transformer.h"
 #include "train/decode/decode.h"
@@ -37,6 +40,11 @@ struct AttentionResult {
   std::vector<std::string> next_labels;  // output tokens + <eos> (what each decoder row predicts)
   std::vector<int64_t> output;           // generated ids without <bos>/<eos>
   int64_t heads = 0, enc_layers = 0, dec_layers = 0;
+  // An image model's input (fitted to the model's size) and its grid of patch_rows x patch_cols
+  // patches of `patch` pixels; image.height == 0 for a text model.
+  Image image;
+  int64_t patch = 0, patch_rows = 0, patch_cols = 0;
+  bool is_image() const { return image.height > 0; }
   // Grouped by kind (encoder_self, decoder_self, cross), then layer, then the mean followed by
   // heads 0..H-1.
   std::vector<AttentionMap> maps;
@@ -51,6 +59,10 @@ struct AttentionResult {
 AttentionResult collect_attention(const Seq2SeqTransformer& model, const std::vector<int64_t>& src,
                                   const Vocab& src_vocab, const Vocab& tgt_vocab,
                                   const DecodeOptions& opt, DecodeCuts* cuts = nullptr);
+// The same for an image model; `image` has the model's input size.
+AttentionResult collect_attention(const Seq2SeqTransformer& model, const Image& image,
+                                  const Vocab& tgt_vocab, const DecodeOptions& opt,
+                                  DecodeCuts* cuts = nullptr);
 // {"kind","layer","head","rows","cols","weights"}; head is an integer, or "mean" for the mean
 // over heads. Weights are the float32 values in their shortest decimal form.
 nlohmann::ordered_json to_json(const AttentionMap& map);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "datasets/tokenizer.h"
+#include "train/draw/attention_image.h"
 
 namespace sg {
 
@@ -52,6 +53,20 @@ constexpr std::array<Section, 3> kSections = {{
      "each row predicts"},
 }};
 
+// An image model's encoder reads patches, and its cross-attention is drawn over the picture.
+constexpr std::array<Section, 3> kImageSections = {{
+    {"encoder_self", "Encoder self-attention between patches",
+     "Each patch of the image attends to every patch of the same image.",
+     "rows: patch (query) \xC2\xB7 columns: patch (key), both in row-major order, lines between "
+     "the patch rows r0, r1, ..."},
+    kSections[1],
+    {"cross", "Cross-attention: where each output character reads the image",
+     "Each decoder input position reads the encoder's output at every patch: the red heat is "
+     "that row's weight on each patch, relative to the row's largest.",
+     "one picture per decoder row, titled with the character the row predicts \xC2\xB7 hover "
+     "a patch for its weight"},
+}};
+
 // Code points of a UTF-8 string (its width in a monospace font, near enough).
 int64_t text_len(const std::string& s) {
   int64_t n = 0;
@@ -64,12 +79,6 @@ int64_t longest(const std::vector<std::string>& v) {
   int64_t n = 0;
   for (const auto& s : v) n = std::max(n, text_len(s));
   return n;
-}
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
 }
 
 // Geometry shared by every panel: cell size, label font, label widths.
@@ -106,34 +115,31 @@ PanelSize panel_size(const Layout& L, const AttentionMap& m, bool predicts,
 void panel(std::ostringstream& o, const Layout& L, const AttentionMap& m, double x, double y,
            const PanelSize& p, const std::vector<std::string>& next) {
   const bool causal = m.kind == "decoder_self";
-  const std::string title =
-      "layer " + std::to_string(m.layer) +
-      (m.head == kHeadMean ? " \xC2\xB7 mean of " + std::to_string(L.heads) + " heads"
-                           : " \xC2\xB7 head " + std::to_string(m.head));
+  const std::string title = panel_title(m, L.heads);
   o << "<g class=\"panel\" data-kind=\"" << m.kind << "\" data-layer=\"" << m.layer
     << "\" data-head=\"" << (m.head == kHeadMean ? std::string("mean") : std::to_string(m.head))
     << "\">\n";
-  o << "<text x=\"" << num(x) << "\" y=\"" << num(y + 15) << "\" class=\"ptitle"
+  o << "<text x=\"" << svg_number(x) << "\" y=\"" << svg_number(y + 15) << "\" class=\"ptitle"
     << (m.head == kHeadMean ? " mean" : "") << "\">" << xml_escape(title) << "</text>\n";
   const double gx = x + p.left, gy = y + p.top;
   const double base = 0.35 * L.font;  // centres a label vertically on its row or column
   for (size_t k = 0; k < m.cols.size(); ++k) {
     const double cx = gx + L.cell * (static_cast<double>(k) + 0.5);
     if (fits_across(L, m.cols[k]))
-      o << "<text class=\"tok\" text-anchor=\"middle\" x=\"" << num(cx) << "\" y=\"" << num(gy - 5)
-        << "\">" << xml_escape(m.cols[k]) << "</text>\n";
+      o << "<text class=\"tok\" text-anchor=\"middle\" x=\"" << svg_number(cx) << "\" y=\""
+        << svg_number(gy - 5) << "\">" << xml_escape(m.cols[k]) << "</text>\n";
     else
-      o << "<text class=\"tok\" transform=\"translate(" << num(cx + base) << "," << num(gy - 5)
-        << ") rotate(-90)\">" << xml_escape(m.cols[k]) << "</text>\n";
+      o << "<text class=\"tok\" transform=\"translate(" << svg_number(cx + base) << ","
+        << svg_number(gy - 5) << ") rotate(-90)\">" << xml_escape(m.cols[k]) << "</text>\n";
   }
   for (size_t q = 0; q < m.rows.size(); ++q) {
     const double cy = gy + L.cell * (static_cast<double>(q) + 0.5) + base;
-    o << "<text class=\"tok\" text-anchor=\"end\" x=\"" << num(gx - 5) << "\" y=\"" << num(cy)
-      << "\">" << xml_escape(m.rows[q]) << "</text>\n";
+    o << "<text class=\"tok\" text-anchor=\"end\" x=\"" << svg_number(gx - 5) << "\" y=\""
+      << svg_number(cy) << "\">" << xml_escape(m.rows[q]) << "</text>\n";
     if (p.right > 0)
       o << "<text class=\"tok next\" x=\""
-        << num(gx + L.cell * static_cast<double>(m.cols.size()) + 5) << "\" y=\"" << num(cy)
-        << "\">\xE2\x86\x92 " << xml_escape(next[q]) << "</text>\n";
+        << svg_number(gx + L.cell * static_cast<double>(m.cols.size()) + 5) << "\" y=\""
+        << svg_number(cy) << "\">\xE2\x86\x92 " << xml_escape(next[q]) << "</text>\n";
   }
   for (size_t q = 0; q < m.rows.size(); ++q)
     for (size_t k = 0; k < m.cols.size(); ++k) {
@@ -141,17 +147,17 @@ void panel(std::ostringstream& o, const Layout& L, const AttentionMap& m, double
       const double w = m.weights[q][k];
       char value[32];
       std::snprintf(value, sizeof value, "%.4f", w);
-      o << "<rect x=\"" << num(gx + L.cell * static_cast<double>(k)) << "\" y=\""
-        << num(gy + L.cell * static_cast<double>(q)) << "\" width=\"" << num(L.cell)
-        << "\" height=\"" << num(L.cell) << "\" fill=\""
+      o << "<rect x=\"" << svg_number(gx + L.cell * static_cast<double>(k)) << "\" y=\""
+        << svg_number(gy + L.cell * static_cast<double>(q)) << "\" width=\"" << svg_number(L.cell)
+        << "\" height=\"" << svg_number(L.cell) << "\" fill=\""
         << (masked ? std::string(kMaskedColour) : weight_colour(w)) << "\"><title>"
         << xml_escape(m.rows[q]) << " (" << q << ") \xE2\x86\x92 " << xml_escape(m.cols[k]) << " ("
         << k << "): " << (masked ? std::string("masked") : std::string(value))
         << "</title></rect>\n";
     }
-  o << "<rect x=\"" << num(gx) << "\" y=\"" << num(gy) << "\" width=\""
-    << num(L.cell * static_cast<double>(m.cols.size())) << "\" height=\""
-    << num(L.cell * static_cast<double>(m.rows.size()))
+  o << "<rect x=\"" << svg_number(gx) << "\" y=\"" << svg_number(gy) << "\" width=\""
+    << svg_number(L.cell * static_cast<double>(m.cols.size())) << "\" height=\""
+    << svg_number(L.cell * static_cast<double>(m.rows.size()))
     << "\" fill=\"none\" stroke=\"#444\" stroke-width=\"1\"/>\n";
   o << "</g>\n";
 }
@@ -163,33 +169,38 @@ void legend(std::ostringstream& o, double x, double y, const std::string& id_pre
     << "viridis\" x1=\"0\" x2=\"1\" y1=\"0\" "
        "y2=\"0\">\n";
   for (size_t i = 0; i < kViridis.size(); ++i)
-    o << "<stop offset=\"" << num(static_cast<double>(i) * 10) << "%\" stop-color=\""
+    o << "<stop offset=\"" << svg_number(static_cast<double>(i) * 10) << "%\" stop-color=\""
       << weight_colour(static_cast<double>(i) / 10.0) << "\"/>\n";
   o << "</linearGradient></defs>\n";
-  o << "<text x=\"" << num(x) << "\" y=\"" << num(y + 12)
+  o << "<text x=\"" << svg_number(x) << "\" y=\"" << svg_number(y + 12)
     << "\" class=\"label\">attention weight</text>\n";
   const double by = y + 20;
-  o << "<rect x=\"" << num(x) << "\" y=\"" << num(by) << "\" width=\"" << num(w) << "\" height=\""
-    << num(h) << "\" fill=\"url(#" << id_prefix << "viridis)\" stroke=\"#444\"/>\n";
+  o << "<rect x=\"" << svg_number(x) << "\" y=\"" << svg_number(by) << "\" width=\""
+    << svg_number(w) << "\" height=\"" << svg_number(h) << "\" fill=\"url(#" << id_prefix
+    << "viridis)\" stroke=\"#444\"/>\n";
   for (int i = 0; i <= 4; ++i) {
     const double tx = x + w * i / 4.0;
-    o << "<line x1=\"" << num(tx) << "\" x2=\"" << num(tx) << "\" y1=\"" << num(by + h)
-      << "\" y2=\"" << num(by + h + 4) << "\" stroke=\"#444\"/>\n";
+    o << "<line x1=\"" << svg_number(tx) << "\" x2=\"" << svg_number(tx) << "\" y1=\""
+      << svg_number(by + h) << "\" y2=\"" << svg_number(by + h + 4) << "\" stroke=\"#444\"/>\n";
     char t[16];
     std::snprintf(t, sizeof t, "%g", i / 4.0);
-    o << "<text x=\"" << num(tx) << "\" y=\"" << num(by + h + 16)
+    o << "<text x=\"" << svg_number(tx) << "\" y=\"" << svg_number(by + h + 16)
       << "\" class=\"label\" text-anchor=\"middle\">" << t << "</text>\n";
   }
   const double mx = x + w + 30;
-  o << "<rect x=\"" << num(mx) << "\" y=\"" << num(by) << "\" width=\"" << num(h) << "\" height=\""
-    << num(h) << "\" fill=\"" << kMaskedColour << "\" stroke=\"#444\"/>\n";
-  o << "<text x=\"" << num(mx + h + 6) << "\" y=\"" << num(by + h - 2)
+  o << "<rect x=\"" << svg_number(mx) << "\" y=\"" << svg_number(by) << "\" width=\""
+    << svg_number(h) << "\" height=\"" << svg_number(h) << "\" fill=\"" << kMaskedColour
+    << "\" stroke=\"#444\"/>\n";
+  o << "<text x=\"" << svg_number(mx + h + 6) << "\" y=\"" << svg_number(by + h - 2)
     << "\" class=\"label\">masked (a later position)</text>\n</g>\n";
 }
 
 std::string render(const AttentionResult& r, const RenderInfo& info, bool standalone) {
+  // The cell size of the labelled panels (an image model's: the decoder's only).
   int64_t n = 1;
-  for (const auto& m : r.maps) n = std::max<int64_t>(n, std::max(m.rows.size(), m.cols.size()));
+  for (const auto& m : r.maps)
+    if (!r.is_image() || m.kind == "decoder_self")
+      n = std::max<int64_t>(n, std::max(m.rows.size(), m.cols.size()));
   Layout L;
   L.cell = std::clamp(std::round(360.0 / static_cast<double>(n)), 18.0, 28.0);
   L.font = std::clamp(std::round(L.cell * 0.62), 12.0, 15.0);
@@ -198,51 +209,78 @@ std::string render(const AttentionResult& r, const RenderInfo& info, bool standa
 
   std::ostringstream body;
   double y = L.margin;
-  body << "<text x=\"" << num(L.margin) << "\" y=\"" << num(y + 20) << "\" class=\"title\">"
-       << xml_escape(info.title) << "</text>\n";
+  body << "<text x=\"" << svg_number(L.margin) << "\" y=\"" << svg_number(y + 20)
+       << "\" class=\"title\">" << xml_escape(info.title) << "</text>\n";
   y += 30;
   double width = 0;
   for (const auto& line : info.lines) {
     y += 18;
-    body << "<text x=\"" << num(L.margin) << "\" y=\"" << num(y) << "\" class=\"label\">"
-         << xml_escape(line) << "</text>\n";
+    body << "<text x=\"" << svg_number(L.margin) << "\" y=\"" << svg_number(y)
+         << "\" class=\"label\">" << xml_escape(line) << "</text>\n";
     width = std::max(width, 2 * L.margin + 7.6 * static_cast<double>(text_len(line)));
   }
   y += 14;
   legend(body, L.margin, y, info.id_prefix);
   y += 60;
   width = std::max(width, 2 * L.margin + 480);
+  if (r.is_image()) {
+    image_defs(body, r, info.id_prefix);
+    body << "<text x=\"" << svg_number(L.margin) << "\" y=\"" << svg_number(y + 14)
+         << "\" class=\"label\">input: " << r.image.width << " x " << r.image.height
+         << " pixels read as " << r.patch_rows << " x " << r.patch_cols << " patches of " << r.patch
+         << " x " << r.patch << " (grid in blue)</text>\n";
+    const double scale =
+        std::clamp(std::floor(480.0 / static_cast<double>(r.image.width)), 1.0, 8.0);
+    const Extent e = input_picture(body, r, info.id_prefix, L.margin, y + 24, scale);
+    width = std::max(width, 2 * L.margin + e.width);
+    y += 24 + e.height + 20;
+  }
+  // Draws one map at (x, y) and returns its size.
+  auto draw = [&](const AttentionMap& m, double x, double at_y) -> Extent {
+    if (r.is_image() && m.kind == "cross") return cross_strip(body, r, info.id_prefix, m, x, at_y);
+    if (r.is_image() && m.kind == "encoder_self") return patch_matrix(body, r, m, x, at_y);
+    const PanelSize p = panel_size(L, m, m.kind != "encoder_self", r.next_labels);
+    panel(body, L, m, x, at_y, p, r.next_labels);
+    return {p.width, p.height};
+  };
 
-  for (const Section& s : kSections) {
+  for (const Section& s : r.is_image() ? kImageSections : kSections) {
     const int64_t layers = std::string(s.kind) == "encoder_self" ? r.enc_layers : r.dec_layers;
     if (layers == 0) continue;
     y += 10;
-    body << "<text x=\"" << num(L.margin) << "\" y=\"" << num(y + 18) << "\" class=\"section\">"
-         << xml_escape(s.title) << "</text>\n";
-    body << "<text x=\"" << num(L.margin) << "\" y=\"" << num(y + 38) << "\" class=\"label\">"
-         << xml_escape(s.what) << "</text>\n";
-    body << "<text x=\"" << num(L.margin) << "\" y=\"" << num(y + 56) << "\" class=\"label dim\">"
-         << xml_escape(s.axes) << "</text>\n";
+    body << "<text x=\"" << svg_number(L.margin) << "\" y=\"" << svg_number(y + 18)
+         << "\" class=\"section\">" << xml_escape(s.title) << "</text>\n";
+    body << "<text x=\"" << svg_number(L.margin) << "\" y=\"" << svg_number(y + 38)
+         << "\" class=\"label\">" << xml_escape(s.what) << "</text>\n";
+    body << "<text x=\"" << svg_number(L.margin) << "\" y=\"" << svg_number(y + 56)
+         << "\" class=\"label dim\">" << xml_escape(s.axes) << "</text>\n";
     width = std::max(width, 2 * L.margin + 7.6 * static_cast<double>(text_len(s.what)));
     y += L.section_head_h + 8;
-    // One line of panels per layer; layers with a single panel (--mean-only) share a line.
+    // One line of panels per layer; layers with a single panel (--mean-only) share a line. An
+    // image model's cross-attention strips take a line each.
+    const bool own_line = r.is_image() && std::string(s.kind) == "cross";
     double x = L.margin, row_h = 0;
     for (int64_t l = 0; l < layers; ++l) {
       const auto maps = r.select(s.kind, l);
-      if (maps.size() > 1 && x > L.margin) {
+      const bool new_line = maps.size() > 1 || own_line;
+      if (new_line && x > L.margin) {
         y += row_h + 24;
         x = L.margin;
         row_h = 0;
       }
       for (const AttentionMap* m : maps) {
-        const bool predicts = m->kind != "encoder_self";
-        const PanelSize p = panel_size(L, *m, predicts, r.next_labels);
-        panel(body, L, *m, x, y, p, r.next_labels);
-        x += p.width + L.gap;
-        row_h = std::max(row_h, p.height);
+        if (own_line && x > L.margin) {
+          y += row_h + 16;
+          x = L.margin;
+          row_h = 0;
+        }
+        const Extent e = draw(*m, x, y);
+        x += e.width + L.gap;
+        row_h = std::max(row_h, e.height);
+        width = std::max(width, x - L.gap + L.margin);
       }
       width = std::max(width, x - L.gap + L.margin);
-      if (maps.size() > 1) {
+      if (new_line) {
         y += row_h + 24;
         x = L.margin;
         row_h = 0;
@@ -254,8 +292,9 @@ std::string render(const AttentionResult& r, const RenderInfo& info, bool standa
 
   std::ostringstream o;
   o << "<svg " << (standalone ? "xmlns=\"http://www.w3.org/2000/svg\" " : "") << "width=\""
-    << num(std::ceil(width)) << "\" height=\"" << num(std::ceil(height)) << "\" viewBox=\"0 0 "
-    << num(std::ceil(width)) << " " << num(std::ceil(height)) << "\">\n";
+    << svg_number(std::ceil(width)) << "\" height=\"" << svg_number(std::ceil(height))
+    << "\" viewBox=\"0 0 " << svg_number(std::ceil(width)) << " " << svg_number(std::ceil(height))
+    << "\">\n";
   o << "<style>\n"
     << "text { fill: #222; }\n"
     << ".title { font: bold 20px " << kTextFont << "; }\n"
@@ -264,7 +303,7 @@ std::string render(const AttentionResult& r, const RenderInfo& info, bool standa
     << ".dim { fill: #666; }\n"
     << ".ptitle { font: 13px " << kTextFont << "; }\n"
     << ".ptitle.mean { font-weight: bold; }\n"
-    << ".tok { font: " << num(L.font) << "px " << kFont << "; }\n"
+    << ".tok { font: " << svg_number(L.font) << "px " << kFont << "; }\n"
     << ".next { fill: #555; }\n"
     << "rect { shape-rendering: crispEdges; }\n"
     << "</style>\n";
@@ -274,6 +313,18 @@ std::string render(const AttentionResult& r, const RenderInfo& info, bool standa
 }
 
 }  // namespace
+
+std::string svg_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+std::string panel_title(const AttentionMap& m, int64_t heads) {
+  return "layer " + std::to_string(m.layer) +
+         (m.head == kHeadMean ? " \xC2\xB7 mean of " + std::to_string(heads) + " heads"
+                              : " \xC2\xB7 head " + std::to_string(m.head));
+}
 
 std::string weight_colour(double w) {
   const double t = std::clamp(std::isfinite(w) ? w : 0.0, 0.0, 1.0) * 10.0;

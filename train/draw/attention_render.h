@@ -1,5 +1,7 @@
 // Renders the attention maps of one input (train/attention_maps.h) as one self-contained SVG,
-// or an HTML page holding that SVG inline: no scripts, fonts, images or links to fetch.
+// or an HTML page holding that SVG inline: no scripts, fonts, images or links to fetch. An image
+// model's figure shows its input picture, cross-attention as heat maps over the picture and
+// encoder self-attention between patches (attention_image.h).
 //   one section per kind (encoder self-attention, decoder self-attention, cross-attention),
 //   one line of panels per layer: the mean over heads, then every head (layers that hold only
 //   the mean share a line);
@@ -30,5 +32,9 @@ std::string render_svg_element(const AttentionResult& r, const RenderInfo& info)
 std::string weight_colour(double w);
 // Text with &, <, >, " and ' escaped for XML.
 std::string xml_escape(const std::string& s);
+// A number with one decimal, as every coordinate of the SVG is written.
+std::string svg_number(double v);
+// "layer L · head h" or "layer L · mean of H heads".
+std::string panel_title(const AttentionMap& m, int64_t heads);
 
 }  // namespace sg

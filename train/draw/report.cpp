@@ -370,31 +370,29 @@ ReportRun load_report_run(const std::string& dir) {
   return run;
 }
 
-void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& src_codec,
-                   const TextCodec& tgt_codec, const LengthStats& lengths,
-                   const std::vector<Example>& examples, int64_t n, const std::string& what) {
+namespace {
+
+// The maps of `count` examples: collect(i) decodes example i and collects its attention,
+// source(i) is the text naming its input, tgt(i) its reference ids.
+template <class Collect, class SourceText>
+void add_attention_maps(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& tgt_codec,
+                        int64_t count, Collect collect, SourceText source,
+                        const std::vector<std::vector<int64_t>>& refs, const std::string& what) {
   struct ModeGuard {
     Seq2SeqTransformer& m;
     bool was;
     ~ModeGuard() { m.train(was); }
   } guard{model, model.is_training()};
   model.eval();
-  const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
-  DecodeOptions decode;
-  decode.lengths = lengths;
   const std::string ids = "m" + std::to_string(std::hash<std::string>{}(run.name) % 1000000) + "-";
   for (int64_t i = 0; i < count; ++i) {
-    const Example& ex = examples[i];
-    std::vector<int64_t> src = ex.src;
-    src.push_back(kEos);
-    AttentionResult r = collect_attention(model, src, src_codec.vocab(), tgt_codec.vocab(), decode);
+    AttentionResult r = collect(i);
     std::erase_if(r.maps, [](const AttentionMap& m) { return m.head != kHeadMean; });
     RenderInfo info;
     info.title = "Example " + std::to_string(i + 1);
     info.id_prefix = ids + std::to_string(run.attention_svgs.size()) + "-";
-    const bool exact = r.output == ex.tgt;
-    info.lines = {"source:     " + src_codec.decode(ex.src),
-                  "reference:  " + tgt_codec.decode(ex.tgt),
+    const bool exact = r.output == refs[i];
+    info.lines = {source(i), "reference:  " + tgt_codec.decode(refs[i]),
                   "output:     " + tgt_codec.decode(r.output) +
                       (exact ? "   (exact match)" : "   (differs from the reference)")};
     run.attention_svgs.push_back(render_svg_element(r, info));
@@ -402,6 +400,47 @@ void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& s
   run.attention_note = count == 0
                            ? "No validation examples."
                            : "Greedy decoding by " + what + "; the mean over heads of every layer.";
+}
+
+}  // namespace
+
+void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& src_codec,
+                   const TextCodec& tgt_codec, const LengthStats& lengths,
+                   const std::vector<Example>& examples, int64_t n, const std::string& what) {
+  const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
+  DecodeOptions decode;
+  decode.lengths = lengths;
+  std::vector<std::vector<int64_t>> refs;
+  for (int64_t i = 0; i < count; ++i) refs.push_back(examples[i].tgt);
+  add_attention_maps(
+      run, model, tgt_codec, count,
+      [&](int64_t i) {
+        std::vector<int64_t> src = examples[i].src;
+        src.push_back(kEos);
+        return collect_attention(model, src, src_codec.vocab(), tgt_codec.vocab(), decode);
+      },
+      [&](int64_t i) { return "source:     " + src_codec.decode(examples[i].src); }, refs, what);
+}
+
+void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& tgt_codec,
+                   const LengthStats& lengths, const std::vector<ImageExample>& examples,
+                   int64_t n, const std::string& what) {
+  const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
+  DecodeOptions decode;
+  decode.lengths = lengths;
+  std::vector<std::vector<int64_t>> refs;
+  for (int64_t i = 0; i < count; ++i) refs.push_back(examples[i].tgt);
+  add_attention_maps(
+      run, model, tgt_codec, count,
+      [&](int64_t i) {
+        return collect_attention(model, examples[i].image, tgt_codec.vocab(), decode);
+      },
+      [&](int64_t i) {
+        return "source:     held-out image " + std::to_string(i + 1) + " (" +
+               std::to_string(examples[i].image.width) + " x " +
+               std::to_string(examples[i].image.height) + " pixels)";
+      },
+      refs, what);
 }
 
 void add_attention_from_checkpoints(ReportRun& run, int64_t n) {
@@ -420,13 +459,20 @@ void add_attention_from_checkpoints(ReportRun& run, int64_t n) {
   try {
     LoadedModel m = load_for_inference((fs::path(run.name) / pick->file).string());
     std::vector<Example> data;
+    std::vector<ImageExample> images;
     try {
-      data = held_out_data(m);
+      if (m.model->config().reads_images())
+        images = held_out_images(m);
+      else
+        data = held_out_data(m);
     } catch (const std::exception& e) {
       run.attention_note = std::string("The validation data could not be read: ") + e.what();
       return;
     }
-    add_attention(run, *m.model, m.src_codec, m.tgt_codec, m.train_lengths, data, n, what);
+    if (m.model->config().reads_images())
+      add_attention(run, *m.model, m.tgt_codec, m.train_lengths, images, n, what);
+    else
+      add_attention(run, *m.model, m.src_codec, m.tgt_codec, m.train_lengths, data, n, what);
   } catch (const std::exception& e) {
     run.attention_note = what + " could not be loaded: " + e.what();
   }

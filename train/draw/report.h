@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "datasets/example.h"
+#include "datasets/image.h"
 #include "datasets/text_codec.h"
 #include "datasets/tokenizer.h"
 #include "datasets/vocab.h"
@@ -48,6 +49,10 @@ ReportRun load_report_run(const std::string& dir);
 void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& src_codec,
                    const TextCodec& tgt_codec, const LengthStats& lengths,
                    const std::vector<Example>& examples, int64_t n, const std::string& what);
+// The same for an image model's examples (its cross-attention drawn over each picture).
+void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& tgt_codec,
+                   const LengthStats& lengths, const std::vector<ImageExample>& examples,
+                   int64_t n, const std::string& what);
 
 // The same with the run's newest readable checkpoint (latest.h5, else best.h5, else the highest
 // step) on the held-out data of its run. A checkpoint or data that cannot be read leaves a note

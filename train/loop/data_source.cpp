@@ -8,6 +8,7 @@
 #include "datasets/tsv_examples.h"
 #include "progress/progress.h"
 #include "train/config/errors.h"
+#include "train/config/model_config.h"
 #include "train/loop/distributed.h"
 
 namespace sg {
@@ -99,6 +100,19 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
   if (c.max_tokens > 0)
     throw UsageError("--max-tokens: token-based batches need a TSV corpus (--task tsv); the " +
                      c.task + " task makes batches of --batch sequences");
+  if (c.task == "glyphs") {
+    auto task =
+        option_errors("task", [&] { return std::make_shared<const GlyphsTask>(glyph_options(c)); });
+    if (c.batch < 1) throw UsageError("--batch must be >= 1, got " + std::to_string(c.batch));
+    batch_size_ = c.batch;
+    // An image model has no source tokens: its source codec holds only the specials.
+    tgt_codec_ = TextCodec(TokenizeMode::character, task->vocab());
+    glyphs_ = option_errors(
+        "valid-size", [&] { return std::make_unique<GlyphStream>(task, c.valid_size, c.seed); });
+    valid_images_ = glyphs_->held_out();
+    lengths_ = {c.max_len, 0, 1};  // no source tokens: the longest string bounds decoding
+    return;
+  }
   TaskOptions to;
   to.symbols = c.symbols;
   to.min_len = c.min_len;
@@ -119,11 +133,21 @@ std::string DataSource::spm_model() const {
 }
 
 Batch DataSource::next() {
+  if (glyphs_) {
+    std::vector<ImageExample> examples;
+    examples.reserve(static_cast<size_t>(batch_size_));
+    for (int64_t b = 0; b < batch_size_; ++b) examples.push_back(glyphs_->next());
+    return make_image_batch(examples);
+  }
   return stream_ ? stream_batches_->next() : files_->next();
 }
 
 void DataSource::save(TrainState& st) const {
   st.lengths = lengths_;
+  if (glyphs_) {
+    st.rngs["data"] = glyphs_->generator().state();
+    return;
+  }
   if (stream_) {
     st.rngs["data"] = stream_->generator().state();
     return;
@@ -137,6 +161,10 @@ void DataSource::save(TrainState& st) const {
 void DataSource::restore(const TrainState& st) {
   auto rng = st.rngs.find("data");
   if (rng == st.rngs.end()) throw std::runtime_error("checkpoint has no data position (/rng/data)");
+  if (glyphs_) {
+    glyphs_->generator().set_state(rng->second);
+    return;
+  }
   if (stream_) {
     stream_->generator().set_state(rng->second);
     return;

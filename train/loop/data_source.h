@@ -1,7 +1,8 @@
 // Where training batches and held-out examples come from: an endless synthetic task stream
-// (copy, reverse, sort, dates) or a TSV corpus read in epochs (its pairs re-read from the file as
-// batches take them, tsv_examples.h). Its position (the stream's generator, or epoch, batch index
-// and shuffle state) goes into checkpoints for exact resume.
+// (copy, reverse, sort, dates), an endless stream of rendered images (glyphs), or a TSV corpus
+// read in epochs (its pairs re-read from the file as batches take them, tsv_examples.h). Its
+// position (the stream's generator, or epoch, batch index and shuffle state) goes into
+// checkpoints for exact resume.
 #pragma once
 
 #include <memory>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "datasets/file_batcher.h"
+#include "datasets/glyphs.h"
 #include "datasets/stream_batcher.h"
 #include "datasets/task_stream.h"
 #include "datasets/text_codec.h"
@@ -26,7 +28,10 @@ class DataSource {
   explicit DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* stored = nullptr);
 
   Batch next();
+  // The held-out examples: token pairs, or for the glyphs task images (valid() is then empty).
   const std::vector<Example>& valid() const { return valid_; }
+  const std::vector<ImageExample>& valid_images() const { return valid_images_; }
+  bool has_valid() const { return !valid_.empty() || !valid_images_.empty(); }
   // The reference text of each held-out example (a TSV file's target column); empty for the
   // generated tasks, whose text is their tokens' (TextCodec::decode).
   const std::vector<std::string>& valid_refs() const { return valid_refs_; }
@@ -36,7 +41,7 @@ class DataSource {
   const Vocab& tgt_vocab() const { return tgt_codec_.vocab(); }
   // The serialized SentencePiece model a checkpoint stores as /vocab/spm ("" without one).
   std::string spm_model() const;
-  bool is_stream() const { return stream_ != nullptr; }
+  bool is_stream() const { return stream_ != nullptr || glyphs_ != nullptr; }
   int64_t epoch() const { return files_ ? files_->epoch() : 0; }
   int64_t batches_per_epoch() const { return files_ ? files_->batches_per_epoch() : 0; }
   // The training data's longest target and largest length ratio: a TSV file's, measured over
@@ -52,6 +57,9 @@ class DataSource {
   LengthStats lengths_;
   std::vector<Example> valid_;
   std::vector<std::string> valid_refs_;
+  std::vector<ImageExample> valid_images_;
+  int64_t batch_size_ = 0;
+  std::unique_ptr<GlyphStream> glyphs_;
   std::unique_ptr<TaskStream> stream_;
   std::unique_ptr<StreamBatcher> stream_batches_;
   std::unique_ptr<FileBatcher> files_;

@@ -100,7 +100,10 @@ Batch rows_of(const Batch& b, int64_t begin, int64_t end) {
                      std::vector<int64_t>(t.data.begin() + begin * w, t.data.begin() + end * w));
   };
   Batch r;
-  r.src = take(b.src);
+  if (b.has_images())
+    r.images = slice(b.images, 0, begin, end).contiguous_data();
+  else
+    r.src = take(b.src);
   r.tgt_in = take(b.tgt_in);
   r.tgt_out = take(b.tgt_out);
   for (int64_t v : r.src.data) r.n_src_tokens += v != 0;
@@ -299,7 +302,7 @@ double Trainer::train_step(const Batch& global) {
               : rows_of(global, lo + k * (hi - lo) / pieces, lo + (k + 1) * (hi - lo) / pieces);
     // A batch of fewer rows than ranks (--max-tokens: long sentences) leaves some rank none.
     if (b.size() == 0) continue;
-    Tensor loss = model_->loss(b.src, b.tgt_in, b.tgt_out, cfg_.label_smoothing);
+    Tensor loss = model_->loss(source_of(b), b.tgt_in, b.tgt_out, cfg_.label_smoothing);
     if (!whole)
       loss = mul(loss, global.n_tgt_tokens > 0
                            ? static_cast<double>(b.n_tgt_tokens) / global.n_tgt_tokens
@@ -334,12 +337,14 @@ EvalResult Trainer::run_eval() {
   po.leave = false;
   if (po.style == ProgressStyle::lines) po.out = &std::cout;
   if (bar_) bar_->clear();
-  Progress progress("eval", static_cast<int64_t>(data_->valid().size()), "sequences", po);
+  const bool images = !data_->valid_images().empty();
+  const auto n = images ? data_->valid_images().size() : data_->valid().size();
+  Progress progress("eval", static_cast<int64_t>(n), "sequences", po);
   o.progress = &progress;
   o.detokenize = [this](const std::vector<int64_t>& ids) { return data_->tgt_codec().decode(ids); };
   if (!data_->valid_refs().empty()) o.refs = &data_->valid_refs();
   const AveragedWeights averaged(ema_.get());
-  return evaluate(*model_, data_->valid(), o);
+  return images ? evaluate(*model_, data_->valid_images(), o) : evaluate(*model_, data_->valid(), o);
 }
 
 double Trainer::metric_of(const EvalResult& r) const {
@@ -487,10 +492,14 @@ void Trainer::update_report() {
     ReportRun run = load_report_run(cfg_.out);
     run.config = cfg_.to_json();
     const AveragedWeights averaged(ema_.get());
-    add_attention(run, *model_, data_->src_codec(), data_->tgt_codec(), data_->train_lengths(),
-                  data_->valid(), 3,
-                  std::string(ema_ ? "the averaged model (--ema)" : "the model") + " at step " +
-                      std::to_string(st_.step));
+    const std::string what = std::string(ema_ ? "the averaged model (--ema)" : "the model") +
+                             " at step " + std::to_string(st_.step);
+    if (!data_->valid_images().empty())
+      add_attention(run, *model_, data_->tgt_codec(), data_->train_lengths(),
+                    data_->valid_images(), 3, what);
+    else
+      add_attention(run, *model_, data_->src_codec(), data_->tgt_codec(), data_->train_lengths(),
+                    data_->valid(), 3, what);
     write_report(path, render_report({run}));
   } catch (const std::exception& e) {
     if (report_failed_) return;
@@ -563,7 +572,7 @@ int Trainer::run() {
     // tokens per second of the next log line.
     const auto set_aside = std::chrono::steady_clock::now();
     bool stop_early = false;
-    if (cfg_.eval_every > 0 && st_.step % cfg_.eval_every == 0 && !data_->valid().empty()) {
+    if (cfg_.eval_every > 0 && st_.step % cfg_.eval_every == 0 && data_->has_valid()) {
       const EvalResult r = run_eval();
       last_eval = st_.step;
       log_eval(r, seconds_since(t0));
@@ -586,7 +595,7 @@ int Trainer::run() {
   }
   // The extra evaluation at the end may update best.h5 but not the early-stopping state, which
   // only scheduled evaluations change (a straight run would not have evaluated here).
-  if (last_eval != st_.step && !data_->valid().empty()) {
+  if (last_eval != st_.step && data_->has_valid()) {
     const EvalResult r = run_eval();
     log_eval(r, seconds_since(t0));
     note_eval(r, false);

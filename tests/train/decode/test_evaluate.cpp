@@ -96,7 +96,7 @@ TEST(Evaluate, LossIsOverAllTargetTokensWhateverTheBatchSize) {
 }
 
 TEST(Evaluate, EmptyDataGivesZeroExamples) {
-  EXPECT_EQ(evaluate(*tiny_model(10), {}, EvalOptions{}).n, 0);
+  EXPECT_EQ(evaluate(*tiny_model(10), std::vector<Example>{}, EvalOptions{}).n, 0);
 }
 
 TEST(Evaluate, ReferenceTextsAreScoredAndUnkNeverMatches) {
@@ -132,9 +132,9 @@ TEST(Evaluate, ReferenceTextsAreScoredAndUnkNeverMatches) {
   EvalOptions two_tokens;
   two_tokens.decode.max_len = 2;
   always(4);
-  EXPECT_EQ(evaluate(*model, {{{4}, {4, 4}}}, two_tokens).exact_match, 1.0);
+  EXPECT_EQ(evaluate(*model, std::vector<Example>{{{4}, {4, 4}}}, two_tokens).exact_match, 1.0);
   always(Vocab::kUnk);
-  EXPECT_EQ(evaluate(*model, {{{4}, {Vocab::kUnk, Vocab::kUnk}}}, two_tokens).exact_match, 0.0);
+  EXPECT_EQ(evaluate(*model, std::vector<Example>{{{4}, {Vocab::kUnk, Vocab::kUnk}}}, two_tokens).exact_match, 0.0);
   const std::vector<std::string> two = {"a"};
   o.refs = &two;
   EXPECT_THROW(evaluate(*model, data, o), std::invalid_argument);

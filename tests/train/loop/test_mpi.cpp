@@ -117,6 +117,18 @@ TEST_F(Mpi, TwoRanksEqualTwoMicroBatchesBitForBit) {
   expect_same_model_and_optimizer(path("one/ckpt-50.h5"), path("two/ckpt-50.h5"));
 }
 
+// The glyphs task's image batches split over two ranks as text batches do.
+TEST_F(Mpi, ImageBatchesSplitOverTwoRanksBitForBit) {
+  const std::vector<std::string> glyphs = {"--task", "glyphs", "--symbols", "10", "--max-len", "3"};
+  const RunResult one =
+      train(recipe("one", 25) + glyphs + std::vector<std::string>{"--micro-batches", "2"});
+  ASSERT_EQ(one.code, 0) << describe(one);
+  const RunResult two = run_mpi(dir_, recipe("two", 25) + glyphs);
+  ASSERT_EQ(two.code, 0) << two.err;
+  expect_same_model_and_optimizer(path("one/ckpt-25.h5"), path("two/ckpt-25.h5"));
+  EXPECT_TRUE(H5File::open_read(path("two/ckpt-25.h5")).exists("model/patch_embed.weight"));
+}
+
 TEST_F(Mpi, ResumeUnderMpiContinuesExactlyWithDropout) {
   const std::vector<std::string> drop = {"--dropout", "0.1"};
   ASSERT_EQ(run_mpi(dir_, recipe("straight", 50) + drop).code, 0);
