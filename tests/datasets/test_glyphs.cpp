@@ -61,14 +61,15 @@ TEST(Glyphs, RenderingIsSeededAndVaried) {
   }
   // The next draw of the same string differs (scale, place, noise...).
   EXPECT_NE(task.render(ids, g1), a);
-  // More characters, more ink (noise aside).
+  // More characters, more ink: the background and the noise (up to 0.2 and 0.12 a pixel, the
+  // same for both) are most of one character's total, so six come to about twice one.
   Generator g3(1);
   double one = 0, six = 0;
   for (int i = 0; i < 20; ++i) {
     one += total_ink(task.render({4 + 8}, g3));
     six += total_ink(task.render({4 + 8, 4 + 8, 4 + 8, 4 + 8, 4 + 8, 4 + 8}, g3));
   }
-  EXPECT_GT(six, 3 * one);
+  EXPECT_GT(six, 1.5 * one);
 }
 
 // The characters run left to right: with the same draws (a copy of the generator), changing the
