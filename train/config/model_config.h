@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "datasets/text_codec.h"
 #include "datasets/glyphs.h"
+#include "datasets/text_codec.h"
 #include "datasets/tokenizer.h"
 #include "layers/transformer.h"
 #include "train/config/config.h"

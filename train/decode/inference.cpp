@@ -73,7 +73,9 @@ LengthStats training_lengths(const CheckpointContents& c) {
   if (c.state.lengths.known()) return c.state.lengths;
   const Config& run = c.config;
   if (run.task == "tsv") return {run.max_len, 2, 1};
-  if (run.task == "glyphs") return {run.max_len, 0, 1};  // images: the longest string decides
+  // Images: the longest string decides (an image counts as a source of length 0, so the ratio
+  // does not; 1 is the smallest a checkpoint accepts).
+  if (run.task == "glyphs") return {run.max_len, 1, 1};
   try {
     return make_task(run.task, {run.symbols, run.min_len, run.max_len})->length_stats();
   } catch (const std::exception&) {

@@ -40,7 +40,8 @@ Models models_of(const std::vector<LoadedModel>& loaded);
 // - for a TSV corpus, --max-len as the longest target (training refused longer lines, so the
 //   default limit still covers every training target) and ratio 2, the factor of the rule
 //   before (2 * source length + 12);
-// - for the glyphs task, --max-len as the longest target and ratio 0 (an image has no tokens);
+// - for the glyphs task, --max-len as the longest target and ratio 1 (unused: an image has no
+// tokens);
 // - unknown lengths (decode_limit's old rule) if the config names no task seqgrad knows.
 LengthStats training_lengths(const CheckpointContents& c);
 

@@ -35,8 +35,8 @@ void title(std::ostream& o, const AttentionResult& r, const AttentionMap& m, dou
 void picture(std::ostream& o, const AttentionResult& r, const std::string& id_prefix, double x,
              double y, double scale) {
   o << "<rect width=\"" << r.image.width << "\" height=\"" << r.image.height << "\" fill=\"url(#"
-    << id_prefix << "input-image)\" transform=\"translate(" << svg_number(x) << ","
-    << svg_number(y) << ") scale(" << svg_number(scale) << ")\"/>\n";
+    << id_prefix << "input-image)\" transform=\"translate(" << svg_number(x) << "," << svg_number(y)
+    << ") scale(" << svg_number(scale) << ")\"/>\n";
 }
 
 void outline(std::ostream& o, double x, double y, double w, double h) {
@@ -48,9 +48,10 @@ void outline(std::ostream& o, double x, double y, double w, double h) {
 
 void image_defs(std::ostream& o, const AttentionResult& r, const std::string& id_prefix) {
   const Image& im = r.image;
-  o << "<defs><pattern id=\"" << id_prefix << "input-image\" patternUnits=\"userSpaceOnUse\" width=\"" << im.width
-    << "\" height=\"" << im.height << "\">\n<rect width=\"" << im.width << "\" height=\""
-    << im.height << "\" fill=\"#ffffff\"/>\n";
+  o << "<defs><pattern id=\"" << id_prefix
+    << "input-image\" patternUnits=\"userSpaceOnUse\" width=\"" << im.width << "\" height=\""
+    << im.height << "\">\n<rect width=\"" << im.width << "\" height=\"" << im.height
+    << "\" fill=\"#ffffff\"/>\n";
   // Dark ink on white, 8-bit grey; runs of one grey in a row are one rectangle.
   auto grey = [&](int64_t y, int64_t x) {
     return static_cast<int>(std::lround(255.0 * (1.0 - std::clamp<double>(im.at(y, x), 0, 1))));
@@ -91,8 +92,7 @@ Extent input_picture(std::ostream& o, const AttentionResult& r, const std::strin
 }
 
 Extent cross_strip(std::ostream& o, const AttentionResult& r, const std::string& id_prefix,
-                   const AttentionMap& m, double x,
-                   double y) {
+                   const AttentionMap& m, double x, double y) {
   const double s = strip_scale(r), p = s * r.patch;
   const double w = s * static_cast<double>(r.image.width),
                h = s * static_cast<double>(r.image.height);

@@ -423,8 +423,8 @@ void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& s
 }
 
 void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& tgt_codec,
-                   const LengthStats& lengths, const std::vector<ImageExample>& examples,
-                   int64_t n, const std::string& what) {
+                   const LengthStats& lengths, const std::vector<ImageExample>& examples, int64_t n,
+                   const std::string& what) {
   const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
   DecodeOptions decode;
   decode.lengths = lengths;

@@ -51,8 +51,8 @@ void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& s
                    const std::vector<Example>& examples, int64_t n, const std::string& what);
 // The same for an image model's examples (its cross-attention drawn over each picture).
 void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& tgt_codec,
-                   const LengthStats& lengths, const std::vector<ImageExample>& examples,
-                   int64_t n, const std::string& what);
+                   const LengthStats& lengths, const std::vector<ImageExample>& examples, int64_t n,
+                   const std::string& what);
 
 // The same with the run's newest readable checkpoint (latest.h5, else best.h5, else the highest
 // step) on the held-out data of its run. A checkpoint or data that cannot be read leaves a note

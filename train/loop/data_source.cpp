@@ -107,10 +107,20 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
     batch_size_ = c.batch;
     // An image model has no source tokens: its source codec holds only the specials.
     tgt_codec_ = TextCodec(TokenizeMode::character, task->vocab());
-    glyphs_ = option_errors(
-        "valid-size", [&] { return std::make_unique<GlyphStream>(task, c.valid_size, c.seed); });
+    glyphs_ = option_errors("valid-size", [&] {
+      try {
+        return std::make_unique<GlyphStream>(task, c.valid_size, c.seed);
+      } catch (const std::invalid_argument& e) {
+        // The strings are drawn as the copy task's; the error names the task the user gave.
+        std::string msg = e.what();
+        if (msg.rfind("task copy", 0) == 0) msg.replace(0, 9, "task glyphs");
+        throw std::invalid_argument(msg);
+      }
+    });
     valid_images_ = glyphs_->held_out();
-    lengths_ = {c.max_len, 0, 1};  // no source tokens: the longest string bounds decoding
+    // No source tokens: the longest string bounds decoding (the ratio is unused; 1 is the
+    // smallest a checkpoint accepts).
+    lengths_ = {c.max_len, 1, 1};
     return;
   }
   TaskOptions to;

@@ -344,7 +344,8 @@ EvalResult Trainer::run_eval() {
   o.detokenize = [this](const std::vector<int64_t>& ids) { return data_->tgt_codec().decode(ids); };
   if (!data_->valid_refs().empty()) o.refs = &data_->valid_refs();
   const AveragedWeights averaged(ema_.get());
-  return images ? evaluate(*model_, data_->valid_images(), o) : evaluate(*model_, data_->valid(), o);
+  return images ? evaluate(*model_, data_->valid_images(), o)
+                : evaluate(*model_, data_->valid(), o);
 }
 
 double Trainer::metric_of(const EvalResult& r) const {
@@ -453,7 +454,8 @@ void Trainer::log_train(double loss, double lr, double tokens_per_s, double pad_
     bar_->set_note(line);
     return;
   }
-  std::snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  pad %.1f%%  ETA %s",
+  std::snprintf(line, sizeof line,
+                "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  pad %.1f%%  ETA %s",
                 static_cast<long long>(st_.step), static_cast<long long>(cfg_.steps), loss, lr,
                 tokens_per_s, 100 * pad_share, format_duration(eta_s).c_str());
   std::cout << line << std::endl;
@@ -495,8 +497,8 @@ void Trainer::update_report() {
     const std::string what = std::string(ema_ ? "the averaged model (--ema)" : "the model") +
                              " at step " + std::to_string(st_.step);
     if (!data_->valid_images().empty())
-      add_attention(run, *model_, data_->tgt_codec(), data_->train_lengths(),
-                    data_->valid_images(), 3, what);
+      add_attention(run, *model_, data_->tgt_codec(), data_->train_lengths(), data_->valid_images(),
+                    3, what);
     else
       add_attention(run, *model_, data_->src_codec(), data_->tgt_codec(), data_->train_lengths(),
                     data_->valid(), 3, what);

@@ -23,9 +23,10 @@ using testing::run_seqgrad;
 using testing::RunResult;
 using testing::ScratchDir;
 
-// Strings of 1 to 3 digits in 16 x 36 pixels, read as a 4 x 9 grid of 4 x 4 patches.
+// Strings of 1 to 3 digits in 16 x 36 pixels, read as a 4 x 9 grid of 4 x 4 patches; 100
+// held-out strings (of the 1110 there are, at most 10% of each length may be held out).
 std::vector<std::string> task_flags() {
-  return {"--task", "glyphs", "--symbols", "10", "--max-len", "3"};
+  return {"--task", "glyphs", "--symbols", "10", "--max-len", "3", "--valid-size", "100"};
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -39,13 +40,12 @@ class GlyphsCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new ScratchDir;
-    *train_ = run_seqgrad(
-        concat({"train", "--steps",      "1000",       "--batch",      "32",     "--lr",
-                "0.003", "--warmup",     "60",         "--schedule",   "cosine", "--valid-size",
-                "100",   "--eval-every", "0",          "--save-every", "0",      "--log-every",
-                "1000",  "--out",        *dir_ / "run"},
-               concat(task_flags(), testing::cli_tiny_model())),
-        *dir_);
+    *train_ =
+        run_seqgrad(concat({"train", "--steps", "1000", "--batch", "32", "--lr", "0.003",
+                            "--warmup", "60", "--schedule", "cosine", "--eval-every", "0",
+                            "--save-every", "0", "--log-every", "1000", "--out", *dir_ / "run"},
+                           concat(task_flags(), testing::cli_tiny_model())),
+                    *dir_);
     // Held-out images as files: the first two of any length and the first four of three
     // characters.
     Config c;
@@ -68,6 +68,12 @@ class GlyphsCli : public ::testing::Test {
     return *dir_ / ("img" + std::to_string(i) + "." + ext);
   }
 
+  // The checks on the model trained once (one test, so that ctest, which runs each test in a
+  // process of its own, trains it once).
+  void eval_and_translate_read_images();
+  void cross_attention_moves_left_to_right();
+  void attention_draws_the_image_maps();
+
   static ScratchDir* dir_;
   static RunResult* train_;
   static std::vector<std::string>* texts_;  // the text of image i
@@ -80,8 +86,7 @@ std::vector<std::string>* GlyphsCli::texts_ = new std::vector<std::string>;
 std::vector<size_t>* GlyphsCli::three_ = new std::vector<size_t>;
 
 // What is checked here holds for any model, trained or not.
-TEST_F(GlyphsCli, EvalAndTranslateReadImages) {
-  ASSERT_EQ(train_->code, 0) << train_->err;
+void GlyphsCli::eval_and_translate_read_images() {
   RunResult r = run_seqgrad({"eval", "--checkpoint", checkpoint(), "--json"}, *dir_);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
@@ -135,8 +140,7 @@ double centre_column(const nlohmann::json& cols, const nlohmann::json& weights) 
 // predicting character t + 1 reads more than one patch column (4 pixels) right of the row
 // predicting character t. An encoder that ignored positions, or a decoder that read everywhere
 // at once, would fail.
-TEST_F(GlyphsCli, CrossAttentionMovesLeftToRight) {
-  ASSERT_EQ(train_->code, 0) << train_->err;
+void GlyphsCli::cross_attention_moves_left_to_right() {
   ASSERT_EQ(three_->size(), 4u);
   for (size_t i : *three_) {
     const RunResult r = run_seqgrad(
@@ -162,8 +166,7 @@ TEST_F(GlyphsCli, CrossAttentionMovesLeftToRight) {
   }
 }
 
-TEST_F(GlyphsCli, AttentionDrawsTheImageMaps) {
-  ASSERT_EQ(train_->code, 0) << train_->err;
+void GlyphsCli::attention_draws_the_image_maps() {
   const size_t i = three_->at(0);
   const RunResult r = run_seqgrad(
       {"attention", "--checkpoint", checkpoint(), "--image", image(i, "pgm"), "--out", "a.svg"},
@@ -175,6 +178,33 @@ TEST_F(GlyphsCli, AttentionDrawsTheImageMaps) {
   EXPECT_NE(svg.find("Encoder self-attention"), std::string::npos);
   EXPECT_NE(svg.find("Decoder self-attention"), std::string::npos);
   EXPECT_NE(svg.find("output: "), std::string::npos);
+  // The run's report draws the same maps for held-out images, one picture per figure: three
+  // figures, three patterns with ids of their own.
+  EXPECT_EQ(train_->err.find("warning"), std::string::npos) << train_->err;
+  const std::string html = testing::read_all(*dir_ / "run/report.html");
+  size_t patterns = 0;
+  for (size_t at = html.find("input-image\" patternUnits"); at != std::string::npos;
+       at = html.find("input-image\" patternUnits", at + 1))
+    ++patterns;
+  EXPECT_EQ(patterns, 3u);
+  EXPECT_EQ(html.find("id=\"input-image\""), std::string::npos);
+  EXPECT_NE(html.find("held-out image 1"), std::string::npos);
+}
+
+TEST_F(GlyphsCli, TrainedModelReadsImagesLeftToRight) {
+  ASSERT_EQ(train_->code, 0) << train_->err;
+  {
+    SCOPED_TRACE("eval and translate");
+    eval_and_translate_read_images();
+  }
+  {
+    SCOPED_TRACE("cross-attention moves left to right");
+    cross_attention_moves_left_to_right();
+  }
+  {
+    SCOPED_TRACE("attention draws the image maps");
+    attention_draws_the_image_maps();
+  }
 }
 
 // Image files a user can get wrong, through every command that reads one.
@@ -273,6 +303,11 @@ TEST_F(GlyphsBadInput, ImageOptionsAreUsageErrors) {
   expect_error(train({"--image-height", "8"}), 2, {"--image-height"});
   expect_error(train({"--image-width", "20"}), 2, {"--image-width"});
   expect_error(train({"--symbols", "37"}), 2, {"--symbols"});
+  // More held-out strings than the task can spare: the error names the task the user gave.
+  expect_error(run_seqgrad({"train", "--steps", "0", "--out", "x", "--task", "glyphs", "--symbols",
+                            "10", "--max-len", "3", "--valid-size", "1000"},
+                           *dir_),
+               2, {"--valid-size", "task glyphs", "at most 111"});
 }
 
 }  // namespace

@@ -83,9 +83,7 @@ TEST(Evaluate, LossIsOverAllTargetTokensWhateverTheBatchSize) {
     ref_text.push_back(codec.decode(refs[i]));
   }
   EvalOptions with_text = small;
-  with_text.detokenize = [&](const std::vector<int64_t>& ids) {
-    return codec.decode(ids);
-  };
+  with_text.detokenize = [&](const std::vector<int64_t>& ids) { return codec.decode(ids); };
   EXPECT_DOUBLE_EQ(b.bleu, sacrebleu_bleu(out_ids, ref_ids).score);
   const EvalResult c = evaluate(model, data, with_text);
   EXPECT_DOUBLE_EQ(c.bleu, sacrebleu_bleu(out_text, ref_text).score);
@@ -134,7 +132,9 @@ TEST(Evaluate, ReferenceTextsAreScoredAndUnkNeverMatches) {
   always(4);
   EXPECT_EQ(evaluate(*model, std::vector<Example>{{{4}, {4, 4}}}, two_tokens).exact_match, 1.0);
   always(Vocab::kUnk);
-  EXPECT_EQ(evaluate(*model, std::vector<Example>{{{4}, {Vocab::kUnk, Vocab::kUnk}}}, two_tokens).exact_match, 0.0);
+  EXPECT_EQ(evaluate(*model, std::vector<Example>{{{4}, {Vocab::kUnk, Vocab::kUnk}}}, two_tokens)
+                .exact_match,
+            0.0);
   const std::vector<std::string> two = {"a"};
   o.refs = &two;
   EXPECT_THROW(evaluate(*model, data, o), std::invalid_argument);
