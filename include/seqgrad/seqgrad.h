@@ -17,8 +17,9 @@
 #include "autograd/random.h"
 #include "autograd/tensor.h"
 
-// Modules and layers: Linear, Embedding, LayerNorm, Dropout, positions, attention, the
-// Transformer's layers and the Seq2Seq model, and the whole gradcheck table.
+// Modules and layers: Linear, Embedding, LayerNorm, Dropout, positions (1-D and 2-D), attention,
+// the patch embedding of images, the Transformer's layers and the Seq2Seq model, and the whole
+// gradcheck table.
 #include "layers/attention.h"
 #include "layers/decoder_layer.h"
 #include "layers/dropout.h"
@@ -29,7 +30,9 @@
 #include "layers/layer_norm.h"
 #include "layers/linear.h"
 #include "layers/module.h"
+#include "layers/patch_embedding.h"
 #include "layers/positional.h"
+#include "layers/positional_2d.h"
 #include "layers/transformer.h"
 
 // Optimizers, gradient clipping, learning-rate schedules.
@@ -41,11 +44,15 @@
 #include "optim/schedule.h"
 #include "optim/sgd.h"
 
-// Vocabularies, tokenizers, TSV corpora, the generated tasks, batches.
+// Vocabularies, tokenizers, TSV corpora, the generated tasks (the glyphs task's images from its
+// bitmap font too), PNG and PGM images, batches.
 #include "datasets/batch.h"
+#include "datasets/bitmap_font.h"
 #include "datasets/dates.h"
 #include "datasets/example.h"
 #include "datasets/file_batcher.h"
+#include "datasets/glyphs.h"
+#include "datasets/image.h"
 #include "datasets/stream_batcher.h"
 #include "datasets/synthetic.h"
 #include "datasets/task.h"
@@ -62,8 +69,11 @@
 #include "train/config/memory_check.h"
 #include "train/config/model_config.h"
 
-// Decoding and evaluating the Seq2Seq model: greedy and beam search, loss, BLEU.
+// Decoding and evaluating the Seq2Seq model: greedy, sampling and beam search (one model or an
+// ensemble, one step at a time), loss, BLEU and chrF.
 #include "train/decode/decode.h"
 #include "train/decode/evaluate.h"
 #include "train/decode/inference.h"
 #include "train/decode/metrics.h"
+#include "train/decode/stepper.h"
+#include "train/decode/text_metrics.h"

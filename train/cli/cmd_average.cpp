@@ -50,7 +50,10 @@ std::string model_difference(const ModelConfig& a, const ModelConfig& b) {
       {"--enc-layers", {a.enc_layers, b.enc_layers}},
       {"--dec-layers", {a.dec_layers, b.dec_layers}},
       {"--ff", {a.ff, b.ff}},
-      {"positional table", {a.max_len, b.max_len}}};
+      {"positional table", {a.max_len, b.max_len}},
+      {"--patch", {a.patch, b.patch}},
+      {"--image-height", {a.image_height, b.image_height}},
+      {"--image-width", {a.image_width, b.image_width}}};
   for (const auto& [name, v] : sizes)
     if (v.first != v.second)
       return std::string(name) + " " + std::to_string(v.second) + ", not " +

@@ -51,14 +51,15 @@ std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& paths, bo
     const LoadedModel& b = loaded.back();
     const std::string other =
         " differs from the one of " + paths.front() + " (an ensemble shares them)";
-    if (!(b.src_codec == a.src_codec))
-      throw std::runtime_error(p + ": its source vocabulary or tokenization" + other);
-    if (!(b.tgt_codec == a.tgt_codec))
-      throw std::runtime_error(p + ": its target vocabulary or tokenization" + other);
+    // The input first: a text model's source vocabulary differs from an image model's too.
     const ModelConfig &ca = a.model->config(), &cb = b.model->config();
     if (ca.reads_images() != cb.reads_images() || ca.image_height != cb.image_height ||
         ca.image_width != cb.image_width)
       throw std::runtime_error(p + ": its input (" + input_kind(cb) + ")" + other);
+    if (!(b.src_codec == a.src_codec))
+      throw std::runtime_error(p + ": its source vocabulary or tokenization" + other);
+    if (!(b.tgt_codec == a.tgt_codec))
+      throw std::runtime_error(p + ": its target vocabulary or tokenization" + other);
   }
   return loaded;
 }

@@ -115,6 +115,38 @@ void GlyphsCli::eval_and_translate_read_images() {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, want);
   EXPECT_EQ(r.err, "");
+  // Every way of decoding reads the images: beam 1, sampling from the most likely token only and
+  // an ensemble of the model with itself give the greedy lines; a wider beam and sampling give
+  // one line of digits per image; --n-best 2 the two best of each.
+  for (const std::vector<std::string>& how : {std::vector<std::string>{"--beam", "1"},
+                                              {"--sample", "--top-k", "1", "--temperature", "3"},
+                                              {"--checkpoint", checkpoint()}}) {
+    r = run_seqgrad(concat({"translate", "--checkpoint", checkpoint(), "--batch", "4"}, how), *dir_,
+                    paths);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, want) << how[0];
+  }
+  for (const std::vector<std::string>& how :
+       {std::vector<std::string>{"--beam", "4"}, {"--sample", "--seed", "3"}}) {
+    r = run_seqgrad(concat({"translate", "--checkpoint", checkpoint()}, how), *dir_, paths);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), texts_->size()) << r.out;
+    for (const auto& l : lines)
+      EXPECT_EQ(l.find_first_not_of("0123456789"), std::string::npos) << how[0] << ": " << l;
+  }
+  r = run_seqgrad({"translate", "--checkpoint", checkpoint(), "--image", image(0), "--beam", "4",
+                   "--n-best", "2"},
+                  *dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(lines_of(r.out).size(), 2u) << r.out;
+  EXPECT_EQ(lines_of(r.out)[0].rfind("0\t", 0), 0u) << r.out;
+  // eval decodes the held-out images with a beam, and with an ensemble.
+  r = run_seqgrad(
+      {"eval", "--checkpoint", checkpoint(), "--checkpoint", checkpoint(), "--beam", "3", "--json"},
+      *dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["n"], 100);
   // inspect names the image encoder's parameters.
   r = run_seqgrad({"inspect", checkpoint(), "--json"}, *dir_);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -283,6 +315,11 @@ TEST_F(GlyphsBadInput, ImageAndTextModelsRefuseTheOtherInput) {
                             "ok.png"},
                            *dir_),
                2, {"--image"});
+  // An ensemble reads one kind of input: a text model cannot join an image model's.
+  expect_error(run_seqgrad({"translate", "--checkpoint", "img/latest.h5", "--checkpoint",
+                            "txt/latest.h5", "--image", "ok.png"},
+                           *dir_),
+               1, {"txt/latest.h5", "its input (text)"});
   // Images of another size than the model's are fitted into it, not refused.
   Image wide{20, 100, std::vector<float>(2000, 0.0f)};
   wide.ink[150] = 1.0f;
