@@ -7,7 +7,9 @@ set -euo pipefail
 
 packages=(g++ cmake make libboost-program-options-dev libhdf5-dev libopenblas-openmp-dev
           nlohmann-json3-dev libgtest-dev libopenmpi-dev openmpi-bin libsentencepiece-dev
-          libpng-dev chromium "$@")  # chromium: the test that loads report.html in a real browser
+          libpng-dev chromium python3 "$@")
+# chromium: the test that loads report.html in a real browser; python3: the test of
+# tools/locale_corpus.py
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

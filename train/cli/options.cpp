@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "train/config/model_config.h"
@@ -146,8 +147,8 @@ po::options_description decoding_options(Config& c, std::vector<std::string>& ch
                   "checkpoint (give it several times for an ensemble)")(
       "beam", po::value(&c.beam)->default_value(1), "beam size (1: greedy)")(
       "length-penalty", po::value(&c.length_penalty)->default_value(c.length_penalty),
-      "beam scores are log p / length^A")(
-      "sample", po::bool_switch(&c.sample), "sample each token instead of greedy or beam")(
+      "beam scores are log p / length^A")("sample", po::bool_switch(&c.sample),
+                                          "sample each token instead of greedy or beam")(
       "top-k", po::value(&c.top_k)->default_value(c.top_k),
       "sample among the K most likely tokens (0: all)")(
       "top-p", po::value(&c.top_p)->default_value(c.top_p),
@@ -399,8 +400,8 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (has("temperature") && !(c.temperature > 0 && std::isfinite(c.temperature)))
     bad("temperature", "must be a finite number > 0, got " + number(c.temperature));
   if (has("sample") && c.sample && has("beam") && c.beam > 1)
-    bad("sample", "draws one output per input; it cannot be combined with --beam " +
-                      std::to_string(c.beam));
+    bad("sample",
+        "draws one output per input; it cannot be combined with --beam " + std::to_string(c.beam));
   positive("keep", c.keep);
   positive("log-every", c.log_every);
   for (const auto& [name, v] : {std::pair<const char*, int64_t>{"warmup", c.warmup},
@@ -460,6 +461,20 @@ void resolve(Config& c, po::variables_map& vm) {
   }
 }
 
+// The names of every option of train and of the decoding commands (eval, translate, attention).
+const std::set<std::string>& options_of_any_command() {
+  static const std::set<std::string> names = [] {
+    Config c;
+    std::vector<std::string> checkpoints;
+    po::options_description d;
+    d.add(train_options(c)).add(decoding_options(c, checkpoints, true));
+    std::set<std::string> n;
+    for (const auto& o : d.options()) n.insert(o->long_name());
+    return n;
+  }();
+  return names;
+}
+
 }  // namespace
 
 bool parse_config(const std::string& command, const std::vector<std::string>& args,
@@ -493,7 +508,19 @@ bool parse_config(const std::string& command, const std::vector<std::string>& ar
         throw RunError("--config: '" + path + "' is a folder, not a file");
       if (!in) throw RunError("--config: cannot read '" + path + "'");
       try {
-        po::store(po::parse_config_file(in, groups), vm);  // the command line already won
+        // One INI file serves a whole experiment: a name that train or the decoding commands
+        // take and this command does not is skipped; a name no command takes is an error.
+        po::parsed_options parsed = po::parse_config_file(in, groups, true);
+        std::vector<po::option> mine;
+        for (po::option& o : parsed.options) {
+          if (!o.unregistered) {
+            mine.push_back(std::move(o));
+          } else if (!options_of_any_command().count(o.string_key)) {
+            throw UsageError(path + ": unrecognised option '" + o.string_key + "'");
+          }
+        }
+        parsed.options = std::move(mine);
+        po::store(parsed, vm);  // the command line already won
       } catch (po::error& e) {
         throw UsageError(path + ": " + message_of(e));
       }

@@ -138,6 +138,37 @@ TEST(Cli, ConfigFileErrors) {
                {"--heads", "3", "--d-model 128"});
 }
 
+TEST(Cli, OneConfigFileServesTrainAndTheDecodingCommands) {
+  ScratchDir dir;
+  // train's optimization and run options are skipped by eval and translate, which read the
+  // options they share (the data options, --beam, --threads); eval's are skipped by train.
+  const std::string ini = dir.write("run.ini",
+                                    "task = reverse\n"
+                                    "lr = 0.5\n"
+                                    "steps = 300\n"
+                                    "out = runs/x\n"
+                                    "beam = 3\n"
+                                    "length-penalty = 0.6\n"
+                                    "threads = 1\n");
+  for (const char* command : {"eval", "translate", "attention", "train"}) {
+    const auto r = run_seqgrad({command, "--config", ini, "--dump-config"}, dir);
+    ASSERT_EQ(r.code, 0) << command << ": " << r.err;
+    EXPECT_NE(r.out.find("\ntask = reverse\n"), std::string::npos) << command << r.out;
+    EXPECT_NE(r.out.find("\nthreads = 1\n"), std::string::npos) << command << r.out;
+  }
+  const auto eval = run_seqgrad({"eval", "--config", ini, "--dump-config"}, dir);
+  EXPECT_NE(eval.out.find("\nbeam = 3\n"), std::string::npos) << eval.out;
+  EXPECT_NE(eval.out.find("\nlength-penalty = 0.6\n"), std::string::npos) << eval.out;
+  EXPECT_EQ(eval.out.find("lr ="), std::string::npos) << eval.out;
+  const auto train = run_seqgrad({"train", "--config", ini, "--dump-config"}, dir);
+  EXPECT_NE(train.out.find("\nlr = 0.5\n"), std::string::npos) << train.out;
+  EXPECT_EQ(train.out.find("length-penalty"), std::string::npos) << train.out;
+  // A name that no command takes is still an error, in every command.
+  const std::string typo = dir.write("typo.ini", "task = reverse\nlearning-rate = 0.5\n");
+  for (const char* command : {"eval", "translate", "train"})
+    expect_error(run_seqgrad({command, "--config", typo}, dir), 2, {"typo.ini", "learning-rate"});
+}
+
 TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
   ScratchDir dir;
   // --dump-config makes a valid command exit at once instead of training.
