@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 venv=${1:-bench/.venv-torch}
 /usr/bin/python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --upgrade pip
-"$venv/bin/pip" install --quiet torch numpy h5py
+"$venv/bin/pip" install --quiet torch numpy h5py sentencepiece  # sentencepiece: real_corpus*.sh
 "$venv/bin/python" -c 'import torch; print("torch", torch.__version__, "in", "'"$venv"'")'
