@@ -372,27 +372,31 @@ ReportRun load_report_run(const std::string& dir) {
 
 namespace {
 
-// The maps of `count` examples: collect(i) decodes example i and collects its attention,
-// source(i) is the text naming its input, tgt(i) its reference ids.
-template <class Collect, class SourceText>
+// The maps of the first n examples (Example or ImageExample): collect(i, decode) decodes example
+// i greedily with `decode` and collects its attention, source(i) is the text naming its input.
+template <class Examples, class Collect, class SourceText>
 void add_attention_maps(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& tgt_codec,
-                        int64_t count, Collect collect, SourceText source,
-                        const std::vector<std::vector<int64_t>>& refs, const std::string& what) {
+                        const LengthStats& lengths, const Examples& examples, int64_t n,
+                        Collect collect, SourceText source, const std::string& what) {
   struct ModeGuard {
     Seq2SeqTransformer& m;
     bool was;
     ~ModeGuard() { m.train(was); }
   } guard{model, model.is_training()};
   model.eval();
+  const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
+  DecodeOptions decode;
+  decode.lengths = lengths;
   const std::string ids = "m" + std::to_string(std::hash<std::string>{}(run.name) % 1000000) + "-";
   for (int64_t i = 0; i < count; ++i) {
-    AttentionResult r = collect(i);
+    AttentionResult r = collect(i, decode);
     std::erase_if(r.maps, [](const AttentionMap& m) { return m.head != kHeadMean; });
     RenderInfo info;
     info.title = "Example " + std::to_string(i + 1);
     info.id_prefix = ids + std::to_string(run.attention_svgs.size()) + "-";
-    const bool exact = r.output == refs[i];
-    info.lines = {source(i), "reference:  " + tgt_codec.decode(refs[i]),
+    const auto& ref = examples[i].tgt;
+    const bool exact = r.output == ref;
+    info.lines = {source(i), "reference:  " + tgt_codec.decode(ref),
                   "output:     " + tgt_codec.decode(r.output) +
                       (exact ? "   (exact match)" : "   (differs from the reference)")};
     run.attention_svgs.push_back(render_svg_element(r, info));
@@ -407,32 +411,22 @@ void add_attention_maps(ReportRun& run, Seq2SeqTransformer& model, const TextCod
 void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& src_codec,
                    const TextCodec& tgt_codec, const LengthStats& lengths,
                    const std::vector<Example>& examples, int64_t n, const std::string& what) {
-  const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
-  DecodeOptions decode;
-  decode.lengths = lengths;
-  std::vector<std::vector<int64_t>> refs;
-  for (int64_t i = 0; i < count; ++i) refs.push_back(examples[i].tgt);
   add_attention_maps(
-      run, model, tgt_codec, count,
-      [&](int64_t i) {
+      run, model, tgt_codec, lengths, examples, n,
+      [&](int64_t i, const DecodeOptions& decode) {
         std::vector<int64_t> src = examples[i].src;
         src.push_back(kEos);
         return collect_attention(model, src, src_codec.vocab(), tgt_codec.vocab(), decode);
       },
-      [&](int64_t i) { return "source:     " + src_codec.decode(examples[i].src); }, refs, what);
+      [&](int64_t i) { return "source:     " + src_codec.decode(examples[i].src); }, what);
 }
 
 void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& tgt_codec,
                    const LengthStats& lengths, const std::vector<ImageExample>& examples, int64_t n,
                    const std::string& what) {
-  const int64_t count = std::min<int64_t>(n, static_cast<int64_t>(examples.size()));
-  DecodeOptions decode;
-  decode.lengths = lengths;
-  std::vector<std::vector<int64_t>> refs;
-  for (int64_t i = 0; i < count; ++i) refs.push_back(examples[i].tgt);
   add_attention_maps(
-      run, model, tgt_codec, count,
-      [&](int64_t i) {
+      run, model, tgt_codec, lengths, examples, n,
+      [&](int64_t i, const DecodeOptions& decode) {
         return collect_attention(model, examples[i].image, tgt_codec.vocab(), decode);
       },
       [&](int64_t i) {
@@ -440,7 +434,7 @@ void add_attention(ReportRun& run, Seq2SeqTransformer& model, const TextCodec& t
                std::to_string(examples[i].image.width) + " x " +
                std::to_string(examples[i].image.height) + " pixels)";
       },
-      refs, what);
+      what);
 }
 
 void add_attention_from_checkpoints(ReportRun& run, int64_t n) {
