@@ -12,6 +12,7 @@
 # does not decide; trying all of them makes the result independent of the installed build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/install_packages.sh python3-torch python3-h5py python3-numpy  # Debian's PyTorch side, when the machine lacks it
 cfg=${1:-toy}; rounds=${2:-5}; threads=${3:-2}
 case "$cfg" in
   toy)  args=(--d-model 128 --heads 4 --enc-layers 2 --dec-layers 2 --ff 512 --batch 64 --length 10 --steps 30) ;;

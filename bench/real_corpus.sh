@@ -14,6 +14,7 @@
 # (bench/compare.sh finds PyTorch's fastest setting on a machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/install_packages.sh python3-torch python3-h5py python3-numpy python3-sentencepiece  # Debian's PyTorch side, when the machine lacks it
 seconds=${1:-600}; threads=${2:-2}; dir=${3:-runs/real-corpus}
 data=$dir/data
 sacrebleu=${SACREBLEU:-bench/.venv-sacrebleu/bin/sacrebleu}

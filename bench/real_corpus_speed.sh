@@ -10,6 +10,7 @@
 # Usage: bench/real_corpus_speed.sh [ROUNDS] [STEPS] [THREADS] [INIT]   (defaults 3, 40, 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/install_packages.sh python3-torch python3-h5py python3-numpy python3-sentencepiece  # Debian's PyTorch side, when the machine lacks it
 rounds=${1:-3}; steps=${2:-40}; threads=${3:-2}; init=${4:-runs/real-corpus/init.h5}
 [ -f "$init" ] || { echo "$0: no $init (bench/real_corpus.sh writes it)" >&2; exit 2; }
 venv=${TORCH_VENV:-bench/.venv-torch}

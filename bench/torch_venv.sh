@@ -4,6 +4,7 @@
 # Usage: bench/torch_venv.sh [VENV]   (default bench/.venv-torch; about 5 GB with CUDA's wheels)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/install_packages.sh python3-venv  # python3 -m venv, when the machine lacks it
 venv=${1:-bench/.venv-torch}
 /usr/bin/python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet --upgrade pip

@@ -1,4 +1,5 @@
 #include "train/cli/cli.h"
+#include "train/cli/options.h"
 
 #include <iostream>
 #include <map>
@@ -28,7 +29,9 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
                    const po::options_description& desc, po::variables_map& vm,
                    const po::positional_options_description* pos) {
   po::options_description all(desc);
-  all.add_options()("help,h", "show this help and exit");
+  all.add_options()("config", po::value<std::string>(), "read options from an INI file")(
+      "dump-config", po::bool_switch(), "print the effective configuration as INI and exit")(
+      "help,h", "show this help and exit");
   // Unique-prefix guessing is on by default in Program_options; it silently reads --batch as
   // any option that starts so. Only exact names are accepted here.
   const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
@@ -44,9 +47,15 @@ bool parse_options(const std::string& command, const std::vector<std::string>& a
       std::cout << "Usage: seqgrad " << command << " [options]\n\n" << all;
       return false;
     }
+    if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), desc, vm);
     po::notify(vm);
   } catch (po::error& e) {
     throw UsageError(message_of(e));
+  }
+  if (vm["dump-config"].as<bool>()) {
+    std::cout << "# seqgrad " << command << ": read back with --config FILE\n"
+              << dump_ini(desc, vm);
+    return false;
   }
   return true;
 }

@@ -18,8 +18,10 @@ using sg::RunError;    // exit code 1
 using sg::UsageError;  // exit code 2
 
 // Parses args (without the command name) into vm; exact option names only, no positional
-// arguments unless `pos` names them. Throws UsageError. Returns false if --help was given (and
-// prints usage to stdout).
+// arguments unless `pos` names them; --config FILE reads options from an INI file (the command
+// line wins) and --dump-config prints the effective options as one. Throws UsageError (RunError
+// for an unreadable --config file). Returns false if --help or --dump-config was given (having
+// printed what was asked to stdout).
 bool parse_options(const std::string& command, const std::vector<std::string>& args,
                    const po::options_description& desc, po::variables_map& vm,
                    const po::positional_options_description* pos = nullptr);

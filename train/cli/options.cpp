@@ -477,6 +477,33 @@ const std::set<std::string>& options_of_any_command() {
 
 }  // namespace
 
+void store_config_file(const std::string& path, const po::options_description& groups,
+                       po::variables_map& vm) {
+  std::ifstream in(path);
+  // A folder opens as an empty stream on Linux: it would read as an empty configuration.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw RunError("--config: '" + path + "' is a folder, not a file");
+  if (!in) throw RunError("--config: cannot read '" + path + "'");
+  try {
+    // One INI file serves a whole experiment: a name that train or the decoding commands take
+    // and this command does not is skipped; a name no command takes is an error.
+    po::parsed_options parsed = po::parse_config_file(in, groups, true);
+    std::vector<po::option> mine;
+    for (po::option& o : parsed.options) {
+      if (!o.unregistered) {
+        mine.push_back(std::move(o));
+      } else if (!options_of_any_command().count(o.string_key)) {
+        throw UsageError(path + ": unrecognised option '" + o.string_key + "'");
+      }
+    }
+    parsed.options = std::move(mine);
+    po::store(parsed, vm);  // the command line already won
+  } catch (po::error& e) {
+    throw UsageError(path + ": " + message_of(e));
+  }
+}
+
 bool parse_config(const std::string& command, const std::vector<std::string>& args,
                   const po::options_description& groups, Config& c, po::variables_map& vm,
                   const po::positional_options_description* pos) {
@@ -499,32 +526,7 @@ bool parse_config(const std::string& command, const std::vector<std::string>& ar
       std::cout << "Usage: seqgrad " << command << " [options]\n\n" << help_text(all);
       return false;
     }
-    if (vm.count("config")) {
-      const std::string path = vm["config"].as<std::string>();
-      std::ifstream in(path);
-      // A folder opens as an empty stream on Linux: it would read as an empty configuration.
-      std::error_code ec;
-      if (std::filesystem::is_directory(path, ec))
-        throw RunError("--config: '" + path + "' is a folder, not a file");
-      if (!in) throw RunError("--config: cannot read '" + path + "'");
-      try {
-        // One INI file serves a whole experiment: a name that train or the decoding commands
-        // take and this command does not is skipped; a name no command takes is an error.
-        po::parsed_options parsed = po::parse_config_file(in, groups, true);
-        std::vector<po::option> mine;
-        for (po::option& o : parsed.options) {
-          if (!o.unregistered) {
-            mine.push_back(std::move(o));
-          } else if (!options_of_any_command().count(o.string_key)) {
-            throw UsageError(path + ": unrecognised option '" + o.string_key + "'");
-          }
-        }
-        parsed.options = std::move(mine);
-        po::store(parsed, vm);  // the command line already won
-      } catch (po::error& e) {
-        throw UsageError(path + ": " + message_of(e));
-      }
-    }
+    if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), groups, vm);
     po::notify(vm);
   } catch (po::error& e) {
     throw UsageError(message_of(e));

@@ -54,6 +54,12 @@ bool parse_config(const std::string& command, const std::vector<std::string>& ar
                   const po::options_description& groups, Config& c, po::variables_map& vm,
                   const po::positional_options_description* pos = nullptr);
 
+// Stores the options of the INI file at `path` that `groups` holds into vm (values already in vm,
+// from the command line, win). A name that another command takes is skipped; a name no command
+// takes is a UsageError naming the file; an unreadable file or a folder is a RunError.
+void store_config_file(const std::string& path, const po::options_description& groups,
+                       po::variables_map& vm);
+
 // The values of every option in `groups`, as INI lines `name = value`.
 std::string dump_ini(const po::options_description& groups, const po::variables_map& vm);
 

@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/draw/run_folder.h"
+#include "train/draw/run_contents.h"
 
 namespace sg {
 

@@ -24,7 +24,7 @@
 #include "datasets/tokenizer.h"
 #include "datasets/vocab.h"
 #include "layers/transformer.h"
-#include "train/draw/run_folder.h"
+#include "train/draw/run_contents.h"
 
 namespace sg {
 

@@ -169,6 +169,45 @@ TEST(Cli, OneConfigFileServesTrainAndTheDecodingCommands) {
     expect_error(run_seqgrad({command, "--config", typo}, dir), 2, {"typo.ini", "learning-rate"});
 }
 
+TEST(Cli, InspectGradcheckAndAverageReadConfigFilesToo) {
+  ScratchDir dir;
+  // The experiment's file: train's names are skipped, the command's own are read, and the
+  // command line wins.
+  const std::string ini = dir.write("run.ini",
+                                    "task = reverse\n"
+                                    "lr = 0.5\n"
+                                    "only = matmul\n"
+                                    "seed = 7\n"
+                                    "json = true\n");
+  const auto grad =
+      run_seqgrad({"gradcheck", "--config", ini, "--seed", "3", "--dump-config"}, dir);
+  ASSERT_EQ(grad.code, 0) << grad.err;
+  EXPECT_NE(grad.out.find("\nonly = matmul\n"), std::string::npos) << grad.out;
+  EXPECT_NE(grad.out.find("\nseed = 3\n"), std::string::npos) << grad.out;
+  EXPECT_EQ(grad.out.find("lr ="), std::string::npos) << grad.out;
+  // Read for real: only the matmul rows run, one JSON object each.
+  const auto rows = run_seqgrad({"gradcheck", "--config", ini}, dir);
+  ASSERT_EQ(rows.code, 0) << rows.err;
+  EXPECT_EQ(rows.out.rfind("{", 0), 0u) << rows.out;
+  EXPECT_NE(rows.out.find("matmul"), std::string::npos) << rows.out;
+  EXPECT_EQ(rows.out.find("layer_norm"), std::string::npos) << rows.out;
+  const std::string ck = dir.write("inspect.ini", "checkpoint = missing.h5\njson = true\n");
+  const auto shown = run_seqgrad({"inspect", "--config", ck, "--dump-config"}, dir);
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("\ncheckpoint = missing.h5\n"), std::string::npos) << shown.out;
+  expect_error(run_seqgrad({"inspect", "--config", ck}, dir), 1, {"missing.h5"});
+  const std::string avg = dir.write("avg.ini", "out = avg.h5\ninputs = a.h5\ninputs = b.h5\n");
+  const auto a = run_seqgrad({"average", "--config", avg, "--dump-config"}, dir);
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_NE(a.out.find("\ninputs = a.h5\ninputs = b.h5\n"), std::string::npos) << a.out;
+  // A name no command takes, and a missing file, are errors naming them.
+  const std::string typo = dir.write("typo.ini", "onyl = matmul\n");
+  for (const char* command : {"gradcheck", "inspect", "average"}) {
+    expect_error(run_seqgrad({command, "--config", typo}, dir), 2, {"typo.ini", "onyl"});
+    expect_error(run_seqgrad({command, "--config", "nowhere.ini"}, dir), 1, {"nowhere.ini"});
+  }
+}
+
 TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
   ScratchDir dir;
   // --dump-config makes a valid command exit at once instead of training.

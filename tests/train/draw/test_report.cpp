@@ -12,7 +12,7 @@
 #include "tests/train/seqgrad_process.h"
 #include "train/draw/chart.h"
 #include "train/draw/report.h"
-#include "train/draw/run_folder.h"
+#include "train/draw/run_contents.h"
 
 namespace sg {
 namespace {

@@ -1,4 +1,4 @@
-#include "train/draw/run_folder.h"
+#include "train/draw/run_contents.h"
 
 #include <algorithm>
 #include <filesystem>
