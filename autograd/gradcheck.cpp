@@ -141,8 +141,8 @@ int run_gradchecks(const std::vector<GradCase>& cases, std::ostream& out,
 
 std::vector<GradCase> op_grad_cases() {
   std::vector<GradCase> v;
-  for (auto group : {elementwise_grad_cases, reduce_grad_cases, shape_grad_cases,
-                     matmul_grad_cases, nn_grad_cases}) {
+  for (auto group : {elementwise_grad_cases, reduce_grad_cases, shape_grad_cases, matmul_grad_cases,
+                     nn_grad_cases, attention_grad_cases}) {
     auto cases = group();
     v.insert(v.end(), cases.begin(), cases.end());
   }

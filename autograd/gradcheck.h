@@ -62,6 +62,7 @@ std::vector<GradCase> reduce_grad_cases();
 std::vector<GradCase> shape_grad_cases();
 std::vector<GradCase> matmul_grad_cases();
 std::vector<GradCase> nn_grad_cases();
+std::vector<GradCase> attention_grad_cases();
 
 // Helpers for writing cases: a float64 leaf requiring grad, and a random ids/mask tensor.
 Tensor grad_input(const Shape& shape, Generator& g, double lo = -1.0, double hi = 1.0);

@@ -130,39 +130,6 @@ std::vector<GradCase> nn_grad_cases() {
          const IntTensor mask({1, 3, 3}, {0, 1, 1, 0, 0, 1, 0, 0, 0});
          return GradProblem{{x}, [=] { return mul(masked_softmax(x, &mask, 0.7), x); }};
        }},
-      // Fused attention: a key-padding mask with one batch element fully masked, Tq != Tk.
-      {"attention_padding_mask", "op",
-       [](Generator& g) {
-         Tensor q = grad_input({2, 2, 3, 4}, g), k = grad_input({2, 2, 5, 4}, g),
-                v = grad_input({2, 2, 5, 4}, g);
-         const IntTensor mask({2, 1, 1, 5}, {0, 0, 1, 0, 1, 1, 1, 1, 1, 1});
-         return GradProblem{{q, k, v}, [=] { return attention(q, k, v, &mask, 0.5); }};
-       }},
-      // Self-attention shape: q, k and v are strided head views of one (B, T, 3C) tensor (q and
-      // k on two paths each), under a causal mask, one head of size 1.
-      {"attention_causal_views_of_one_node", "op",
-       [](Generator& g) {
-         Tensor x = grad_input({2, 3, 6}, g);
-         const IntTensor mask({1, 1, 3, 3}, {0, 1, 1, 0, 0, 1, 0, 0, 0});
-         return GradProblem{
-             {x}, [=] {
-               auto heads = [](const Tensor& t) {
-                 return permute(reshape(t, {2, 3, 2, 1}), {0, 2, 1, 3});
-               };
-               const Tensor q = heads(slice(x, 2, 0, 2)), k = heads(slice(x, 2, 2, 4)),
-                            v = heads(slice(x, 2, 4, 6));
-               return add(attention(q, k, v, &mask, 1.0), attention(k, q, q, nullptr, 0.3));
-             }};
-       }},
-      // self_attention on one (B, T, 3C) projection, 2 heads of 2, causal plus key padding,
-      // with qkv also used on a second path.
-      {"self_attention_causal_padding", "op",
-       [](Generator& g) {
-         Tensor x = grad_input({2, 3, 12}, g);
-         const IntTensor mask({2, 1, 3, 3}, {0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1});
-         return GradProblem{
-             {x}, [=] { return add(self_attention(x, 2, &mask, 0.6), slice(x, 2, 4, 8)); }};
-       }},
       // A fresh generator per call, so every evaluation uses the same mask.
       {"dropout", "op",
        [](Generator& g) {

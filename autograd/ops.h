@@ -103,17 +103,24 @@ Tensor masked_fill(const Tensor& x, const IntTensor& mask, double value);
 // is nonzero: attention's scale, mask and softmax in one pass, forward and backward.
 Tensor masked_softmax(const Tensor& x, const IntTensor* mask, double scale = 1.0);
 
-// ---- attention (ops_attention.cpp)
+// ---- attention (ops_attention.cpp, ops_attention_blocked.cpp)
+// The blocked route's tiles: query rows and keys per tile (bench/README.md has the measurement
+// behind the defaults). Tests pass small tiles so that short sequences cross several of them.
+struct AttentionTiles {
+  int64_t rows = 64, keys = 128;
+};
 // Scaled dot-product attention over heads, fused: q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) ->
 // (B, Tq, H * Dh), heads merged: y[b, t, h*Dh:(h+1)*Dh] = softmax(scale q k^T, -inf where mask
 // (broadcastable to (B, H, Tq, Tk); null: none)) v for head h. A fully masked row gives zeros. If
-// `probs` is given it receives the probabilities (B, H, Tq, Tk), without history.
+// `probs` is given it receives the probabilities (B, H, Tq, Tk), without history, and the op
+// keeps them for its backward; otherwise it runs tile by tile with an online softmax and keeps
+// only a log-sum-exp per row (B, H, Tq), recomputing the probabilities in its backward.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
-                 double scale, Tensor* probs = nullptr);
+                 double scale, Tensor* probs = nullptr, const AttentionTiles& tiles = {});
 // Self-attention on one projection: qkv (B, T, 3C) holds q, k and v as column blocks (C = heads
 // * Dh each); the same result as attention() on their heads, and one (B, T, 3C) gradient.
 Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
-                      Tensor* probs = nullptr);
+                      Tensor* probs = nullptr, const AttentionTiles& tiles = {});
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
 // takes one g.uniform() per element in order. p in [0, 1] (else throws); p == 1 gives zeros.
 // In eval mode or with p == 0 it returns x itself.

@@ -4,12 +4,18 @@
 // One op instead of matmul, masked_softmax, matmul, permute and a reshape copy, and its backward
 // writes dq, dk and dv in the (B, T, H, Dh) memory order of the projections they came from, so
 // no gradient is copied to merge or split heads. self_attention takes the fused q, k, v
-// projection itself and writes its gradient as one (B, T, 3C) tensor. Each (b, h) is one task of
-// small single-threaded GEMMs (OpenBLAS runs single-threaded inside a parallel region), written by
-// one thread.
+// projection itself and writes its gradient as one (B, T, 3C) tensor.
+//
+// Two routes compute it (chosen in route() below): the full route here, which materializes P
+// (B, H, Tq, Tk) and keeps it for the backward, and the blocked route of
+// ops_attention_blocked.cpp, which keeps one log-sum-exp per row and recomputes P tile by tile.
+// In the full route each (b, h) is one task of small single-threaded GEMMs (OpenBLAS runs
+// single-threaded inside a parallel region), written by one thread.
 #include <algorithm>
+#include <memory>
 #include <vector>
 
+#include "autograd/attention_kernels.h"
 #include "autograd/engine.h"
 #include "autograd/gemm.h"
 #include "autograd/ops.h"
@@ -19,17 +25,14 @@ namespace sg {
 
 namespace {
 
-// Where head (b, h) of a (B, H, T, Dh) tensor starts, and its row stride (last-dim stride 1).
-struct Heads {
-  int64_t sb, sh, ld;
-  Heads(const Tensor& t) : sb(t.strides()[0]), sh(t.strides()[1]), ld(t.strides()[2]) {}
-  int64_t at(int64_t b, int64_t h) const { return b * sb + h * sh; }
-};
+using attn::GradOut;
+using attn::Heads;
 
 // A (B, H, T, Dh) tensor whose memory is (B, T, H, Dh): the layout of heads split from a
 // (B, T, H * Dh) projection, so merging its heads back is a view.
-Tensor empty_heads(int64_t B, int64_t H, int64_t T, int64_t Dh, DType dt) {
-  const Tensor base = Tensor::empty({B, T, H, Dh}, dt);
+// Zeros: the blocked route's backward adds into it tile by tile.
+Tensor zero_heads(int64_t B, int64_t H, int64_t T, int64_t Dh, DType dt) {
+  const Tensor base = Tensor::zeros({B, T, H, Dh}, dt);
   return Tensor::view_of(base, {B, H, T, Dh}, {T * H * Dh, Dh, H * Dh, 1}, 0);
 }
 
@@ -37,14 +40,6 @@ Tensor empty_heads(int64_t B, int64_t H, int64_t T, int64_t Dh, DType dt) {
 Tensor heads_operand(const Tensor& x) {
   return x.strides()[3] == 1 || x.size(3) <= 1 ? x.detach() : x.contiguous_data();
 }
-
-// Where the gradients of q, k and v go: head (b, h) of each at base + b * sb + h * Dh, rows ld
-// apart (null: not needed).
-template <class T>
-struct GradOut {
-  T* base[3] = {nullptr, nullptr, nullptr};
-  int64_t sb[3] = {0, 0, 0}, ld[3] = {0, 0, 0};
-};
 
 void check_heads(const Tensor& q, const Tensor& k, const Tensor& v) {
   if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || k.shape() != v.shape() ||
@@ -60,8 +55,8 @@ struct Forward {
   Tensor y, p;
 };
 
-Forward attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
-                          double scale) {
+Forward full_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
+                     double scale) {
   const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), Tk = k.size(2), Dh = q.size(3),
                 C = H * Dh;
   Tensor scores = Tensor::empty({B, H, Tq, Tk}, q.dtype());
@@ -104,8 +99,8 @@ Forward attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, con
 //   dv = P^T G.
 // Every element of each requested gradient is written once, by the task of its head.
 template <class T>
-void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& p,
-                        const Tensor& g, double scale, const GradOut<T>& out) {
+void full_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& p,
+                   const Tensor& g, double scale, const GradOut<T>& out) {
   const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), Tk = k.size(2), Dh = q.size(3),
                 C = H * Dh;
   const Heads hq(q), hk(k), hv(v);
@@ -142,44 +137,88 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
   });
 }
 
+// The route, chosen here and nowhere else: the full route when the caller asks for the
+// probabilities themselves (attention maps: `seqgrad attention`, the report, the layer tests),
+// which only it materializes; the blocked route for everything else (training, evaluation,
+// decoding), whose memory grows linearly in T and whose speed holds up at long sequences.
+bool full_route(const Tensor* probs) {
+  return probs != nullptr;
+}
+
+// One call's forward, and what its backward needs: q, k, v and the full route's p, or the
+// blocked route's mask bytes, output and log-sum-exp per row.
+struct Saved {
+  Tensor q, k, v, p, y, lse;
+  attn::Mask mask;
+  AttentionTiles tiles;
+  double scale = 1;
+  template <class T>
+  void backward(const Tensor& g, const GradOut<T>& out) const {
+    if (p.defined())
+      full_backward<T>(q, k, v, p, g, scale, out);
+    else
+      attn::blocked_backward<T>(q, k, v, mask, y, lse, g, scale, tiles, out);
+  }
+};
+
+// Runs the route for q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) (unit last-dim strides) and
+// returns y (B, Tq, H * Dh); `saved` receives the backward's state.
+Tensor run_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
+                   double scale, Tensor* probs, const AttentionTiles& tiles, Saved& saved) {
+  saved.q = q;
+  saved.k = k;
+  saved.v = v;
+  saved.scale = scale;
+  saved.tiles = tiles;
+  if (full_route(probs)) {
+    Forward f = full_forward(q, k, v, mask, scale);
+    *probs = f.p;
+    saved.p = f.p;
+    return f.y;
+  }
+  saved.mask = attn::make_mask(mask, q.size(0), q.size(1), q.size(2), k.size(2), tiles);
+  attn::BlockedForward f = attn::blocked_forward(q, k, v, saved.mask, scale, tiles);
+  saved.y = f.y.detach();
+  saved.lse = f.lse;
+  return f.y;
+}
+
 }  // namespace
 
 Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const IntTensor* mask,
-                 double scale, Tensor* probs) {
+                 double scale, Tensor* probs, const AttentionTiles& tiles) {
   check_heads(q_in, k_in, v_in);
   const int64_t B = q_in.size(0), H = q_in.size(1), Tq = q_in.size(2), Tk = k_in.size(2),
                 Dh = q_in.size(3), C = H * Dh;
-  const Tensor q = heads_operand(q_in), k = heads_operand(k_in), v = heads_operand(v_in);
-  Forward f = attention_forward(q, k, v, mask, scale);
-  if (probs) *probs = f.p;
-  if (!needs_record({&q_in, &k_in, &v_in})) return f.y;
-  const Tensor p = f.p;
-  return record(
-      f.y, "attention", {q_in, k_in, v_in},
-      [q, k, v, p, scale, B, H, Tq, Tk, Dh, C](const Tensor& g_in, const std::vector<bool>& needs) {
-        const Tensor g = g_in.contiguous_data();
-        // dq, dk, dv in (B, T, H, Dh) memory: merging their heads back is a view.
-        std::vector<Tensor> d(3);
-        if (needs[0]) d[0] = empty_heads(B, H, Tq, Dh, g.dtype());
-        if (needs[1]) d[1] = empty_heads(B, H, Tk, Dh, g.dtype());
-        if (needs[2]) d[2] = empty_heads(B, H, Tk, Dh, g.dtype());
-        dispatch(g.dtype(), [&](auto z) {
-          using T = decltype(z);
-          GradOut<T> out;
-          for (int j = 0; j < 3; ++j) {
-            if (!d[j].defined()) continue;
-            out.base[j] = d[j].data<T>();
-            out.sb[j] = (j == 0 ? Tq : Tk) * C;
-            out.ld[j] = C;
-          }
-          attention_backward<T>(q, k, v, p, g, scale, out);
-        });
-        return d;
-      });
+  auto saved = std::make_shared<Saved>();
+  const Tensor y = run_forward(heads_operand(q_in), heads_operand(k_in), heads_operand(v_in), mask,
+                               scale, probs, tiles, *saved);
+  if (!needs_record({&q_in, &k_in, &v_in})) return y;
+  return record(y, "attention", {q_in, k_in, v_in},
+                [saved, B, H, Tq, Tk, Dh, C](const Tensor& g_in, const std::vector<bool>& needs) {
+                  const Tensor g = g_in.contiguous_data();
+                  // dq, dk, dv in (B, T, H, Dh) memory: merging their heads back is a view.
+                  std::vector<Tensor> d(3);
+                  if (needs[0]) d[0] = zero_heads(B, H, Tq, Dh, g.dtype());
+                  if (needs[1]) d[1] = zero_heads(B, H, Tk, Dh, g.dtype());
+                  if (needs[2]) d[2] = zero_heads(B, H, Tk, Dh, g.dtype());
+                  dispatch(g.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    GradOut<T> out;
+                    for (int j = 0; j < 3; ++j) {
+                      if (!d[j].defined()) continue;
+                      out.base[j] = d[j].data<T>();
+                      out.sb[j] = (j == 0 ? Tq : Tk) * C;
+                      out.ld[j] = C;
+                    }
+                    saved->backward<T>(g, out);
+                  });
+                  return d;
+                });
 }
 
 Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
-                      Tensor* probs) {
+                      Tensor* probs, const AttentionTiles& tiles) {
   if (qkv.dim() != 3 || heads <= 0 || qkv.size(2) % (3 * heads) != 0)
     throw std::invalid_argument("self_attention: qkv " + shape_str(qkv.shape()) +
                                 " must be (B, T, 3C) with C divisible by " + std::to_string(heads) +
@@ -190,17 +229,14 @@ Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, d
   auto block = [&](int64_t j) {
     return Tensor::view_of(x, {B, H, T, Dh}, {T * 3 * C, Dh, 3 * C, 1}, x.offset() + j * C);
   };
-  const Tensor q = block(0), k = block(1), v = block(2);
-  Forward f = attention_forward(q, k, v, mask, scale);
-  if (probs) *probs = f.p;
-  if (!needs_record({&qkv})) return f.y;
-  const Tensor p = f.p;
-  return record(f.y, "self_attention", {qkv},
-                [q, k, v, p, scale, B, T, C](const Tensor& g_in, const std::vector<bool>&) {
+  auto saved = std::make_shared<Saved>();
+  const Tensor y = run_forward(block(0), block(1), block(2), mask, scale, probs, tiles, *saved);
+  if (!needs_record({&qkv})) return y;
+  return record(y, "self_attention", {qkv},
+                [saved, B, T, C](const Tensor& g_in, const std::vector<bool>&) {
                   const Tensor g = g_in.contiguous_data();
-                  // dq, dk and dv are the column blocks of one (B, T, 3C) gradient, each
-                  // element written once.
-                  Tensor d = Tensor::empty({B, T, 3 * C}, g.dtype());
+                  // dq, dk and dv are the column blocks of one (B, T, 3C) gradient.
+                  Tensor d = Tensor::zeros({B, T, 3 * C}, g.dtype());
                   dispatch(g.dtype(), [&](auto z) {
                     using U = decltype(z);
                     GradOut<U> out;
@@ -209,7 +245,7 @@ Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, d
                       out.sb[j] = T * 3 * C;
                       out.ld[j] = 3 * C;
                     }
-                    attention_backward<U>(q, k, v, p, g, scale, out);
+                    saved->backward<U>(g, out);
                   });
                   return std::vector<Tensor>{d};
                 });

@@ -129,6 +129,42 @@ def cross_attention_padded():
     return data, attrs
 
 
+def attention_long(cross):
+    """(d) lengths that cross the blocked attention's default tiles (64 query rows, 128 keys),
+    d_model 8 and 2 heads to keep the files small, no attention weights stored. Self-attention:
+    T = 150, causal plus key padding (the mask is not stored: attribute causal = 1). Cross-attention:
+    Tq = 70, Tk = 200, key padding."""
+    torch.manual_seed(404 + cross)
+    g = torch.Generator().manual_seed(4404 + cross)
+    d, h, B = S2S_D_MODEL, S2S_HEADS, 2
+    Tq, Tk = (70, 200) if cross else (150, 150)
+    pads = [0, 61] if cross else [0, 37]  # padded keys per batch row, at the end
+    mha = nn.MultiheadAttention(d, h, dropout=0.0, batch_first=True)
+    perturb_vectors(mha, g)
+    mha.train()
+    query = torch.randn(B, Tq, d, generator=g).requires_grad_()
+    memory = torch.randn(B, Tk, d, generator=g).requires_grad_() if cross else query
+    upstream = torch.randn(B, Tq, d, generator=g)
+    kpm = torch.zeros(B, Tk, dtype=torch.bool)
+    for b, n in enumerate(pads):
+        kpm[b, Tk - n:] = n > 0
+    causal = None if cross else torch.triu(torch.ones(Tq, Tk, dtype=torch.bool), 1)
+    out, _ = mha(query, memory, memory, key_padding_mask=kpm, attn_mask=causal, need_weights=False)
+    (out * upstream).sum().backward()
+
+    data = {"input/key_padding_mask": np64i(kpm), "output/out": np32(out), "upstream": np32(upstream)}
+    if cross:
+        data.update({"input/query": np32(query), "input/memory": np32(memory),
+                     "grad/input/query": np32(query.grad), "grad/input/memory": np32(memory.grad)})
+    else:
+        data.update({"input/x": np32(query), "grad/input/x": np32(query.grad)})
+    data.update({f"params/{k}": v for k, v in mha_params(mha).items()})
+    data.update({f"grad/params/{k}": v for k, v in mha_grads(mha).items()})
+    attrs = {"d_model": d, "heads": h, "batch": B, "query_len": Tq, "key_len": Tk,
+             "causal": int(not cross)}
+    return data, attrs
+
+
 def padded_batch(g, lengths, width):
     """Rows of `lengths[b]` random real tokens, padded with PAD to `width`: (B, width) int64."""
     rows = torch.full((len(lengths), width), PAD, dtype=torch.int64)
@@ -195,6 +231,8 @@ def build_all():
     fixtures = {
         "self_attention_causal.h5": self_attention_causal(),
         "cross_attention_padded.h5": cross_attention_padded(),
+        "self_attention_long.h5": attention_long(False),
+        "cross_attention_long.h5": attention_long(True),
         "seq2seq_post_ln.h5": seq2seq(False),
         "seq2seq_pre_ln.h5": seq2seq(True),
         "seq2seq_shared_embeddings.h5": seq2seq(False, share_embeddings=True),

@@ -1,0 +1,328 @@
+// The blocked route of the fused attention ops (flash-attention style): the probabilities of a
+// head are never stored whole. For each (b, h) and tile of R query rows, the forward walks the
+// keys K at a time:
+//   S = scale q_tile k_tile^T (R, K), -inf where masked,
+//   m' = max(m, rowmax S),  l' = l e^(m - m') + rowsum e^(S - m'),  y = y e^(m - m') + e^(S - m') v
+// and ends with y /= l and lse = m + log l per row (B, H, Tq), which it keeps with y. The backward
+// recomputes P = e^(S - lse) tile by tile, with D = rowsum(dy * y) (= rowsum(dP * P)) per row:
+//   dP = dy v^T,  dS = P (dP - D),  dq += scale dS k,  dk += scale dS^T q,  dv += P^T dy.
+// Memory: two (R, K) buffers per thread instead of (B, H, Tq, Tk) probabilities, scores and
+// gradient. Tiles that the mask hides entirely are skipped (half of a causal mask's).
+//
+// Determinism: the forward's tasks are (b, h, query tile), the backward's (b, h); each writes its
+// own rows and heads only, and sums over tiles in a fixed order inside its task, so the result is
+// the same bits at any thread count. Every product is a single-threaded GEMM on its tiles.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "autograd/attention_kernels.h"
+#include "autograd/gemm.h"
+#include "autograd/parallel.h"
+
+namespace sg::attn {
+
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
+
+// e^x in float for x <= 88 (the shifted scores are <= 0), in plain arithmetic that GCC
+// vectorizes, unlike std::exp: e^x = 2^n e^r with n = round(x / ln 2), r = x - n ln 2 (ln 2 split
+// in two for accuracy) and Cephes' degree-7 polynomial for e^r on [-ln2/2, ln2/2]; within 2 ulp
+// of std::exp. Below -87 (and at -inf: a masked score) it gives exactly 0.
+inline float exp_of(float x) {
+  const float xc = std::min(std::max(x, -87.0f), 88.0f);
+  const float t = xc * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23: rounds to an integer
+  const float n = t - 12582912.0f;
+  int32_t ti;
+  std::memcpy(&ti, &t, sizeof ti);
+  const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = (ti - 0x4B400000 + 127) << 23;  // 2^n: t's low mantissa bits hold n
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return x < -87.0f ? 0.0f : p * scale;
+}
+
+// float64 serves gradient checks, where accuracy matters more than speed.
+inline double exp_of(double x) {
+  return std::exp(x);
+}
+
+// max_j s_j over n entries, in kLanes interleaved maxima (a fixed order, vectorized).
+template <class T>
+T row_max(const T* s, int64_t n) {
+  T acc[kLanes];
+  std::fill(acc, acc + kLanes, -std::numeric_limits<T>::infinity());
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) acc[l] = acc[l] < s[j + l] ? s[j + l] : acc[l];
+  T m = -std::numeric_limits<T>::infinity();
+  for (; j < n; ++j) m = m < s[j] ? s[j] : m;
+  for (int64_t l = 0; l < kLanes; ++l) m = m < acc[l] ? acc[l] : m;
+  return m;
+}
+
+// s_j = e^(s_j - shift) in place; returns sum_j s_j (kLanes partial sums in T, added in double).
+template <class T>
+double exp_row(T* s, int64_t n, T shift) {
+  T acc[kLanes] = {};
+  int64_t j = 0;
+  for (; j + kLanes <= n; j += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) {
+      const T e = exp_of(s[j + l] - shift);
+      s[j + l] = e;
+      acc[l] += e;
+    }
+  double sum = 0;
+  for (; j < n; ++j) {
+    s[j] = exp_of(s[j] - shift);
+    sum += s[j];
+  }
+  for (int64_t l = 0; l < kLanes; ++l) sum += acc[l];
+  return sum;
+}
+
+// -inf at the masked entries of a mixed tile's row: m points at the row's first key, stride sj.
+template <class T>
+void mask_row(T* s, const uint8_t* m, int64_t sj, int64_t n) {
+  const T ninf = -std::numeric_limits<T>::infinity();
+  if (sj == 1) {
+    for (int64_t j = 0; j < n; ++j) s[j] = m[j] ? ninf : s[j];
+  } else if (m[0]) {
+    std::fill(s, s + n, ninf);
+  }
+}
+
+// The shapes of one call: q (B, H, Tq, Dh), k and v (B, H, Tk, Dh), R x K tiles.
+struct Dims {
+  int64_t B, H, Tq, Tk, Dh, C, R, K, nqt, nkt;
+  Dims(const Tensor& q, const Tensor& k, const AttentionTiles& t)
+      : B(q.size(0)),
+        H(q.size(1)),
+        Tq(q.size(2)),
+        Tk(k.size(2)),
+        Dh(q.size(3)),
+        C(H * Dh),
+        R(t.rows),
+        K(t.keys),
+        nqt(ceil_div(Tq, R)),
+        nkt(ceil_div(Tk, K)) {}
+};
+
+template <class T>
+void forward_kernel(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask, T scale,
+                    const Dims& d, T* y, T* lse) {
+  const Heads hq(q), hk(k), hv(v);
+  const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
+  const T ninf = -std::numeric_limits<T>::infinity();
+  parallel_for(d.B * d.H * d.nqt, row_grain(d.R * d.Tk * d.Dh), [&](int64_t s0, int64_t s1) {
+    std::vector<T> sbuf(d.R * d.K), m(d.R);
+    std::vector<double> l(d.R);
+    for (int64_t task = s0; task < s1; ++task) {
+      const int64_t b = task / (d.H * d.nqt), h = task / d.nqt % d.H, qt = task % d.nqt;
+      const int64_t i0 = qt * d.R, rq = std::min(d.R, d.Tq - i0);
+      const T* Q = pq + hq.at(b, h) + i0 * hq.ld;
+      T* Y = y + (b * d.Tq + i0) * d.C + h * d.Dh;  // (rq, Dh), ld C
+      for (int64_t r = 0; r < rq; ++r) std::fill(Y + r * d.C, Y + r * d.C + d.Dh, T(0));
+      std::fill(m.begin(), m.end(), ninf);
+      std::fill(l.begin(), l.end(), 0.0);
+      for (int64_t kt = 0; kt < d.nkt; ++kt) {
+        const Mask::Tile tile = mask.tile(b, h, qt, kt);
+        if (tile == Mask::kMasked) continue;
+        const int64_t j0 = kt * d.K, rk = std::min(d.K, d.Tk - j0);
+        T* S = sbuf.data();
+        gemm_serial<T>(false, true, rq, rk, d.Dh, scale, Q, hq.ld, pk + hk.at(b, h) + j0 * hk.ld,
+                       hk.ld, T(0), S, d.K);
+        for (int64_t r = 0; r < rq; ++r) {
+          T* sr = S + r * d.K;
+          if (tile == Mask::kMixed)
+            mask_row(sr, mask.row(b, h, i0 + r) + j0 * mask.sj, mask.sj, rk);
+          const T mnew = std::max(m[r], row_max(sr, rk));
+          if (mnew == ninf) {  // nothing live in this row yet
+            std::fill(sr, sr + rk, T(0));
+            continue;
+          }
+          const T alpha = exp_of(m[r] - mnew);  // 0 while m was -inf
+          l[r] = l[r] * alpha + exp_row(sr, rk, mnew);
+          m[r] = mnew;
+          if (alpha != T(1))
+            for (int64_t c = 0; c < d.Dh; ++c) Y[r * d.C + c] *= alpha;
+        }
+        gemm_serial<T>(false, false, rq, d.Dh, rk, T(1), S, d.K, pv + hv.at(b, h) + j0 * hv.ld,
+                       hv.ld, T(1), Y, d.C);
+      }
+      T* L = lse + (b * d.H + h) * d.Tq + i0;
+      for (int64_t r = 0; r < rq; ++r) {
+        if (l[r] == 0) {  // fully masked: y stays 0
+          L[r] = ninf;
+          continue;
+        }
+        const T inv = static_cast<T>(1.0 / l[r]);
+        for (int64_t c = 0; c < d.Dh; ++c) Y[r * d.C + c] *= inv;
+        L[r] = static_cast<T>(m[r] + std::log(l[r]));
+      }
+    }
+  });
+}
+
+}  // namespace
+
+Mask make_mask(const IntTensor* mask, int64_t B, int64_t H, int64_t Tq, int64_t Tk,
+               const AttentionTiles& tiles) {
+  if (tiles.rows < 1 || tiles.keys < 1)
+    throw std::invalid_argument("attention: tiles must be at least 1 x 1");
+  Mask M;
+  M.nqt = ceil_div(Tq, tiles.rows);
+  M.nkt = ceil_div(Tk, tiles.keys);
+  if (!mask) return M;
+  const Shape full = {B, H, Tq, Tk};
+  const int64_t lead = 4 - static_cast<int64_t>(mask->shape.size());
+  bool fits = lead >= 0;
+  Shape ms(4, 1);
+  for (int64_t i = 0; fits && i < 4; ++i) {
+    if (i >= lead) ms[i] = mask->shape[i - lead];
+    fits = ms[i] == 1 || ms[i] == full[i];
+  }
+  if (!fits)
+    throw std::invalid_argument("attention: mask " + shape_str(mask->shape) +
+                                " does not broadcast to " + shape_str(full));
+  M.sj = ms[3] == 1 ? 0 : 1;
+  M.si = ms[2] == 1 ? 0 : ms[3];
+  M.sh = ms[1] == 1 ? 0 : ms[2] * ms[3];
+  M.sb = ms[0] == 1 ? 0 : ms[1] * ms[2] * ms[3];
+  M.mb = ms[0];
+  M.mh = ms[1];
+  M.bytes.resize(mask->data.size());
+  for (size_t i = 0; i < M.bytes.size(); ++i) M.bytes[i] = mask->data[i] != 0;
+  // Classify every tile of every (mask batch, mask head).
+  M.tiles.assign(M.mb * M.mh * M.nqt * M.nkt, Mask::kLive);
+  bool any = false;
+  for (int64_t b = 0; b < M.mb; ++b)
+    for (int64_t h = 0; h < M.mh; ++h)
+      for (int64_t qt = 0; qt < M.nqt; ++qt)
+        for (int64_t kt = 0; kt < M.nkt; ++kt) {
+          const int64_t i0 = qt * tiles.rows, i1 = std::min(Tq, i0 + tiles.rows);
+          const int64_t j0 = kt * tiles.keys, j1 = std::min(Tk, j0 + tiles.keys);
+          int64_t masked = 0;
+          for (int64_t i = i0; i < i1; ++i) {
+            const uint8_t* row = M.row(b, h, i);
+            for (int64_t j = j0; j < j1; ++j) masked += row[j * M.sj];
+          }
+          const uint8_t t = masked == 0                       ? Mask::kLive
+                            : masked == (i1 - i0) * (j1 - j0) ? Mask::kMasked
+                                                              : Mask::kMixed;
+          M.tiles[((b * M.mh + h) * M.nqt + qt) * M.nkt + kt] = t;
+          any = any || t != Mask::kLive;
+        }
+  if (!any) {  // nothing masked: no mask at all
+    M.tiles.clear();
+    M.bytes.clear();
+  }
+  return M;
+}
+
+BlockedForward blocked_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask,
+                               double scale, const AttentionTiles& tiles) {
+  const Dims d(q, k, tiles);
+  BlockedForward f{Tensor::empty({d.B, d.Tq, d.C}, q.dtype()),
+                   Tensor::empty({d.B, d.H, d.Tq}, q.dtype())};
+  dispatch(q.dtype(), [&](auto z) {
+    using T = decltype(z);
+    forward_kernel<T>(q, k, v, mask, static_cast<T>(scale), d, f.y.data<T>(), f.lse.data<T>());
+  });
+  return f;
+}
+
+template <class T>
+void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask,
+                      const Tensor& y, const Tensor& lse, const Tensor& g, double scale,
+                      const AttentionTiles& tiles, const GradOut<T>& out) {
+  const Dims d(q, k, tiles);
+  const Heads hq(q), hk(k), hv(v);
+  const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *py = y.data<T>(),
+          *pl = lse.data<T>(), *pg = g.data<T>();
+  const T sc = static_cast<T>(scale), ninf = -std::numeric_limits<T>::infinity();
+  const bool need_ds = out.base[0] || out.base[1];
+  auto at = [&](int j, int64_t b, int64_t h, int64_t row) {
+    return out.base[j] + b * out.sb[j] + h * d.Dh + row * out.ld[j];
+  };
+  parallel_for(d.B * d.H, row_grain(d.Tq * d.Tk * d.Dh), [&](int64_t s0, int64_t s1) {
+    std::vector<T> pbuf(d.R * d.K), dsbuf(d.R * d.K), D(d.Tq);
+    for (int64_t task = s0; task < s1; ++task) {
+      const int64_t b = task / d.H, h = task % d.H;
+      const T* G = pg + b * d.Tq * d.C + h * d.Dh;  // dy (Tq, Dh), ld C; y likewise
+      const T* Y = py + b * d.Tq * d.C + h * d.Dh;
+      const T* L = pl + task * d.Tq;
+      for (int64_t i = 0; i < d.Tq; ++i) {
+        double dot = 0;
+        for (int64_t c = 0; c < d.Dh; ++c)
+          dot += static_cast<double>(G[i * d.C + c]) * Y[i * d.C + c];
+        D[i] = static_cast<T>(dot);
+      }
+      for (int64_t kt = 0; kt < d.nkt; ++kt) {
+        const int64_t j0 = kt * d.K, rk = std::min(d.K, d.Tk - j0);
+        const T* Kt = pk + hk.at(b, h) + j0 * hk.ld;
+        for (int64_t qt = 0; qt < d.nqt; ++qt) {
+          const Mask::Tile tile = mask.tile(b, h, qt, kt);
+          if (tile == Mask::kMasked) continue;
+          const int64_t i0 = qt * d.R, rq = std::min(d.R, d.Tq - i0);
+          const T* Qt = pq + hq.at(b, h) + i0 * hq.ld;
+          T* P = pbuf.data();
+          gemm_serial<T>(false, true, rq, rk, d.Dh, sc, Qt, hq.ld, Kt, hk.ld, T(0), P, d.K);
+          for (int64_t r = 0; r < rq; ++r) {
+            T* pr = P + r * d.K;
+            if (L[i0 + r] == ninf) {  // a fully masked row: P = 0
+              std::fill(pr, pr + rk, T(0));
+              continue;
+            }
+            if (tile == Mask::kMixed)
+              mask_row(pr, mask.row(b, h, i0 + r) + j0 * mask.sj, mask.sj, rk);
+            for (int64_t j = 0; j < rk; ++j) pr[j] = exp_of(pr[j] - L[i0 + r]);
+          }
+          if (out.base[2])  // dv += P^T dy
+            gemm_serial<T>(true, false, rk, d.Dh, rq, T(1), P, d.K, G + i0 * d.C, d.C, T(1),
+                           at(2, b, h, j0), out.ld[2]);
+          if (!need_ds) continue;
+          // dP = dy v^T, then dS = P (dP - D) in place.
+          T* dS = dsbuf.data();
+          gemm_serial<T>(false, true, rq, rk, d.Dh, T(1), G + i0 * d.C, d.C,
+                         pv + hv.at(b, h) + j0 * hv.ld, hv.ld, T(0), dS, d.K);
+          for (int64_t r = 0; r < rq; ++r) {
+            const T* pr = P + r * d.K;
+            T* dr = dS + r * d.K;
+            const T Di = D[i0 + r];
+            for (int64_t j = 0; j < rk; ++j) dr[j] = pr[j] * (dr[j] - Di);
+          }
+          if (out.base[0])  // dq += scale dS k
+            gemm_serial<T>(false, false, rq, d.Dh, rk, sc, dS, d.K, Kt, hk.ld, T(1),
+                           at(0, b, h, i0), out.ld[0]);
+          if (out.base[1])  // dk += scale dS^T q
+            gemm_serial<T>(true, false, rk, d.Dh, rq, sc, dS, d.K, Qt, hq.ld, T(1), at(1, b, h, j0),
+                           out.ld[1]);
+        }
+      }
+    }
+  });
+}
+
+template void blocked_backward<float>(const Tensor&, const Tensor&, const Tensor&, const Mask&,
+                                      const Tensor&, const Tensor&, const Tensor&, double,
+                                      const AttentionTiles&, const GradOut<float>&);
+template void blocked_backward<double>(const Tensor&, const Tensor&, const Tensor&, const Mask&,
+                                       const Tensor&, const Tensor&, const Tensor&, double,
+                                       const AttentionTiles&, const GradOut<double>&);
+
+}  // namespace sg::attn

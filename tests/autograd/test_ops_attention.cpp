@@ -1,0 +1,188 @@
+// The blocked route of the fused attention ops against the full route (which materializes the
+// probabilities): outputs and every gradient in float64 and float32, over tiles that split the
+// lengths unevenly, under each kind of mask; the same bits at 1 and 2 threads; fully masked rows
+// give zeros and zero gradients; bad masks and tiles throw.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "autograd/engine.h"
+#include "autograd/gradcheck.h"
+#include "autograd/ops.h"
+#include "autograd/parallel.h"
+#include "autograd/random.h"
+#include "layers/attention.h"
+
+namespace sg {
+namespace {
+
+struct ThreadsGuard {
+  int before = num_threads();
+  ~ThreadsGuard() { use_threads(before); }
+};
+
+// max |a - b| <= tol * max |b| (+ tol for an all-zero b).
+void expect_close(const Tensor& a, const Tensor& b, double tol, const std::string& what) {
+  ASSERT_TRUE(a.defined() && b.defined()) << what;
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  const auto x = a.to_vector(), y = b.to_vector();
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(x[i])) << what << "[" << i << "]";
+    diff = std::max(diff, std::fabs(x[i] - y[i]));
+    scale = std::max(scale, std::fabs(y[i]));
+  }
+  EXPECT_LE(diff, tol * (scale + 1))
+      << what << ": max abs diff " << diff << ", max |ref| " << scale;
+}
+
+// Key padding (B, 1, 1, Tk) past lengths[b] (0: every key), through the layers' mask helpers.
+IntTensor key_padding(const std::vector<int64_t>& lengths, int64_t Tk) {
+  const auto B = static_cast<int64_t>(lengths.size());
+  IntTensor ids = IntTensor::zeros({B, Tk});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < lengths[b]; ++j) ids.data[b * Tk + j] = 1;
+  return key_padding_mask(ids, 0);
+}
+
+// Causal (1, 1, T, T) or-ed with key padding: (B, 1, T, T).
+IntTensor causal_padding(const std::vector<int64_t>& lengths, int64_t T) {
+  return combine_masks(causal_mask(T), key_padding(lengths, T));
+}
+
+struct Run {
+  Tensor y, dq, dk, dv;
+};
+
+// attention() on fresh leaves, backward from a fixed random upstream gradient; the full route
+// when `full` (it asks for the probabilities), else the blocked route with `tiles`.
+Run run(const Tensor& q0, const Tensor& k0, const Tensor& v0, const IntTensor* mask, bool full,
+        AttentionTiles tiles) {
+  Tensor q = q0.clone().set_requires_grad(true), k = k0.clone().set_requires_grad(true),
+         v = v0.clone().set_requires_grad(true);
+  Tensor p;
+  Tensor y = attention(q, k, v, mask, 0.37, full ? &p : nullptr, tiles);
+  Generator g(99);
+  y.backward(Tensor::randn(y.shape(), g, y.dtype()));
+  return {y.detach(), q.grad(), k.grad(), v.grad()};
+}
+
+// The blocked route equals the full route in `dt` for q (B, H, Tq, Dh), k and v (B, H, Tk, Dh).
+void check_routes(DType dt, int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t Dh,
+                  const IntTensor* mask, AttentionTiles tiles, double tol) {
+  Generator g(7);
+  const Tensor q = Tensor::randn({B, H, Tq, Dh}, g, dt) * 1.5,
+               k = Tensor::randn({B, H, Tk, Dh}, g, dt) * 1.5,
+               v = Tensor::randn({B, H, Tk, Dh}, g, dt);
+  const Run full = run(q, k, v, mask, true, tiles), blocked = run(q, k, v, mask, false, tiles);
+  const std::string at = "tiles " + std::to_string(tiles.rows) + "x" + std::to_string(tiles.keys);
+  expect_close(blocked.y, full.y, tol, "y, " + at);
+  expect_close(blocked.dq, full.dq, tol, "dq, " + at);
+  expect_close(blocked.dk, full.dk, tol, "dk, " + at);
+  expect_close(blocked.dv, full.dv, tol, "dv, " + at);
+}
+
+class BlockedAttention : public ::testing::TestWithParam<DType> {
+ protected:
+  double tol() const { return GetParam() == DType::f64 ? 1e-12 : 2e-6; }
+};
+
+TEST_P(BlockedAttention, EqualsFullRouteUnderKeyPaddingCrossAttention) {
+  const IntTensor mask = key_padding({29, 11, 0}, 29);  // batch 2: every row fully masked
+  for (const AttentionTiles t : {AttentionTiles{4, 8}, AttentionTiles{1, 1}, AttentionTiles{13, 29},
+                                 AttentionTiles{64, 128}, AttentionTiles{5, 3}})
+    check_routes(GetParam(), 3, 2, 13, 29, 8, &mask, t, tol());
+}
+
+TEST_P(BlockedAttention, EqualsFullRouteUnderCausalAndPaddingMasks) {
+  const IntTensor both = causal_padding({37, 20}, 37), causal = causal_mask(37);
+  for (const AttentionTiles t : {AttentionTiles{8, 16}, AttentionTiles{7, 5}}) {
+    check_routes(GetParam(), 2, 3, 37, 37, 4, &both, t, tol());
+    check_routes(GetParam(), 2, 3, 37, 37, 4, &causal, t, tol());
+    check_routes(GetParam(), 2, 3, 37, 37, 4, nullptr, t, tol());
+  }
+}
+
+TEST_P(BlockedAttention, EqualsFullRouteForPerHeadAndPerQueryMasks) {
+  Generator g(3);
+  const IntTensor per_head = random_ids({2, 3, 10, 9}, 2, g);
+  IntTensor per_query = IntTensor::zeros({2, 1, 10, 1});  // (B, 1, Tq, 1): whole rows
+  per_query.data[3] = per_query.data[10 + 9] = 1;
+  for (const AttentionTiles t : {AttentionTiles{3, 4}, AttentionTiles{2, 2}}) {
+    check_routes(GetParam(), 2, 3, 10, 9, 5, &per_head, t, tol());
+    check_routes(GetParam(), 2, 3, 10, 9, 5, &per_query, t, tol());
+  }
+}
+
+// Lengths past the default tiles (64 query rows, 128 keys).
+TEST_P(BlockedAttention, EqualsFullRouteAcrossDefaultTiles) {
+  const IntTensor both = causal_padding({300, 170}, 300);
+  check_routes(GetParam(), 2, 2, 300, 300, 16, &both, AttentionTiles{}, tol());
+}
+
+INSTANTIATE_TEST_SUITE_P(DTypes, BlockedAttention, ::testing::Values(DType::f64, DType::f32),
+                         [](const auto& p) { return p.param == DType::f64 ? "f64" : "f32"; });
+
+TEST(BlockedAttentionRows, FullyMaskedRowsGiveZerosAndZeroGradients) {
+  Generator g(4);
+  const IntTensor mask = key_padding({5, 0}, 9);
+  Tensor q = Tensor::randn({2, 2, 11, 4}, g).set_requires_grad(true),
+         k = Tensor::randn({2, 2, 9, 4}, g).set_requires_grad(true),
+         v = Tensor::randn({2, 2, 9, 4}, g).set_requires_grad(true);
+  Tensor y = attention(q, k, v, &mask, 0.5, nullptr, AttentionTiles{4, 4});
+  y.backward(Tensor::randn(y.shape(), g));
+  const auto yv = y.to_vector();
+  const int64_t half = 11 * 8;  // batch 1 of y (B, Tq, C)
+  for (int64_t i = 0; i < half; ++i) EXPECT_NE(yv[i], 0.0) << i;
+  for (int64_t i = half; i < 2 * half; ++i) EXPECT_EQ(yv[i], 0.0) << i;
+  // Batch 1's gradients are exactly 0; batch 0's keys past 5 get none either.
+  auto batch1_zero = [](const Tensor& d, const std::string& what) {
+    const auto x = d.to_vector();
+    const size_t n = x.size() / 2;
+    for (size_t i = n; i < x.size(); ++i) ASSERT_EQ(x[i], 0.0) << what << "[" << i << "]";
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += std::fabs(x[i]);
+    EXPECT_GT(s, 0) << what;
+  };
+  batch1_zero(q.grad(), "dq");
+  batch1_zero(k.grad(), "dk");
+  batch1_zero(v.grad(), "dv");
+  const auto dk = k.grad().to_vector();  // (B, H, Tk, Dh) values
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t j = 5; j < 9; ++j)
+      for (int64_t c = 0; c < 4; ++c) EXPECT_EQ(dk[(h * 9 + j) * 4 + c], 0.0);
+}
+
+// Enough tasks for both threads to work in the forward (B H query tiles) and the backward (B H).
+TEST(BlockedAttentionThreads, SameBitsAtOneAndTwoThreads) {
+  ThreadsGuard guard;
+  Generator g(8);
+  const IntTensor mask = causal_padding({64, 50}, 64);
+  const Tensor x0 = Tensor::randn({2, 64, 3 * 32}, g), up = Tensor::randn({2, 64, 32}, g);
+  auto once = [&](int threads) {
+    use_threads(threads);
+    Tensor x = x0.clone().set_requires_grad(true);
+    Tensor y = self_attention(x, 4, &mask, 0.35, nullptr, AttentionTiles{8, 16});
+    y.backward(up);
+    return std::make_pair(y.to_vector(), x.grad().to_vector());
+  };
+  const auto one = once(1), two = once(2);
+  EXPECT_EQ(one.first, two.first);
+  EXPECT_EQ(one.second, two.second);
+  EXPECT_EQ(once(2).second, two.second);
+}
+
+TEST(BlockedAttentionErrors, RejectsMasksThatDoNotBroadcastAndEmptyTiles) {
+  const Tensor q = Tensor::zeros({2, 2, 3, 4}), k = Tensor::zeros({2, 2, 5, 4});
+  const IntTensor bad = IntTensor::zeros({2, 1, 1, 4}), worse = IntTensor::zeros({1, 2, 2, 1, 5});
+  EXPECT_THROW(attention(q, k, k, &bad, 1.0), std::invalid_argument);
+  EXPECT_THROW(attention(q, k, k, &worse, 1.0), std::invalid_argument);
+  EXPECT_THROW(attention(q, k, k, nullptr, 1.0, nullptr, AttentionTiles{0, 4}),
+               std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace sg
