@@ -39,8 +39,9 @@ void MultiHeadAttention::check_input(const Tensor& x, const char* what) const {
 }
 
 // The fused ops (attention, self_attention) compute softmax(scale q k^T, mask) v per head without
-// materializing the probabilities as a graph node, and take their backward from saved
-// probabilities. They serve every call unless the probabilities themselves are dropped (training
+// materializing the probabilities as a graph node, and unless `weights` asks for them without
+// storing them at all (tile by tile, recomputed in the backward: autograd/ops.h). They serve
+// every call unless the probabilities themselves are dropped (training
 // with attention dropout p > 0): a dropout mask needs the probabilities as a tensor of their own,
 // so that case composes matmul, masked_softmax, dropout and matmul, gradient-checked op by op.
 // PyTorch scales q before the product instead: the same up to rounding.
