@@ -5,8 +5,9 @@
 # decoding, all with the same beam size. The programs alternate within each round and the medians
 # are printed, with the speed-ups the issue asks for (old beam / new beam >= 5, new beam / greedy
 # <= 3). The model is trained by the old build, whose checkpoint both builds read (a newer build
-# reads every older format_version).
-# Usage: bench/decode_speed.sh OLD_SEQGRAD [ROUNDS] [THREADS] [BEAM] [STEPS]
+# reads every older format_version). CHECKPOINT=FILE skips the training and decodes with that
+# checkpoint of an earlier run of this script (the data are the same on every run).
+# Usage: [CHECKPOINT=FILE] bench/decode_speed.sh OLD_SEQGRAD [ROUNDS] [THREADS] [BEAM] [STEPS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=${1:?usage: bench/decode_speed.sh OLD_SEQGRAD [ROUNDS] [THREADS] [BEAM] [STEPS]}
@@ -34,11 +35,15 @@ with open(d + "/valid.tsv", "w") as f, open(d + "/valid.src", "w") as g:
         f.write(p)
         g.write(p.split("\t")[0] + "\n")
 PY
-"$old" train --task tsv --train "$dir/train.tsv" --valid "$dir/valid.tsv" --steps "$steps" \
-  --d-model 128 --heads 4 --enc-layers 2 --dec-layers 2 --ff 512 --dropout 0 --batch 64 \
-  --eval-every 0 --log-every "$steps" --save-every "$steps" --threads "$threads" \
-  --out "$dir/run" > /dev/null
-ckpt="$dir/run/ckpt-$steps.h5"
+if [[ -n "${CHECKPOINT:-}" ]]; then
+  ckpt=$(realpath "$CHECKPOINT")
+else
+  "$old" train --task tsv --train "$dir/train.tsv" --valid "$dir/valid.tsv" --steps "$steps" \
+    --d-model 128 --heads 4 --enc-layers 2 --dec-layers 2 --ff 512 --dropout 0 --batch 64 \
+    --eval-every 0 --log-every "$steps" --save-every "$steps" --threads "$threads" \
+    --out "$dir/run" > /dev/null
+  ckpt="$dir/run/ckpt-$steps.h5"
+fi
 
 run() {  # run NAME BINARY BEAM: prints NAME and the wall time of translating valid.src
   local t0 t1

@@ -4,7 +4,9 @@
 #include <limits>
 #include <stdexcept>
 
+#include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "layers/attention_step.h"
 
 namespace sg {
 
@@ -38,6 +40,29 @@ void MultiHeadAttention::check_input(const Tensor& x, const char* what) const {
                                 " must be (B, T, " + std::to_string(d_model) + ")");
 }
 
+namespace {
+
+// Rows `rows` of x (N, ...) in that order: (rows.size(), ...), a copy.
+Tensor gather_rows(const Tensor& x, const std::vector<int64_t>& rows) {
+  const int64_t n = x.size(0), row = x.numel() / n;
+  Shape s = x.shape();
+  s[0] = static_cast<int64_t>(rows.size());
+  return reshape(embedding(reshape(x, {n, row}), IntTensor({s[0]}, rows)), s);
+}
+
+// The mask rows that query rows read through `rows` (a mask broadcast along dim 0 stays).
+IntTensor gather_rows(const IntTensor& m, const std::vector<int64_t>& rows) {
+  if (m.shape.empty() || m.shape[0] == 1) return m;
+  const int64_t row = m.numel() / m.shape[0];
+  std::vector<int64_t> shape = m.shape, data;
+  shape[0] = static_cast<int64_t>(rows.size());
+  for (int64_t r : rows)
+    data.insert(data.end(), m.data.begin() + r * row, m.data.begin() + (r + 1) * row);
+  return IntTensor(shape, std::move(data));
+}
+
+}  // namespace
+
 // The fused ops (attention, self_attention) compute softmax(scale q k^T, mask) v per head without
 // materializing the probabilities as a graph node, and unless `weights` asks for them without
 // storing them at all (tile by tile, recomputed in the backward: autograd/ops.h). They serve
@@ -47,6 +72,15 @@ void MultiHeadAttention::check_input(const Tensor& x, const char* what) const {
 // PyTorch scales q before the product instead: the same up to rounding.
 Tensor MultiHeadAttention::mix(const Heads& h, const IntTensor* mask, Tensor* weights) const {
   const bool drops_probs = attn_drop_.is_training() && attn_drop_.p > 0;
+  const std::vector<int64_t>* kv_rows = h.kv.rows.empty() ? nullptr : &h.kv.rows;
+  // One query position without a gradient or the weights: a step of cached decoding.
+  if (!drops_probs && !h.qkv.defined() && h.q.size(2) == 1 && !weights && !grad_enabled())
+    return out_proj.forward(attention_one_query(h.q, h.kv.k, h.kv.v, mask, scale(), kv_rows));
+  if (kv_rows) {  // the rows the queries read, copied out for the whole-sequence ops
+    const IntTensor m = mask ? gather_rows(*mask, *kv_rows) : IntTensor();
+    return mix(Heads{{}, h.q, {gather_rows(h.kv.k, *kv_rows), gather_rows(h.kv.v, *kv_rows), {}}},
+               mask ? &m : nullptr, weights);
+  }
   if (!drops_probs) {
     if (h.qkv.defined())
       return out_proj.forward(self_attention(h.qkv, heads, mask, scale(), weights));
@@ -55,7 +89,8 @@ Tensor MultiHeadAttention::mix(const Heads& h, const IntTensor* mask, Tensor* we
   const int64_t C = d_model;
   const Tensor q = h.qkv.defined() ? split_heads(slice(h.qkv, 2, 0, C)) : h.q;
   const KeyValue kv = h.qkv.defined() ? KeyValue{split_heads(slice(h.qkv, 2, C, 2 * C)),
-                                                 split_heads(slice(h.qkv, 2, 2 * C, 3 * C))}
+                                                 split_heads(slice(h.qkv, 2, 2 * C, 3 * C)),
+                                                 {}}
                                       : h.kv;
   const int64_t B = q.size(0), Tq = q.size(2);
   const Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
@@ -90,7 +125,7 @@ KeyValue MultiHeadAttention::project_kv(const Tensor& src) const {
       linear(src, slice(in_proj_weight, 0, C, 2 * C), slice(in_proj_bias, 0, C, 2 * C));
   const Tensor v =
       linear(src, slice(in_proj_weight, 0, 2 * C, 3 * C), slice(in_proj_bias, 0, 2 * C, 3 * C));
-  return {split_heads(k), split_heads(v)};
+  return {split_heads(k), split_heads(v), {}};
 }
 
 // q = query Wq^T + bq, split into heads: (B, H, Tq, Dh).

@@ -12,6 +12,8 @@
 // query row attends to nothing: its weights are zeros, never NaN.
 #pragma once
 
+#include <vector>
+
 #include "layers/dropout.h"
 #include "layers/linear.h"
 
@@ -20,6 +22,9 @@ namespace sg {
 // Keys and values split into heads: (B, H, Tk, Dh) each.
 struct KeyValue {
   Tensor k, v;
+  // Cached decoding: query row b reads row rows[b] of k, v and the mask, so that the beam
+  // hypotheses of one source share its one copy of them; empty: row b.
+  std::vector<int64_t> rows;
 };
 
 class MultiHeadAttention : public Module {

@@ -167,7 +167,7 @@ DecodeState Seq2SeqTransformer::start_decoding(const Source& src) const {
 
 Tensor Seq2SeqTransformer::decode_step(DecodeState& s, const std::vector<int64_t>& tokens,
                                        std::vector<DecoderWeights>* dec_weights) const {
-  const int64_t B = s.memory.size(0);
+  const int64_t B = s.rows();
   if (static_cast<int64_t>(tokens.size()) != B)
     throw std::invalid_argument("decode_step: " + std::to_string(tokens.size()) +
                                 " tokens for a batch of " + std::to_string(B));

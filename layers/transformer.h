@@ -54,12 +54,20 @@ struct Source {
 };
 
 // State of an incremental (cached) decode: the encoder memory, its padding mask, one cache per
-// decoder layer, and the number of positions decoded so far.
+// decoder layer, and the number of positions decoded so far. Memory, mask and the caches' cross
+// keys and values have one row per source; decoding rows read them through the caches'
+// cross_kv.rows when those are set (beam search: several hypotheses per source).
 struct DecodeState {
   Tensor memory;       // (B, S, C)
   IntTensor mem_mask;  // (B, 1, 1, S); empty for an image model (no padding)
   std::vector<DecoderCache> caches;
   int64_t pos = 0;
+  // The decoding rows: memory's B, or as many as cross_kv.rows holds.
+  int64_t rows() const {
+    return caches.empty() || caches[0].cross_kv.rows.empty()
+               ? memory.size(0)
+               : static_cast<int64_t>(caches[0].cross_kv.rows.size());
+  }
 };
 
 class Seq2SeqTransformer : public Module {

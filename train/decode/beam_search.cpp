@@ -1,6 +1,7 @@
 // Batched beam search (decode.h beam_search): all sources of a batch decode together, `beam` rows
 // per source in the Stepper, and a source's rows leave the batch as soon as it has finished.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -29,17 +30,6 @@ int64_t argmax(const double* row, int64_t n) {
   return std::max_element(row, row + n) - row;
 }
 
-// The shift of log_softmax over a row x (V) of scores: log p_v = x_v - shift, with shift =
-// m + log sum_v exp(x_v - m), m = max_v x_v, summed in order in float64 exactly as log_softmax
-// (autograd/ops_nn.cpp) computes it, so that scores keep their bits.
-double log_softmax_shift(const double* x, int64_t V) {
-  double m = kNegInf;
-  for (int64_t v = 0; v < V; ++v) m = std::max(m, x[v]);
-  double sum = 0;
-  for (int64_t v = 0; v < V; ++v) sum += std::exp(x[v] - m);
-  return m + std::log(sum);
-}
-
 // A continuation (score, k * V + v); better: the higher score, among equal ones the lower index.
 using Candidate = std::pair<double, int64_t>;
 bool better(const Candidate& a, const Candidate& c) {
@@ -57,7 +47,7 @@ void best_continuations(const double* x, const double* score, int64_t K, int64_t
   for (int64_t k = 0; k < K; ++k) {
     if (score[k] == kNegInf) continue;
     const double* row = x + k * V;
-    const double shift = log_softmax_shift(row, V);
+    const double shift = log_sum_exp(row, V);
     for (int64_t v = last ? kEos : 0; v < (last ? kEos + 1 : V); ++v) {
       const Candidate c{score[k] + (row[v] - shift), k * V + v};
       if (static_cast<int64_t>(best.size()) == n && !better(c, best.back())) continue;
@@ -90,7 +80,7 @@ bool advance(Live& s, const double* x, int64_t first, int64_t K, int64_t V, int6
       bool cut = false;
       if (last) {
         const double* row = x + (first + k) * V;
-        const double shift = log_softmax_shift(row, V);
+        const double shift = log_sum_exp(row, V);
         std::vector<double> lp(row, row + V);
         for (double& l : lp) l -= shift;
         cut = argmax(lp.data(), V) != kEos;
@@ -121,6 +111,44 @@ bool advance(Live& s, const double* x, int64_t first, int64_t K, int64_t V, int6
 }
 
 }  // namespace
+
+double exp_nonpositive(double x) {
+  // x = n ln 2 + r, |r| <= ln 2 / 2 (n rounded to nearest by the 1.5 * 2^52 shifter), e^r by its
+  // Taylor polynomial of degree 13 (truncation below 5e-18), times 2^n built from its bits. ln 2
+  // is split so that n * kLn2Hi is exact. Branch-free, so that loops over rows vectorize.
+  constexpr double kLog2e = 1.4426950408889634, kShifter = 0x1.8p52;
+  constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  x = x < -700.0 ? -700.0 : x;
+  const double n = (x * kLog2e + kShifter) - kShifter;
+  const double r = (x - n * kLn2Hi) - n * kLn2Lo;
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  for (double c :
+       {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
+        1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
+    p = p * r + c;
+  const auto bits = static_cast<uint64_t>(static_cast<int64_t>(n) + 1023) << 52;
+  return p * std::bit_cast<double>(bits);
+}
+
+double log_sum_exp(const double* x, int64_t V) {
+  constexpr int64_t kLanes = 8;
+  double lane[kLanes];
+  std::fill(lane, lane + kLanes, kNegInf);
+  int64_t v = 0;
+  for (; v + kLanes <= V; v += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) lane[l] = std::max(lane[l], x[v + l]);
+  double m = kNegInf;
+  for (double l : lane) m = std::max(m, l);
+  for (; v < V; ++v) m = std::max(m, x[v]);
+  if (m == kNegInf) return kNegInf;
+  std::fill(lane, lane + kLanes, 0.0);
+  for (v = 0; v + kLanes <= V; v += kLanes)
+    for (int64_t l = 0; l < kLanes; ++l) lane[l] += exp_nonpositive(x[v + l] - m);
+  double sum = 0;
+  for (; v < V; ++v) sum += exp_nonpositive(x[v] - m);
+  for (double l : lane) sum += l;
+  return m + std::log(sum);
+}
 
 std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Source& src,
                                                  const DecodeOptions& opt, DecodeCuts* cuts) {

@@ -69,9 +69,11 @@ void permute_rows(Tensor& buf, int64_t len, const std::vector<int64_t>& rows) {
 
 void keep_rows(DecoderCache& c, const std::vector<int64_t>& rows, bool cross) {
   const int64_t n = static_cast<int64_t>(rows.size());
-  if (cross) {
-    c.cross_kv.k = take_rows(c.cross_kv.k, rows);
-    c.cross_kv.v = take_rows(c.cross_kv.v, rows);
+  if (cross) {  // the cross keys and values stay; only the rows that read them change
+    std::vector<int64_t> read(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i)
+      read[i] = c.cross_kv.rows.empty() ? rows[i] : c.cross_kv.rows[rows[i]];
+    c.cross_kv.rows = std::move(read);
   }
   if (!c.self_kv.k.defined()) return;  // nothing decoded yet
   const int64_t len = c.self_kv.k.size(2);
@@ -134,13 +136,9 @@ Tensor Stepper::next(const std::vector<int64_t>& tokens) {
 }
 
 void Stepper::keep(const std::vector<int64_t>& rows, bool memory) {
-  for (auto& st : states_) {
+  // The memory and its mask keep one row per source: the caches' cross_kv.rows say which.
+  for (auto& st : states_)
     for (auto& c : st.caches) keep_rows(c, rows, memory);
-    if (memory) {
-      st.memory = take_rows(st.memory, rows);
-      if (!st.mem_mask.shape.empty()) st.mem_mask = take_rows(st.mem_mask, rows);  // images: none
-    }
-  }
   rows_ = static_cast<int64_t>(rows.size());
 }
 

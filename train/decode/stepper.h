@@ -23,9 +23,10 @@ using Models = std::vector<const Seq2SeqTransformer*>;
 // allowed), in that order, so that row i continues the history of row rows[i]: beam search's
 // hypotheses moving between rows. The self-attention cache is permuted in place in self_buf (its
 // capacity kept, so the next step appends without growing it), copying only the rows that
-// change; earlier views of self_buf see the new contents. With `cross`, also the cross-attention
-// keys and values (needed when the rows' sources change, not when rows move among the
-// hypotheses of one source, whose cross keys and values are equal).
+// change; earlier views of self_buf see the new contents. With `cross`, also the rows' cross-
+// attention keys and values (needed when the rows' sources change, not when rows move among the
+// hypotheses of one source, whose cross keys and values are equal): nothing is copied, the rows
+// that read them (cross_kv.rows) change, so that one source's hypotheses share one copy.
 void keep_rows(DecoderCache& cache, const std::vector<int64_t>& rows, bool cross);
 
 class Stepper {
@@ -46,9 +47,9 @@ class Stepper {
   Tensor next(const std::vector<int64_t>& tokens);
 
   // Keeps the rows `rows` (indices into the current rows, repeats allowed), in that order, of
-  // every model's self-attention caches; with `memory`, also of the encoder memory, its mask and
-  // the cross-attention keys and values (not needed when rows only move among the hypotheses of
-  // one source, whose memory rows are equal).
+  // every model's self-attention caches; with `memory`, also which source's encoder memory, mask
+  // and cross-attention keys and values each row reads (not needed when rows only move among the
+  // hypotheses of one source, whose memory rows are equal). The memory keeps one row per source.
   void keep(const std::vector<int64_t>& rows, bool memory);
 
  private:

@@ -11,6 +11,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
+#include "autograd/random.h"
 #include "datasets/batch.h"
 #include "datasets/task_stream.h"
 #include "tests/train/test_cli_run.h"
@@ -367,6 +368,27 @@ TEST_F(Decode, AnEnsembleOfOneIsTheModelAlone) {
   const IntTensor few = make_batch(some).src;
   EXPECT_EQ(decode(Models{&model, &model}, few, at_most(20, 3)),
             decode(model, few, at_most(20, 3)));
+}
+
+// Beam search's scores: its exp within a few ulp of std::exp over the whole range it meets, and
+// its log-sum-exp of a row within float64 rounding of the plain sum of std::exp in order.
+TEST(BeamScores, ExpAndLogSumExpMatchTheLibraryWithinRounding) {
+  for (double x = -745.0; x <= 0.0; x += 0.0137) {
+    const double want = std::exp(std::max(x, -700.0));
+    EXPECT_NEAR(exp_nonpositive(x), want, 4e-16 * want) << x;
+  }
+  EXPECT_EQ(exp_nonpositive(0.0), 1.0);
+  EXPECT_EQ(exp_nonpositive(-std::numeric_limits<double>::infinity()), std::exp(-700.0));
+  Generator g(3);
+  for (int64_t V : {1, 7, 8, 503, 8000}) {
+    const std::vector<double> x = (Tensor::randn({V}, g, DType::f64, 4.0)).to_vector();
+    double m = -std::numeric_limits<double>::infinity(), sum = 0;
+    for (double v : x) m = std::max(m, v);
+    for (double v : x) sum += std::exp(v - m);
+    EXPECT_NEAR(log_sum_exp(x.data(), V), m + std::log(sum), 1e-13) << V;
+  }
+  const std::vector<double> dead(5, -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(log_sum_exp(dead.data(), 5), -std::numeric_limits<double>::infinity());
 }
 
 }  // namespace

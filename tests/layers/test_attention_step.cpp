@@ -1,0 +1,99 @@
+// attention_one_query (layers/attention_step.h), the attention of a decoding step: equal to the
+// fused attention op within float rounding, on strided cache views, with key padding, fully
+// masked rows and a row map (several query rows reading one row of keys and values); and
+// MultiHeadAttention choosing it only for one query position without a gradient.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "autograd/engine.h"
+#include "autograd/ops.h"
+#include "autograd/random.h"
+#include "layers/attention.h"
+#include "layers/attention_step.h"
+
+namespace sg {
+namespace {
+
+constexpr int64_t B = 3, H = 2, Tk = 5, Dh = 20, Cap = 8;  // Dh: lanes and a tail
+
+// The first Tk positions of a (B, H, Cap, Dh) buffer, as the decoder cache views them.
+Tensor cache_view(Generator& g, DType dtype) {
+  const Tensor buf = Tensor::randn({B, H, Cap, Dh}, g, dtype);
+  return Tensor::view_of(buf, {B, H, Tk, Dh}, {H * Cap * Dh, Cap * Dh, Dh, 1}, 0);
+}
+
+void expect_near(const Tensor& a, const Tensor& b, double tol) {
+  ASSERT_EQ(a.shape(), b.shape());
+  const auto x = a.to_vector(), y = b.to_vector();
+  for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(x[i], y[i], tol) << i;
+}
+
+TEST(AttentionOneQuery, EqualsTheFusedOpOnCacheViewsWithKeyPadding) {
+  NoGradGuard ng;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Generator g(7);
+    const Tensor q = Tensor::randn({B, H, 1, Dh}, g, dtype);
+    const Tensor k = cache_view(g, dtype), v = cache_view(g, dtype);
+    // Row 0 sees every key, row 1 the first two, row 2 none (its output is 0).
+    IntTensor mask = IntTensor::zeros({B, 1, 1, Tk});
+    for (int64_t j = 2; j < Tk; ++j) mask.data[Tk + j] = 1;
+    for (int64_t j = 0; j < Tk; ++j) mask.data[2 * Tk + j] = 1;
+    const double tol = dtype == DType::f32 ? 1e-5 : 1e-12;
+    const IntTensor* const masks[] = {nullptr, &mask};
+    for (const IntTensor* m : masks)
+      expect_near(attention_one_query(q, k, v, m, 0.3), attention(q, k, v, m, 0.3), tol);
+    const auto y = attention_one_query(q, k, v, &mask, 0.3).to_vector();
+    for (int64_t c = 0; c < H * Dh; ++c) EXPECT_EQ(y[2 * H * Dh + c], 0.0);
+  }
+}
+
+TEST(AttentionOneQuery, RowsReadTheKeysAndMaskOfTheirMappedRow) {
+  NoGradGuard ng;
+  Generator g(8);
+  const Tensor q = Tensor::randn({4, H, 1, Dh}, g, DType::f64);
+  const Tensor k = cache_view(g, DType::f64), v = cache_view(g, DType::f64);
+  IntTensor mask = IntTensor::zeros({B, 1, 1, Tk});
+  mask.data[2 * Tk + 1] = 1;
+  const std::vector<int64_t> rows{2, 0, 2, 1};
+  // The same keys, values and mask rows copied out, one per query row.
+  std::vector<double> kk, vv;
+  std::vector<int64_t> mm;
+  const auto kc = k.contiguous_data().to_vector(), vc = v.contiguous_data().to_vector();
+  const int64_t n = H * Tk * Dh;
+  for (int64_t r : rows) {
+    kk.insert(kk.end(), kc.begin() + r * n, kc.begin() + (r + 1) * n);
+    vv.insert(vv.end(), vc.begin() + r * n, vc.begin() + (r + 1) * n);
+    mm.insert(mm.end(), mask.data.begin() + r * Tk, mask.data.begin() + (r + 1) * Tk);
+  }
+  const Tensor k4 = Tensor::from_vector(kk, {4, H, Tk, Dh}, DType::f64);
+  const Tensor v4 = Tensor::from_vector(vv, {4, H, Tk, Dh}, DType::f64);
+  const IntTensor m4({4, 1, 1, Tk}, mm);
+  expect_near(attention_one_query(q, k, v, &mask, 0.5, &rows), attention(q, k4, v4, &m4, 0.5),
+              1e-12);
+  const std::vector<int64_t> bad{0, 3, 0, 0}, short_map{0};
+  EXPECT_THROW(attention_one_query(q, k, v, &mask, 0.5, &bad), std::invalid_argument);
+  EXPECT_THROW(attention_one_query(q, k, v, &mask, 0.5, &short_map), std::invalid_argument);
+}
+
+TEST(AttentionOneQuery, MultiHeadAttentionUsesItOnlyWithoutGradient) {
+  Generator g(9);
+  MultiHeadAttention mha(8, 2, 0.0, nullptr, g, DType::f64);
+  const Tensor y = Tensor::randn({2, 1, 8}, g, DType::f64);
+  const Tensor mem = Tensor::randn({2, 4, 8}, g, DType::f64);
+  const Tensor with_grad = mha.forward_cross(y, mem, nullptr);
+  EXPECT_TRUE(with_grad.requires_grad());  // the recorded path
+  NoGradGuard ng;
+  KeyValue kv = mha.project_kv(mem);
+  expect_near(mha.attend(y, kv, nullptr), with_grad.detach(), 1e-12);
+  // With a row map, the weights path copies the rows out and agrees with the step path.
+  kv.rows = {1, 1, 0};
+  const Tensor y3 = Tensor::randn({3, 1, 8}, g, DType::f64);
+  Tensor w;
+  const Tensor weighted = mha.attend(y3, kv, nullptr, &w);
+  EXPECT_EQ(w.shape(), (Shape{3, 2, 1, 4}));
+  expect_near(mha.attend(y3, kv, nullptr), weighted, 1e-12);
+}
+
+}  // namespace
+}  // namespace sg
