@@ -59,14 +59,14 @@ void best_continuations(const double* x, const double* score, int64_t K, int64_t
   }
 }
 
-// One step of one source: x (rows, V) the Stepper's scores, its rows at `first`, and `best` its
-// best_continuations. Moves finished hypotheses to s.finished and the best K live continuations
-// into s; `parents` gets their Stepper rows and `tokens` their last tokens. Returns false once
-// the source is done (K finished, or nothing left alive). At the length limit every live
-// hypothesis ends (with the score of <eos> there), so that no output is longer than the limit,
-// as with greedy decoding.
-bool advance(Live& s, const double* x, int64_t first, int64_t K, int64_t V, int64_t t, double alpha,
-             const std::vector<Candidate>& best, std::vector<int64_t>& parents,
+// One step of one source: x (rows, V) the Stepper's scores, its R rows at `first` (R = 1 at the
+// first step, K after), and `best` its best_continuations. Moves finished hypotheses to s.finished
+// and the best K live continuations into s; `parents` gets their Stepper rows and `tokens` their
+// last tokens. Returns false once the source is done (K finished, or nothing left alive). At the
+// length limit every live hypothesis ends (with the score of <eos> there), so that no output is
+// longer than the limit, as with greedy decoding.
+bool advance(Live& s, const double* x, int64_t first, int64_t R, int64_t K, int64_t V, int64_t t,
+             double alpha, const std::vector<Candidate>& best, std::vector<int64_t>& parents,
              std::vector<int64_t>& tokens) {
   const bool last = t == s.limit;
   std::vector<int64_t> parent, next_tok;
@@ -96,9 +96,10 @@ bool advance(Live& s, const double* x, int64_t first, int64_t K, int64_t V, int6
   }
   if (static_cast<int64_t>(s.finished.size()) >= K || parent.empty()) return false;
   // Pad the live set back to K rows with dead hypotheses. A dead row's scores are never read,
-  // so it keeps the history it has (no cache row to copy).
+  // so it keeps the history it has (no cache row to copy), or the first row's after the first
+  // step (one row per source then).
   while (static_cast<int64_t>(parent.size()) < K) {
-    parent.push_back(static_cast<int64_t>(parent.size()));
+    parent.push_back(std::min(static_cast<int64_t>(parent.size()), R - 1));
     next_tok.push_back(next_tok[0]);
     next_score.push_back(kNegInf);
     next_hyps.push_back(next_hyps[0]);
@@ -157,9 +158,9 @@ std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Sou
   const int64_t B = src.batch(), K = opt.beam;
   std::vector<std::vector<Hypothesis>> results(B);
   if (B == 0) return results;
-  // K rows for every source, encoded once; only the first hypothesis of each is live at the
-  // start.
-  Stepper step(models, src, K);
+  // One row per source for the first step (its only live hypothesis is <bos>), K rows after;
+  // each source encoded once.
+  Stepper step(models, src);
   const int64_t V = step.vocab();
   const std::vector<int64_t> limit =
       decode_limits(opt, src, models[0]->config().pad_id, step.table_len());
@@ -169,24 +170,25 @@ std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Sou
     s.score[0] = 0.0;
     live.push_back(std::move(s));
   }
-  std::vector<int64_t> tok(B * K, kBos);
+  std::vector<int64_t> tok(B, kBos);
   for (int64_t t = 0; !live.empty(); ++t) {
+    const int64_t R = t == 0 ? 1 : K;  // Stepper rows per source
     // In float64, so that ranking matches greedy argmax on the raw logits.
     const Tensor scores = step.next(tok);  // (rows, V)
     const double* x = scores.data<double>();
     // Each source's 2K best continuations, the sources in parallel (each writes its own).
     const int64_t n = static_cast<int64_t>(live.size());
     std::vector<std::vector<Candidate>> best(n);
-    parallel_for(n, row_grain(K * V), [&](int64_t b, int64_t e) {
+    parallel_for(n, row_grain(R * V), [&](int64_t b, int64_t e) {
       for (int64_t slot = b; slot < e; ++slot)
-        best_continuations(x + slot * K * V, live[slot].score.data(), K, V, t == live[slot].limit,
+        best_continuations(x + slot * R * V, live[slot].score.data(), R, V, t == live[slot].limit,
                            2 * K, best[slot]);
     });
     std::vector<int64_t> parents, tokens;
     std::vector<Live> still;
     for (int64_t slot = 0; slot < n; ++slot) {
       Live& s = live[slot];
-      if (advance(s, x, slot * K, K, V, t, opt.len_alpha, best[slot], parents, tokens)) {
+      if (advance(s, x, slot * R, R, K, V, t, opt.len_alpha, best[slot], parents, tokens)) {
         still.push_back(std::move(s));
         continue;
       }
@@ -199,7 +201,7 @@ std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Sou
     const bool left = still.size() != live.size();
     live = std::move(still);
     if (live.empty()) break;
-    step.keep(parents, left);
+    step.keep(parents, left || t == 0);  // after the first step, rows change sources
     tok = std::move(tokens);
   }
   if (cuts)
