@@ -1,12 +1,12 @@
 // Batched beam search (decode.h beam_search): all sources of a batch decode together, `beam` rows
 // per source in the Stepper, and a source's rows leave the batch as soon as it has finished.
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
 #include "autograd/engine.h"
+#include "autograd/fast_exp.h"
 #include "autograd/parallel.h"
 #include "train/decode/decode.h"
 
@@ -113,24 +113,6 @@ bool advance(Live& s, const double* x, int64_t first, int64_t R, int64_t K, int6
 
 }  // namespace
 
-double exp_nonpositive(double x) {
-  // x = n ln 2 + r, |r| <= ln 2 / 2 (n rounded to nearest by the 1.5 * 2^52 shifter), e^r by its
-  // Taylor polynomial of degree 13 (truncation below 5e-18), times 2^n built from its bits. ln 2
-  // is split so that n * kLn2Hi is exact. Branch-free, so that loops over rows vectorize.
-  constexpr double kLog2e = 1.4426950408889634, kShifter = 0x1.8p52;
-  constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
-  x = x < -700.0 ? -700.0 : x;
-  const double n = (x * kLog2e + kShifter) - kShifter;
-  const double r = (x - n * kLn2Hi) - n * kLn2Lo;
-  double p = 1.0 / 6227020800.0;  // 1/13!
-  for (double c :
-       {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
-        1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
-    p = p * r + c;
-  const auto bits = static_cast<uint64_t>(static_cast<int64_t>(n) + 1023) << 52;
-  return p * std::bit_cast<double>(bits);
-}
-
 double log_sum_exp(const double* x, int64_t V) {
   constexpr int64_t kLanes = 8;
   double lane[kLanes];
@@ -144,9 +126,9 @@ double log_sum_exp(const double* x, int64_t V) {
   if (m == kNegInf) return kNegInf;
   std::fill(lane, lane + kLanes, 0.0);
   for (v = 0; v + kLanes <= V; v += kLanes)
-    for (int64_t l = 0; l < kLanes; ++l) lane[l] += exp_nonpositive(x[v + l] - m);
+    for (int64_t l = 0; l < kLanes; ++l) lane[l] += fast_exp(x[v + l] - m);
   double sum = 0;
-  for (; v < V; ++v) sum += exp_nonpositive(x[v] - m);
+  for (; v < V; ++v) sum += fast_exp(x[v] - m);
   for (double l : lane) sum += l;
   return m + std::log(sum);
 }

@@ -100,12 +100,10 @@ std::vector<std::vector<int64_t>> greedy_decode(const Models& models, const Sour
 std::vector<std::vector<Hypothesis>> beam_search(const Models& models, const Source& src,
                                                  const DecodeOptions& opt,
                                                  DecodeCuts* cuts = nullptr);
-// Beam search's building blocks, exposed for tests. e^x for x <= 0, within a few ulp of
-// std::exp (x below -700 counts as -700: a term no sum that holds e^0 = 1 notices), branch-free
-// so that a loop over a row vectorizes; and log sum_v e^(x_v) of a row x (V) of scores, the
-// shift of log_softmax (log p_v = x_v - shift), as m + log sum_v e^(x_v - m) with m the row's
-// maximum, summed in 8 interleaved partial sums (-inf for a row of -inf).
-double exp_nonpositive(double x);
+// Beam search's building block, exposed for tests: log sum_v e^(x_v) of a row x (V) of scores,
+// the shift of log_softmax (log p_v = x_v - shift), as m + log sum_v e^(x_v - m) with m the row's
+// maximum (e^ by autograd/fast_exp.h), summed in 8 interleaved partial sums (-inf for a row of
+// -inf).
 double log_sum_exp(const double* x, int64_t V);
 
 // The loop greedy decoding and sampling share: every row of src at once, one token per row per
