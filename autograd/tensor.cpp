@@ -1,8 +1,11 @@
 #include "autograd/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <sstream>
+#include <vector>
 
 #include "autograd/engine.h"
 #include "autograd/random.h"
@@ -48,13 +51,105 @@ int64_t wrap_dim(int64_t d, int64_t ndim, const char* op) {
   return w;
 }
 
+namespace {
+
+// Buffers of 32 MB and more lie beyond glibc's largest mmap threshold: malloc maps each one fresh
+// and unmaps it when it is freed, so every page of it faults in, zeroed by the kernel, on each
+// use. A step on a real vocabulary allocates several such buffers and frees them by the end of
+// the step (the (N, V) logits and their gradient: 80 MB each at 2,500 tokens and 8,000 pieces),
+// with sizes that change from batch to batch. So freed large buffers are kept, at most kMax of
+// them and kMaxBytes in all (the oldest freed goes first), and a request takes the smallest kept
+// buffer that holds it and is at most 5/4 of its size. A new large buffer is allocated rounded up
+// to a multiple of 1/16 of the power of two below it, so that nearby sizes share buffers. Under
+// AddressSanitizer nothing is kept, so that a use after free is still caught.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kKeepBuffers = false;
+#else
+constexpr bool kKeepBuffers = true;
+#endif
+
+class KeptBuffers {
+ public:
+  static constexpr size_t kMax = 8, kMaxBytes = size_t{1} << 30;
+
+  // A kept buffer for n bytes (capacity into *cap), or null.
+  void* take(size_t n, size_t* cap) {
+    std::lock_guard<std::mutex> lock(mu_);
+    size_t best = kept_.size();
+    for (size_t i = 0; i < kept_.size(); ++i)
+      if (kept_[i].cap >= n && kept_[i].cap <= n / 4 * 5 &&
+          (best == kept_.size() || kept_[i].cap < kept_[best].cap))
+        best = i;
+    if (best == kept_.size()) return nullptr;
+    void* p = kept_[best].ptr;
+    *cap = kept_[best].cap;
+    bytes_ -= *cap;
+    kept_.erase(kept_.begin() + static_cast<std::ptrdiff_t>(best));
+    return p;
+  }
+
+  void give(void* p, size_t cap) {
+    std::lock_guard<std::mutex> lock(mu_);
+    kept_.push_back({p, cap});
+    bytes_ += cap;
+    while (kept_.size() > kMax || bytes_ > kMaxBytes) {
+      std::free(kept_.front().ptr);
+      bytes_ -= kept_.front().cap;
+      kept_.erase(kept_.begin());
+    }
+  }
+
+  size_t release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Kept& k : kept_) std::free(k.ptr);
+    const size_t n = kept_.size();
+    kept_.clear();
+    bytes_ = 0;
+    return n;
+  }
+
+ private:
+  struct Kept {
+    void* ptr;
+    size_t cap;
+  };
+  std::mutex mu_;
+  std::vector<Kept> kept_;  // oldest first
+  size_t bytes_ = 0;
+};
+
+// Never destroyed: a Storage freed during static destruction still finds it.
+KeptBuffers& kept_buffers() {
+  static auto* kept = new KeptBuffers;
+  return *kept;
+}
+
+// n rounded up to a multiple of 1/16 of the largest power of two <= n.
+size_t large_capacity(size_t n) {
+  size_t top = 1;
+  while (top <= n / 2) top *= 2;
+  const size_t step = top / 16;
+  return (n + step - 1) / step * step;
+}
+
+}  // namespace
+
 Storage::Storage(size_t n) : nbytes(n) {
-  const size_t rounded = ((n + 63) / 64) * 64;
-  ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  const bool large = kKeepBuffers && n >= kKeptBufferBytes;
+  if (large && (ptr = kept_buffers().take(n, &capacity))) return;
+  capacity = large ? large_capacity(n) : std::max<size_t>(64, (n + 63) / 64 * 64);
+  ptr = std::aligned_alloc(64, capacity);
   if (!ptr) throw std::bad_alloc();
 }
 Storage::~Storage() {
-  std::free(ptr);
+  if (kKeepBuffers && capacity >= kKeptBufferBytes)
+    kept_buffers().give(ptr, capacity);
+  else
+    std::free(ptr);
+}
+
+size_t release_kept_buffers() {
+  return kept_buffers().release();
 }
 
 IntTensor::IntTensor(Shape s, std::vector<int64_t> d) : shape(std::move(s)), data(std::move(d)) {

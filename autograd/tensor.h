@@ -48,7 +48,8 @@ inline int64_t strided_offset(int64_t i, const Shape& dims, const Shape& strides
 // Wraps a possibly negative dim into [0, ndim); throws naming `op` if out of range.
 int64_t wrap_dim(int64_t d, int64_t ndim, const char* op);
 
-// Raw, 64-byte aligned, uninitialized element buffer.
+// Raw, 64-byte aligned, uninitialized element buffer. Buffers of kKeptBufferBytes or more are
+// kept when freed and reused for a later one of about the same size (tensor.cpp says why).
 struct Storage {
   explicit Storage(size_t nbytes);
   ~Storage();
@@ -56,7 +57,12 @@ struct Storage {
   Storage& operator=(const Storage&) = delete;
   void* ptr = nullptr;
   size_t nbytes = 0;
+  size_t capacity = 0;  // bytes allocated at ptr, >= nbytes
 };
+constexpr size_t kKeptBufferBytes = size_t{32} << 20;
+// Frees the large buffers kept for reuse (tests; a program never needs to) and returns how many
+// there were.
+size_t release_kept_buffers();
 
 struct Node;
 class Generator;
