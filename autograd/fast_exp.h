@@ -7,6 +7,7 @@
 #pragma once
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 
 namespace sg {
@@ -45,6 +46,15 @@ inline double fast_exp(double x) {
     p = p * r + c;
   const auto bits = static_cast<uint64_t>(static_cast<int64_t>(n) + 1023) << 52;
   return p * std::bit_cast<double>(bits);
+}
+
+// The exponential of a kernel templated on the element type: fast_exp in float (training), and
+// std::exp in float64, which serves gradient checks, where accuracy matters more than speed.
+inline float kernel_exp(float x) {
+  return fast_exp(x);
+}
+inline double kernel_exp(double x) {
+  return std::exp(x);
 }
 
 }  // namespace sg

@@ -122,7 +122,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const IntTen
 Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
                       Tensor* probs = nullptr, const AttentionTiles& tiles = {});
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
-// takes one g.uniform() per element in order. p in [0, 1] (else throws); p == 1 gives zeros.
+// is counter-based: element i is kept iff counter_u64(key, i) >= p 2^64 (random.h), with `key`
+// one g.next_u64() per call. p in [0, 1] (else throws); p == 1 gives zeros.
 // In eval mode or with p == 0 it returns x itself.
 Tensor dropout(const Tensor& x, double p, Generator& g, bool training = true);
 // logits: (N, C), targets: (N). Mean over targets != ignore_index, with PyTorch's

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "autograd/engine.h"
+#include "autograd/fast_exp.h"
 #include "autograd/ops.h"
 #include "autograd/parallel.h"
 #include "autograd/random.h"
@@ -543,23 +544,36 @@ Tensor masked_softmax(const Tensor& x_in, const IntTensor* mask, double scale) {
 
 namespace {
 
-// ---- dropout. x, y: any shape, flattened to (n); keep: (n).
-// keep_i = (u_i >= p) with u_i ~ U[0,1) drawn from g in element order (always n draws, so the
-// generator advances the same way for every p), y_i = keep_i ? x_i * scale : 0, scale = 1/(1-p).
-// Serial: the draws are a sequence.
-template <class T>
-void dropout_forward(const T* x, T* y, uint8_t* keep, int64_t n, double p, T scale, Generator& g) {
-  for (int64_t i = 0; i < n; ++i) {
-    keep[i] = g.uniform() >= p;
-    y[i] = keep[i] ? x[i] * scale : T(0);
+// ---- dropout. x, y: any shape, flattened to (n).
+// keep_i = (counter_u64(key, i) >= p 2^64), with `key` one draw from the generator per call (so
+// the generator advances by one word whatever n and p), y_i = keep_i ? x_i * scale : 0, scale =
+// 1/(1-p). The mask is a function of (key, i): computed in parallel chunks with the same bits at
+// any thread count, and recomputed in the backward rather than stored. p = 1 keeps nothing.
+struct DropRule {
+  uint64_t key = 0, threshold = 0;
+  bool keeps_none = false;
+  DropRule(uint64_t k, double p)
+      : key(k),
+        // p < 1 is at most 1 - 2^-53, so p 2^64 < 2^64 converts exactly.
+        threshold(p < 1.0 ? static_cast<uint64_t>(std::ldexp(p, 64)) : 0),
+        keeps_none(p >= 1.0) {}
+  bool keep(int64_t i) const {
+    return !keeps_none && counter_u64(key, static_cast<uint64_t>(i)) >= threshold;
   }
+};
+
+template <class T>
+void dropout_forward(const T* x, T* y, int64_t n, const DropRule& rule, T scale) {
+  parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = rule.keep(i) ? x[i] * scale : T(0);
+  });
 }
 
-// gx_i = keep_i ? g_i * scale : 0.
+// gx_i = keep_i ? g_i * scale : 0, keep_i recomputed.
 template <class T>
-void dropout_backward(const uint8_t* keep, const T* g, T* gx, int64_t n, T scale) {
+void dropout_backward(const DropRule& rule, const T* g, T* gx, int64_t n, T scale) {
   parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) gx[i] = keep[i] ? g[i] * scale : T(0);
+    for (int64_t i = b; i < e; ++i) gx[i] = rule.keep(i) ? g[i] * scale : T(0);
   });
 }
 
@@ -573,24 +587,24 @@ Tensor dropout(const Tensor& x_in, double p, Generator& g, bool training) {
   const Tensor x = x_in.contiguous_data();
   const int64_t n = x.numel();
   const double scale = p < 1.0 ? 1.0 / (1.0 - p) : 0.0;
+  const DropRule rule(g.next_u64(), p);
   Tensor y = Tensor::empty(x.shape(), x.dtype());
-  auto keep = std::make_shared<std::vector<uint8_t>>(n);
   dispatch(x.dtype(), [&](auto z) {
     using T = decltype(z);
-    dropout_forward(x.data<T>(), y.data<T>(), keep->data(), n, p, static_cast<T>(scale), g);
+    dropout_forward(x.data<T>(), y.data<T>(), n, rule, static_cast<T>(scale));
   });
   if (!needs_record({&x_in})) return y;
   const Shape shape = x.shape();
-  return record(
-      y, "dropout", {x_in}, [keep, shape, n, scale](const Tensor& g_in, const std::vector<bool>&) {
-        const Tensor gy = g_in.contiguous_data();
-        Tensor gx = Tensor::empty(shape, gy.dtype());
-        dispatch(gy.dtype(), [&](auto z) {
-          using T = decltype(z);
-          dropout_backward(keep->data(), gy.data<T>(), gx.data<T>(), n, static_cast<T>(scale));
-        });
-        return std::vector<Tensor>{gx};
-      });
+  return record(y, "dropout", {x_in},
+                [rule, shape, n, scale](const Tensor& g_in, const std::vector<bool>&) {
+                  const Tensor gy = g_in.contiguous_data();
+                  Tensor gx = Tensor::empty(shape, gy.dtype());
+                  dispatch(gy.dtype(), [&](auto z) {
+                    using T = decltype(z);
+                    dropout_backward(rule, gy.data<T>(), gx.data<T>(), n, static_cast<T>(scale));
+                  });
+                  return std::vector<Tensor>{gx};
+                });
 }
 
 namespace {
@@ -599,6 +613,9 @@ namespace {
 // lse_i = log sum_c exp(x_ic), so -log p_ic = lse_i - x_ic, and for a row whose target is not
 // ignore_index: row_loss_i = (1-s) (lse_i - x_{i,t_i}) + s (lse_i - mean_c x_ic).
 // The loss is sum_i row_loss_i / n_valid, summed in row order.
+// Each row in kCeLanes interleaved partial maxima and sums (a fixed order that vectorizes); e^ is
+// kernel_exp (fast_exp.h).
+constexpr int64_t kCeLanes = 16;
 template <class T>
 void cross_entropy_forward(const T* x, const int64_t* t, double* lse, double* row_loss, int64_t N,
                            int64_t C, int64_t ignore_index, double s) {
@@ -607,12 +624,28 @@ void cross_entropy_forward(const T* x, const int64_t* t, double* lse, double* ro
       row_loss[i] = 0;
       if (t[i] == ignore_index) continue;
       const T* xr = x + i * C;
+      T lane_max[kCeLanes];
+      std::fill(lane_max, lane_max + kCeLanes, static_cast<T>(kNegInf));
+      int64_t c = 0;
+      for (; c + kCeLanes <= C; c += kCeLanes)
+        for (int64_t l = 0; l < kCeLanes; ++l) lane_max[l] = std::max(lane_max[l], xr[c + l]);
       T m = static_cast<T>(kNegInf);
-      for (int64_t c = 0; c < C; ++c) m = std::max(m, xr[c]);
+      for (T v : lane_max) m = std::max(m, v);
+      for (; c < C; ++c) m = std::max(m, xr[c]);
+      double lane_exp[kCeLanes] = {}, lane_x[kCeLanes] = {};
+      for (c = 0; c + kCeLanes <= C; c += kCeLanes)
+        for (int64_t l = 0; l < kCeLanes; ++l) {
+          lane_exp[l] += kernel_exp(xr[c + l] - m);
+          lane_x[l] += xr[c + l];
+        }
+      for (int64_t l = 0; c < C; ++c, ++l) {
+        lane_exp[l] += kernel_exp(xr[c] - m);
+        lane_x[l] += xr[c];
+      }
       double sum = 0, sum_x = 0;
-      for (int64_t c = 0; c < C; ++c) {
-        sum += std::exp(xr[c] - m);
-        sum_x += xr[c];
+      for (int64_t l = 0; l < kCeLanes; ++l) {
+        sum += lane_exp[l];
+        sum_x += lane_x[l];
       }
       lse[i] = m + std::log(sum);
       row_loss[i] = (1 - s) * (lse[i] - xr[t[i]]);
@@ -636,8 +669,8 @@ void cross_entropy_backward(const T* x, const int64_t* t, const double* lse, T* 
       }
       const double off = s / C;
       const T l = static_cast<T>(lse[i]);
-      for (int64_t c = 0; c < C; ++c) gr[c] = static_cast<T>(k * (std::exp(xr[c] - l) - off));
-      gr[t[i]] = static_cast<T>(k * (std::exp(xr[t[i]] - l) - (1 - s) - off));
+      for (int64_t c = 0; c < C; ++c) gr[c] = static_cast<T>(k * (kernel_exp(xr[c] - l) - off));
+      gr[t[i]] = static_cast<T>(k * (kernel_exp(xr[t[i]] - l) - (1 - s) - off));
     }
   });
 }

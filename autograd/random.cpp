@@ -5,10 +5,7 @@
 namespace sg {
 
 static uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+  return mix64(x += kSplitmixGamma);
 }
 
 static inline uint64_t rotl(uint64_t x, int k) {

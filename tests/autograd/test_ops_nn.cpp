@@ -294,15 +294,41 @@ TEST(LogSoftmax, FullyMaskedRowGivesZerosAndZeroGradient) {
 
 // ---- dropout
 
-TEST(Dropout, SameGeneratorStateGivesSameMaskAndAdvancesByOneDrawPerElement) {
+TEST(Dropout, SameGeneratorStateGivesSameMaskAndAdvancesByOneDrawPerCall) {
   const Tensor x = Tensor::full({1000}, 1.0, DType::f32);
   Generator a(42), b(42), c(43);
   const std::vector<double> ya = dropout(x, 0.5, a).to_vector();
   EXPECT_EQ(ya, dropout(x, 0.5, b).to_vector());
   EXPECT_NE(ya, dropout(x, 0.5, c).to_vector());
   Generator expected(42);
-  for (int i = 0; i < 1000; ++i) expected.uniform();
+  const uint64_t key = expected.next_u64();
   EXPECT_EQ(a.state(), expected.state());
+  // Element i is kept iff word i of the key's counter sequence is at least p 2^64.
+  for (int64_t i = 0; i < 1000; ++i)
+    ASSERT_EQ(ya[i] != 0.0, counter_u64(key, static_cast<uint64_t>(i)) >= (uint64_t{1} << 63)) << i;
+}
+
+// The mask is a function of the key and the position: the same bits on 1 and 2 threads, over a
+// tensor large enough to be split, forward and backward.
+TEST(Dropout, SameMaskAndGradientAtAnyThreadCount) {
+  const int before = num_threads();
+  Generator data(5);
+  const Tensor x0 = Tensor::randn({300, 1000}, data, DType::f32);
+  const Tensor up = Tensor::randn({300, 1000}, data, DType::f32);
+  std::vector<std::vector<double>> ys, gs;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Tensor x = x0.detach();
+    x.set_requires_grad();
+    Generator g(11);
+    const Tensor y = dropout(x, 0.1, g);
+    y.backward(up);
+    ys.push_back(y.to_vector());
+    gs.push_back(x.grad().to_vector());
+  }
+  set_num_threads(before);
+  EXPECT_EQ(ys[0], ys[1]);
+  EXPECT_EQ(gs[0], gs[1]);
 }
 
 TEST(Dropout, RateAndExactScaleOver100kElements) {
