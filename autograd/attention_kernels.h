@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "autograd/attention_dropout.h"
 #include "autograd/ops.h"
 #include "autograd/tensor.h"
 
@@ -51,18 +52,19 @@ Mask make_mask(const IntTensor* mask, int64_t B, int64_t H, int64_t Tq, int64_t 
                const AttentionTiles& tiles);
 
 // Blocked forward: y (B, Tq, H * Dh) and the log-sum-exp of every row's masked, scaled scores,
-// lse (B, H, Tq) (-inf on a fully masked row, whose y is 0).
+// lse (B, H, Tq) (-inf on a fully masked row, whose y is 0), with `drop` applied to the
+// probabilities that multiply v (the log-sum-exp is that of the undropped ones).
 struct BlockedForward {
   Tensor y, lse;
 };
 BlockedForward blocked_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask,
-                               double scale, const AttentionTiles& tiles);
+                               double scale, const AttentionTiles& tiles, const DropMask& drop);
 
 // Blocked backward from y, lse and g = dy (B, Tq, H * Dh) into `out`, whose requested gradients
 // must be zero on entry (each is accumulated over tiles).
 template <class T>
 void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask,
                       const Tensor& y, const Tensor& lse, const Tensor& g, double scale,
-                      const AttentionTiles& tiles, const GradOut<T>& out);
+                      const AttentionTiles& tiles, const DropMask& drop, const GradOut<T>& out);
 
 }  // namespace sg::attn

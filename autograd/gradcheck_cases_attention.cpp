@@ -2,7 +2,8 @@
 // first rows fit one tile of the blocked route; the "_tiled" rows pass small tiles so that their
 // lengths cross several, with an uneven last tile in both directions, under padding, causal and
 // combined masks, Tq != Tk and fully masked rows. The full route (which keeps the probabilities)
-// is the one that serves `probs`; its rows ask for them.
+// is the one that serves `probs`; its rows ask for them. The "_dropout" rows drop probabilities
+// at a fixed seed, on both routes.
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
 
@@ -130,6 +131,45 @@ std::vector<GradCase> attention_grad_cases() {
          return GradProblem{{q, k, v}, [=] {
                               return attention(q, k, v, &mask, 0.8, nullptr, AttentionTiles{1, 1});
                             }};
+       }},
+      // Attention dropout (p 0.3, a fixed seed) on the blocked route, 4 x 8 tiles: Tq 13 and Tk 29
+      // cross tiles unevenly, batch 1 keeps 11 keys, batch 2 none. The mask is a function of
+      // the seed and the entry's position, the same in every evaluation of the difference quotient.
+      {"attention_tiled_dropout_cross_padding", "op",
+       [](Generator& g) {
+         Tensor q = grad_input({3, 2, 13, 4}, g), k = grad_input({3, 2, 29, 4}, g),
+                v = grad_input({3, 2, 29, 4}, g);
+         const IntTensor mask = key_padding({29, 11, 0}, 29);
+         return GradProblem{{q, k, v}, [=] {
+                              return attention(q, k, v, &mask, 0.5, nullptr, AttentionTiles{4, 8},
+                                               AttentionDropout{0.3, 1234567});
+                            }};
+       }},
+      // self_attention with dropout p 0.25 under causal plus key padding over 5 x 6 tiles (T 23),
+      // qkv also on a second path.
+      {"self_attention_tiled_dropout_causal_padding", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({2, 23, 12}, g);
+         const IntTensor mask = causal_padding({23, 17}, 23);
+         return GradProblem{{x}, [=] {
+                              return add(
+                                  self_attention(x, 2, &mask, 0.6, nullptr, AttentionTiles{5, 6},
+                                                 AttentionDropout{0.25, 99}),
+                                  slice(x, 2, 4, 8));
+                            }};
+       }},
+      // The full route (probabilities requested) with dropout p 0.4: its backward from saved P
+      // and P M.
+      {"attention_full_route_dropout_padding", "op",
+       [](Generator& g) {
+         Tensor q = grad_input({2, 2, 6, 4}, g), k = grad_input({2, 2, 7, 4}, g),
+                v = grad_input({2, 2, 7, 4}, g);
+         const IntTensor mask = key_padding({5, 7}, 7);
+         return GradProblem{
+             {q, k, v}, [=] {
+               Tensor p;
+               return attention(q, k, v, &mask, 0.5, &p, {}, AttentionDropout{0.4, 31});
+             }};
        }},
   };
 }

@@ -4,6 +4,7 @@
 // view (broadcast_to, transpose, permute, slice, and reshape where the strides allow it).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "autograd/tensor.h"
@@ -109,18 +110,29 @@ Tensor masked_softmax(const Tensor& x, const IntTensor* mask, double scale = 1.0
 struct AttentionTiles {
   int64_t rows = 64, keys = 128;
 };
+// Dropout on the attention probabilities, inside the op: probability (b, h, i, j) is kept when a
+// stateless hash of (seed, b, h, i, j) clears p (autograd/attention_dropout.h) and then scaled by
+// 1 / (1 - p), so the mask depends on neither the route, the tiles nor the thread count, and
+// is never stored. p == 0 (the default) drops nothing; p in [0, 1) (else throws).
+struct AttentionDropout {
+  double p = 0;
+  uint64_t seed = 0;
+};
 // Scaled dot-product attention over heads, fused: q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) ->
-// (B, Tq, H * Dh), heads merged: y[b, t, h*Dh:(h+1)*Dh] = softmax(scale q k^T, -inf where mask
-// (broadcastable to (B, H, Tq, Tk); null: none)) v for head h. A fully masked row gives zeros. If
-// `probs` is given it receives the probabilities (B, H, Tq, Tk), without history, and the op
-// keeps them for its backward; otherwise it runs tile by tile with an online softmax and keeps
-// only a log-sum-exp per row (B, H, Tq), recomputing the probabilities in its backward.
+// (B, Tq, H * Dh), heads merged: y[b, t, h*Dh:(h+1)*Dh] = dropout(softmax(scale q k^T, -inf
+// where mask (broadcastable to (B, H, Tq, Tk); null: none))) v for head h. A fully masked row
+// gives zeros. If `probs` is given it receives the probabilities (B, H, Tq, Tk) before dropout,
+// without history, and the op keeps them for its backward; otherwise it runs tile by tile with an
+// online softmax and keeps only a log-sum-exp per row (B, H, Tq), recomputing the probabilities
+// (and the dropout mask) in its backward.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
-                 double scale, Tensor* probs = nullptr, const AttentionTiles& tiles = {});
+                 double scale, Tensor* probs = nullptr, const AttentionTiles& tiles = {},
+                 const AttentionDropout& drop = {});
 // Self-attention on one projection: qkv (B, T, 3C) holds q, k and v as column blocks (C = heads
 // * Dh each); the same result as attention() on their heads, and one (B, T, 3C) gradient.
 Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
-                      Tensor* probs = nullptr, const AttentionTiles& tiles = {});
+                      Tensor* probs = nullptr, const AttentionTiles& tiles = {},
+                      const AttentionDropout& drop = {});
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
 // is counter-based: element i is kept iff counter_u64(key, i) >= p 2^64 (random.h), with `key`
 // one g.next_u64() per call. p in [0, 1] (else throws); p == 1 gives zeros.

@@ -50,13 +50,15 @@ void check_heads(const Tensor& q, const Tensor& k, const Tensor& v) {
                                 " must be (B, H, Tq, Dh), (B, H, Tk, Dh) twice, of one dtype");
 }
 
-// Forward: y (B, Tq, C) and the probabilities p (B, H, Tq, Tk), without history.
+// Forward: y (B, Tq, C), the probabilities p (B, H, Tq, Tk) and, with dropout, the dropped
+// probabilities pd = p M (M = keep / (1 - p_drop), attention_dropout.h) that multiplied v; all
+// without history.
 struct Forward {
-  Tensor y, p;
+  Tensor y, p, pd;
 };
 
 Forward full_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
-                     double scale) {
+                     double scale, const attn::DropMask& drop) {
   const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), Tk = k.size(2), Dh = q.size(3),
                 C = H * Dh;
   Tensor scores = Tensor::empty({B, H, Tq, Tk}, q.dtype());
@@ -77,35 +79,43 @@ Forward full_forward(const Tensor& q, const Tensor& k, const Tensor& v, const In
   });
   // ... P = masked_softmax(S, scale), as the composed ops compute it (scores has no history) ...
   const Tensor p = masked_softmax(scores, mask, scale);
-  // ... and ctx = P v, head h of row (b, t) at y[b, t, h * Dh].
+  // ... dropped as the blocked route drops them (same mask, same scaling) ...
+  const Tensor pd = drop.active ? Tensor::empty(p.shape(), p.dtype()) : p;
+  // ... and ctx = (P M) v, head h of row (b, t) at y[b, t, h * Dh].
   dispatch(q.dtype(), [&](auto z) {
     using T = decltype(z);
     const Heads hv(v);
-    const T *pv = v.data<T>(), *pp = p.data<T>();
+    const T *pv = v.data<T>(), *pp = pd.data<T>();
     T* py = y.data<T>();
     parallel_for(B * H, row_grain(Tq * Tk * Dh), [&](int64_t s, int64_t e) {
       for (int64_t i = s; i < e; ++i) {
         const int64_t b = i / H, h = i % H;
+        if (drop.active)
+          for (int64_t r = 0; r < Tq; ++r)
+            drop.apply(p.data<T>() + (i * Tq + r) * Tk, pd.data<T>() + (i * Tq + r) * Tk, Tk,
+                       drop.row(b, h, r), 0);
         gemm<T>(false, false, Tq, Dh, Tk, T(1), pp + i * Tq * Tk, Tk, pv + hv.at(b, h), hv.ld, T(0),
                 py + b * Tq * C + h * Dh, C);
       }
     });
   });
-  return {y, p};
+  return {y, p, drop.active ? pd : Tensor()};
 }
 
 // Backward, with G = dctx (Tq, Dh) per head (g is (B, Tq, C)):
 //   dP = G v^T,  dS = P * (dP - rowsum(dP * P)),  dq = scale dS k,  dk = scale dS^T q,
 //   dv = P^T G.
+// With dropout (pd = P M defined), ctx = (P M) v, so dv = (P M)^T G and the gradient reaching P
+// is dP M: dS = P M dP - P rowsum(P M dP).
 // Every element of each requested gradient is written once, by the task of its head.
 template <class T>
 void full_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& p,
-                   const Tensor& g, double scale, const GradOut<T>& out) {
+                   const Tensor& pd, const Tensor& g, double scale, const GradOut<T>& out) {
   const int64_t B = q.size(0), H = q.size(1), Tq = q.size(2), Tk = k.size(2), Dh = q.size(3),
                 C = H * Dh;
   const Heads hq(q), hk(k), hv(v);
   const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *pp = p.data<T>(),
-          *pg = g.data<T>();
+          *ppd = pd.defined() ? pd.data<T>() : nullptr, *pg = g.data<T>();
   const T sc = static_cast<T>(scale);
   auto at = [&](int j, int64_t b, int64_t h) { return out.base[j] + b * out.sb[j] + h * Dh; };
   parallel_for(B * H, row_grain(Tq * Tk * Dh), [&](int64_t s, int64_t e) {
@@ -113,15 +123,27 @@ void full_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
     for (int64_t i = s; i < e; ++i) {
       const int64_t b = i / H, h = i % H;
       const T* P = pp + i * Tq * Tk;
+      const T* PM = ppd ? ppd + i * Tq * Tk : P;
       const T* G = pg + b * Tq * C + h * Dh;  // (Tq, Dh), ld C
-      if (out.base[2])                        // dv = P^T G
-        gemm<T>(true, false, Tk, Dh, Tq, T(1), P, Tk, G, C, T(0), at(2, b, h), out.ld[2]);
+      if (out.base[2])                        // dv = (P M)^T G
+        gemm<T>(true, false, Tk, Dh, Tq, T(1), PM, Tk, G, C, T(0), at(2, b, h), out.ld[2]);
       if (!out.base[0] && !out.base[1]) continue;
       // dP = G v^T, then dS = P (dP - rowsum(dP P)) in place.
       gemm<T>(false, true, Tq, Tk, Dh, T(1), G, C, pv + hv.at(b, h), hv.ld, T(0), ds.data(), Tk);
       for (int64_t r = 0; r < Tq; ++r) {
         T* dr = ds.data() + r * Tk;
         const T* pr = P + r * Tk;
+        if (ppd) {  // dS = P M dP - P rowsum(P M dP)
+          const T* pm = PM + r * Tk;
+          double dot = 0;
+          for (int64_t c = 0; c < Tk; ++c) {
+            dr[c] *= pm[c];
+            dot += dr[c];
+          }
+          const T rowdot = static_cast<T>(dot);
+          for (int64_t c = 0; c < Tk; ++c) dr[c] -= pr[c] * rowdot;
+          continue;
+        }
         double dot = 0;
         for (int64_t c = 0; c < Tk; ++c) dot += static_cast<double>(dr[c]) * pr[c];
         const T rowdot = static_cast<T>(dot);
@@ -145,39 +167,43 @@ bool full_route(const Tensor* probs) {
   return probs != nullptr;
 }
 
-// One call's forward, and what its backward needs: q, k, v and the full route's p, or the
-// blocked route's mask bytes, output and log-sum-exp per row.
+// One call's forward, and what its backward needs: q, k, v and the full route's p (and pd), or
+// the blocked route's mask bytes, output and log-sum-exp per row, and the dropout mask's seed.
 struct Saved {
-  Tensor q, k, v, p, y, lse;
+  Tensor q, k, v, p, pd, y, lse;
   attn::Mask mask;
+  attn::DropMask drop;
   AttentionTiles tiles;
   double scale = 1;
   template <class T>
   void backward(const Tensor& g, const GradOut<T>& out) const {
     if (p.defined())
-      full_backward<T>(q, k, v, p, g, scale, out);
+      full_backward<T>(q, k, v, p, pd, g, scale, out);
     else
-      attn::blocked_backward<T>(q, k, v, mask, y, lse, g, scale, tiles, out);
+      attn::blocked_backward<T>(q, k, v, mask, y, lse, g, scale, tiles, drop, out);
   }
 };
 
 // Runs the route for q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) (unit last-dim strides) and
 // returns y (B, Tq, H * Dh); `saved` receives the backward's state.
 Tensor run_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
-                   double scale, Tensor* probs, const AttentionTiles& tiles, Saved& saved) {
+                   double scale, Tensor* probs, const AttentionTiles& tiles,
+                   const AttentionDropout& drop, Saved& saved) {
   saved.q = q;
   saved.k = k;
   saved.v = v;
   saved.scale = scale;
   saved.tiles = tiles;
+  saved.drop = attn::DropMask(drop);
   if (full_route(probs)) {
-    Forward f = full_forward(q, k, v, mask, scale);
+    Forward f = full_forward(q, k, v, mask, scale, saved.drop);
     *probs = f.p;
     saved.p = f.p;
+    saved.pd = f.pd;
     return f.y;
   }
   saved.mask = attn::make_mask(mask, q.size(0), q.size(1), q.size(2), k.size(2), tiles);
-  attn::BlockedForward f = attn::blocked_forward(q, k, v, saved.mask, scale, tiles);
+  attn::BlockedForward f = attn::blocked_forward(q, k, v, saved.mask, scale, tiles, saved.drop);
   saved.y = f.y.detach();
   saved.lse = f.lse;
   return f.y;
@@ -186,13 +212,14 @@ Tensor run_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntT
 }  // namespace
 
 Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const IntTensor* mask,
-                 double scale, Tensor* probs, const AttentionTiles& tiles) {
+                 double scale, Tensor* probs, const AttentionTiles& tiles,
+                 const AttentionDropout& drop) {
   check_heads(q_in, k_in, v_in);
   const int64_t B = q_in.size(0), H = q_in.size(1), Tq = q_in.size(2), Tk = k_in.size(2),
                 Dh = q_in.size(3), C = H * Dh;
   auto saved = std::make_shared<Saved>();
   const Tensor y = run_forward(heads_operand(q_in), heads_operand(k_in), heads_operand(v_in), mask,
-                               scale, probs, tiles, *saved);
+                               scale, probs, tiles, drop, *saved);
   if (!needs_record({&q_in, &k_in, &v_in})) return y;
   return record(y, "attention", {q_in, k_in, v_in},
                 [saved, B, H, Tq, Tk, Dh, C](const Tensor& g_in, const std::vector<bool>& needs) {
@@ -218,7 +245,7 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
 }
 
 Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
-                      Tensor* probs, const AttentionTiles& tiles) {
+                      Tensor* probs, const AttentionTiles& tiles, const AttentionDropout& drop) {
   if (qkv.dim() != 3 || heads <= 0 || qkv.size(2) % (3 * heads) != 0)
     throw std::invalid_argument("self_attention: qkv " + shape_str(qkv.shape()) +
                                 " must be (B, T, 3C) with C divisible by " + std::to_string(heads) +
@@ -230,7 +257,8 @@ Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, d
     return Tensor::view_of(x, {B, H, T, Dh}, {T * 3 * C, Dh, 3 * C, 1}, x.offset() + j * C);
   };
   auto saved = std::make_shared<Saved>();
-  const Tensor y = run_forward(block(0), block(1), block(2), mask, scale, probs, tiles, *saved);
+  const Tensor y =
+      run_forward(block(0), block(1), block(2), mask, scale, probs, tiles, drop, *saved);
   if (!needs_record({&qkv})) return y;
   return record(y, "self_attention", {qkv},
                 [saved, B, T, C](const Tensor& g_in, const std::vector<bool>&) {

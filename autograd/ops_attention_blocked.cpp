@@ -9,6 +9,13 @@
 // Memory: two (R, K) buffers per thread instead of (B, H, Tq, Tk) probabilities, scores and
 // gradient. Tiles that the mask hides entirely are skipped (half of a causal mask's).
 //
+// Attention dropout (attention_dropout.h) multiplies P by M = keep / (1 - p), entry by entry,
+// after the normalization: l sums the undropped e^(S - m), and y accumulates (e^(S - m) M) v.
+// With O = (P M) v the output, its backward is
+//   dv = (P M)^T dO,  dP = (dO v^T) M,  dS = P (dP - D),  D = rowsum(dP P) = rowsum(dO O),
+// the last because rowsum(dO O)_i = sum_j (P M)_ij (dO v^T)_ij: D is unchanged by dropout. The
+// backward regenerates M for each tile from the call's seed; nothing of it is stored.
+//
 // Determinism: the forward's tasks are (b, h, query tile), the backward's (b, h); each writes its
 // own rows and heads only, and sums over tiles in a fixed order inside its task, so the result is
 // the same bits at any thread count. Every product is a single-threaded GEMM on its tiles.
@@ -105,7 +112,7 @@ struct Dims {
 
 template <class T>
 void forward_kernel(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask, T scale,
-                    const Dims& d, T* y, T* lse) {
+                    const DropMask& drop, const Dims& d, T* y, T* lse) {
   const Heads hq(q), hk(k), hv(v);
   const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
   const T ninf = -std::numeric_limits<T>::infinity();
@@ -141,6 +148,7 @@ void forward_kernel(const Tensor& q, const Tensor& k, const Tensor& v, const Mas
           m[r] = mnew;
           if (alpha != T(1))
             for (int64_t c = 0; c < d.Dh; ++c) Y[r * d.C + c] *= alpha;
+          if (drop.active) drop.apply(sr, sr, rk, drop.row(b, h, i0 + r), j0);
         }
         gemm_serial<T>(false, false, rq, d.Dh, rk, T(1), S, d.K, pv + hv.at(b, h) + j0 * hv.ld,
                        hv.ld, T(1), Y, d.C);
@@ -216,13 +224,14 @@ Mask make_mask(const IntTensor* mask, int64_t B, int64_t H, int64_t Tq, int64_t 
 }
 
 BlockedForward blocked_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask,
-                               double scale, const AttentionTiles& tiles) {
+                               double scale, const AttentionTiles& tiles, const DropMask& drop) {
   const Dims d(q, k, tiles);
   BlockedForward f{Tensor::empty({d.B, d.Tq, d.C}, q.dtype()),
                    Tensor::empty({d.B, d.H, d.Tq}, q.dtype())};
   dispatch(q.dtype(), [&](auto z) {
     using T = decltype(z);
-    forward_kernel<T>(q, k, v, mask, static_cast<T>(scale), d, f.y.data<T>(), f.lse.data<T>());
+    forward_kernel<T>(q, k, v, mask, static_cast<T>(scale), drop, d, f.y.data<T>(),
+                      f.lse.data<T>());
   });
   return f;
 }
@@ -230,7 +239,7 @@ BlockedForward blocked_forward(const Tensor& q, const Tensor& k, const Tensor& v
 template <class T>
 void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Mask& mask,
                       const Tensor& y, const Tensor& lse, const Tensor& g, double scale,
-                      const AttentionTiles& tiles, const GradOut<T>& out) {
+                      const AttentionTiles& tiles, const DropMask& drop, const GradOut<T>& out) {
   const Dims d(q, k, tiles);
   const Heads hq(q), hk(k), hv(v);
   const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *py = y.data<T>(),
@@ -241,7 +250,7 @@ void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const M
     return out.base[j] + b * out.sb[j] + h * d.Dh + row * out.ld[j];
   };
   parallel_for(d.B * d.H, row_grain(d.Tq * d.Tk * d.Dh), [&](int64_t s0, int64_t s1) {
-    std::vector<T> pbuf(d.R * d.K), dsbuf(d.R * d.K), D(d.Tq);
+    std::vector<T> pbuf(d.R * d.K), dsbuf(d.R * d.K), pmbuf(drop.active ? d.R * d.K : 0), D(d.Tq);
     for (int64_t task = s0; task < s1; ++task) {
       const int64_t b = task / d.H, h = task % d.H;
       const T* G = pg + b * d.Tq * d.C + h * d.Dh;  // dy (Tq, Dh), ld C; y likewise
@@ -273,19 +282,29 @@ void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const M
               mask_row(pr, mask.row(b, h, i0 + r) + j0 * mask.sj, mask.sj, rk);
             for (int64_t j = 0; j < rk; ++j) pr[j] = exp_of(pr[j] - L[i0 + r]);
           }
-          if (out.base[2])  // dv += P^T dy
-            gemm_serial<T>(true, false, rk, d.Dh, rq, T(1), P, d.K, G + i0 * d.C, d.C, T(1),
+          // P M, the probabilities that multiplied v (P itself without dropout).
+          const T* PM = P;
+          if (drop.active) {
+            for (int64_t r = 0; r < rq; ++r)
+              drop.apply(P + r * d.K, pmbuf.data() + r * d.K, rk, drop.row(b, h, i0 + r), j0);
+            PM = pmbuf.data();
+          }
+          if (out.base[2])  // dv += (P M)^T dy
+            gemm_serial<T>(true, false, rk, d.Dh, rq, T(1), PM, d.K, G + i0 * d.C, d.C, T(1),
                            at(2, b, h, j0), out.ld[2]);
           if (!need_ds) continue;
-          // dP = dy v^T, then dS = P (dP - D) in place.
+          // dP = dy v^T (times M), then dS = P (dP - D) in place: P M dP - P D with dropout.
           T* dS = dsbuf.data();
           gemm_serial<T>(false, true, rq, rk, d.Dh, T(1), G + i0 * d.C, d.C,
                          pv + hv.at(b, h) + j0 * hv.ld, hv.ld, T(0), dS, d.K);
           for (int64_t r = 0; r < rq; ++r) {
-            const T* pr = P + r * d.K;
+            const T *pr = P + r * d.K, *pm = PM + r * d.K;
             T* dr = dS + r * d.K;
             const T Di = D[i0 + r];
-            for (int64_t j = 0; j < rk; ++j) dr[j] = pr[j] * (dr[j] - Di);
+            if (drop.active)
+              for (int64_t j = 0; j < rk; ++j) dr[j] = pm[j] * dr[j] - pr[j] * Di;
+            else
+              for (int64_t j = 0; j < rk; ++j) dr[j] = pr[j] * (dr[j] - Di);
           }
           if (out.base[0])  // dq += scale dS k
             gemm_serial<T>(false, false, rq, d.Dh, rk, sc, dS, d.K, Kt, hk.ld, T(1),
@@ -301,9 +320,11 @@ void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const M
 
 template void blocked_backward<float>(const Tensor&, const Tensor&, const Tensor&, const Mask&,
                                       const Tensor&, const Tensor&, const Tensor&, double,
-                                      const AttentionTiles&, const GradOut<float>&);
+                                      const AttentionTiles&, const DropMask&,
+                                      const GradOut<float>&);
 template void blocked_backward<double>(const Tensor&, const Tensor&, const Tensor&, const Mask&,
                                        const Tensor&, const Tensor&, const Tensor&, double,
-                                       const AttentionTiles&, const GradOut<double>&);
+                                       const AttentionTiles&, const DropMask&,
+                                       const GradOut<double>&);
 
 }  // namespace sg::attn

@@ -66,39 +66,26 @@ IntTensor gather_rows(const IntTensor& m, const std::vector<int64_t>& rows) {
 // The fused ops (attention, self_attention) compute softmax(scale q k^T, mask) v per head without
 // materializing the probabilities as a graph node, and unless `weights` asks for them without
 // storing them at all (tile by tile, recomputed in the backward: autograd/ops.h). They serve
-// every call unless the probabilities themselves are dropped (training
-// with attention dropout p > 0): a dropout mask needs the probabilities as a tensor of their own,
-// so that case composes matmul, masked_softmax, dropout and matmul, gradient-checked op by op.
+// every call, attention dropout included: in training with p > 0 the op drops probabilities
+// itself, by a mask hashed from one seed drawn here from the dropout generator per call
+// (autograd/attention_dropout.h), so fixed-seed runs repeat and a resumed run, whose generator
+// state comes back from the checkpoint, draws the same seeds. `weights` are before dropout.
 // PyTorch scales q before the product instead: the same up to rounding.
 Tensor MultiHeadAttention::mix(const Heads& h, const IntTensor* mask, Tensor* weights) const {
-  const bool drops_probs = attn_drop_.is_training() && attn_drop_.p > 0;
   const std::vector<int64_t>* kv_rows = h.kv.rows.empty() ? nullptr : &h.kv.rows;
   // One query position without a gradient or the weights: a step of cached decoding.
-  if (!drops_probs && !h.qkv.defined() && h.q.size(2) == 1 && !weights && !grad_enabled())
+  if (!attn_drop_.active() && !h.qkv.defined() && h.q.size(2) == 1 && !weights && !grad_enabled())
     return out_proj.forward(attention_one_query(h.q, h.kv.k, h.kv.v, mask, scale(), kv_rows));
   if (kv_rows) {  // the rows the queries read, copied out for the whole-sequence ops
     const IntTensor m = mask ? gather_rows(*mask, *kv_rows) : IntTensor();
     return mix(Heads{{}, h.q, {gather_rows(h.kv.k, *kv_rows), gather_rows(h.kv.v, *kv_rows), {}}},
                mask ? &m : nullptr, weights);
   }
-  if (!drops_probs) {
-    if (h.qkv.defined())
-      return out_proj.forward(self_attention(h.qkv, heads, mask, scale(), weights));
-    return out_proj.forward(attention(h.q, h.kv.k, h.kv.v, mask, scale(), weights));
-  }
-  const int64_t C = d_model;
-  const Tensor q = h.qkv.defined() ? split_heads(slice(h.qkv, 2, 0, C)) : h.q;
-  const KeyValue kv = h.qkv.defined() ? KeyValue{split_heads(slice(h.qkv, 2, C, 2 * C)),
-                                                 split_heads(slice(h.qkv, 2, 2 * C, 3 * C)),
-                                                 {}}
-                                      : h.kv;
-  const int64_t B = q.size(0), Tq = q.size(2);
-  const Tensor scores = matmul(q, transpose(kv.k, -2, -1));  // (B, H, Tq, Tk)
-  Tensor p = masked_softmax(scores, mask, scale());
-  if (weights) *weights = p.detach();
-  p = attn_drop_.forward(p);
-  const Tensor ctx = matmul(p, kv.v);  // (B, H, Tq, Dh)
-  return out_proj.forward(reshape(permute(ctx, {0, 2, 1, 3}), {B, Tq, d_model}));
+  AttentionDropout drop;
+  if (attn_drop_.active()) drop = {attn_drop_.p, attn_drop_.draw_seed()};
+  if (h.qkv.defined())
+    return out_proj.forward(self_attention(h.qkv, heads, mask, scale(), weights, {}, drop));
+  return out_proj.forward(attention(h.q, h.kv.k, h.kv.v, mask, scale(), weights, {}, drop));
 }
 
 // qkv = x W^T + b: q, k and v of every position in one GEMM, (B, T, 3C).

@@ -60,8 +60,8 @@ class MultiHeadAttention : public Module {
   double scale() const;                       // 1 / sqrt(Dh)
   Tensor split_heads(const Tensor& x) const;  // (B, T, C) -> (B, H, T, Dh)
   void check_input(const Tensor& x, const char* what) const;
-  // softmax(q k^T / sqrt(Dh) + mask) v per head, merged back to (B, Tq, C) and projected by
-  // out_proj: the one place that chooses the fused or the composed path.
+  // dropout(softmax(q k^T / sqrt(Dh) + mask)) v per head, merged back to (B, Tq, C) and
+  // projected by out_proj: the one place that calls the fused attention ops.
   Tensor mix(const Heads& h, const IntTensor* mask, Tensor* weights) const;
   Dropout attn_drop_;
 };

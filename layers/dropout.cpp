@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "autograd/ops.h"
+#include "autograd/random.h"
 
 namespace sg {
 
@@ -13,6 +14,10 @@ Dropout::Dropout(double p_, Generator* g) : p(p_), gen_(g) {
 Tensor Dropout::forward(const Tensor& x) const {
   if (!is_training() || p == 0.0) return x;
   return dropout(x, p, *gen_, true);
+}
+
+uint64_t Dropout::draw_seed() const {
+  return gen_->next_u64();
 }
 
 }  // namespace sg

@@ -1,7 +1,10 @@
 // The blocked route of the fused attention ops against the full route (which materializes the
 // probabilities): outputs and every gradient in float64 and float32, over tiles that split the
 // lengths unevenly, under each kind of mask; the same bits at 1 and 2 threads; fully masked rows
-// give zeros and zero gradients; bad masks and tiles throw.
+// give zeros and zero gradients; bad masks and tiles throw. Attention dropout inside the op
+// (autograd/attention_dropout.h): both routes drop the same entries, the mask read back through an
+// identity v is the hash of each entry's absolute position whatever the tiles, the route or the
+// thread count, and keeps close to 1 - p of the entries; p == 0 is exactly no dropout.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "autograd/attention_dropout.h"
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
@@ -55,30 +59,46 @@ IntTensor causal_padding(const std::vector<int64_t>& lengths, int64_t T) {
 
 struct Run {
   Tensor y, dq, dk, dv;
+  bool operator==(const Run& o) const {
+    return y.to_vector() == o.y.to_vector() && dq.to_vector() == o.dq.to_vector() &&
+           dk.to_vector() == o.dk.to_vector() && dv.to_vector() == o.dv.to_vector();
+  }
 };
 
 // attention() on fresh leaves, backward from a fixed random upstream gradient; the full route
 // when `full` (it asks for the probabilities), else the blocked route with `tiles`.
 Run run(const Tensor& q0, const Tensor& k0, const Tensor& v0, const IntTensor* mask, bool full,
-        AttentionTiles tiles) {
+        AttentionTiles tiles, AttentionDropout drop = {}) {
   Tensor q = q0.clone().set_requires_grad(true), k = k0.clone().set_requires_grad(true),
          v = v0.clone().set_requires_grad(true);
   Tensor p;
-  Tensor y = attention(q, k, v, mask, 0.37, full ? &p : nullptr, tiles);
+  Tensor y = attention(q, k, v, mask, 0.37, full ? &p : nullptr, tiles, drop);
   Generator g(99);
   y.backward(Tensor::randn(y.shape(), g, y.dtype()));
   return {y.detach(), q.grad(), k.grad(), v.grad()};
 }
 
 // The blocked route equals the full route in `dt` for q (B, H, Tq, Dh), k and v (B, H, Tk, Dh).
+// q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) in `dt`, from a fixed seed.
+struct Inputs {
+  Tensor q, k, v;
+  Inputs(DType dt, int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t Dh) {
+    Generator g(7);
+    q = Tensor::randn({B, H, Tq, Dh}, g, dt) * 1.5;
+    k = Tensor::randn({B, H, Tk, Dh}, g, dt) * 1.5;
+    v = Tensor::randn({B, H, Tk, Dh}, g, dt);
+  }
+};
+
+// The blocked route equals the full route, both with dropout `drop`.
 void check_routes(DType dt, int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t Dh,
-                  const IntTensor* mask, AttentionTiles tiles, double tol) {
-  Generator g(7);
-  const Tensor q = Tensor::randn({B, H, Tq, Dh}, g, dt) * 1.5,
-               k = Tensor::randn({B, H, Tk, Dh}, g, dt) * 1.5,
-               v = Tensor::randn({B, H, Tk, Dh}, g, dt);
-  const Run full = run(q, k, v, mask, true, tiles), blocked = run(q, k, v, mask, false, tiles);
-  const std::string at = "tiles " + std::to_string(tiles.rows) + "x" + std::to_string(tiles.keys);
+                  const IntTensor* mask, AttentionTiles tiles, double tol,
+                  AttentionDropout drop = {}) {
+  const Inputs in(dt, B, H, Tq, Tk, Dh);
+  const Run full = run(in.q, in.k, in.v, mask, true, tiles, drop),
+            blocked = run(in.q, in.k, in.v, mask, false, tiles, drop);
+  const std::string at = "tiles " + std::to_string(tiles.rows) + "x" + std::to_string(tiles.keys) +
+                         ", dropout " + std::to_string(drop.p);
   expect_close(blocked.y, full.y, tol, "y, " + at);
   expect_close(blocked.dq, full.dq, tol, "dq, " + at);
   expect_close(blocked.dk, full.dk, tol, "dk, " + at);
@@ -123,6 +143,26 @@ TEST_P(BlockedAttention, EqualsFullRouteAcrossDefaultTiles) {
   check_routes(GetParam(), 2, 2, 300, 300, 16, &both, AttentionTiles{}, tol());
 }
 
+TEST_P(BlockedAttention, EqualsFullRouteWithTheSameDropout) {
+  IntTensor padding = IntTensor::zeros({3, 1, 1, 29});  // batch 1 keeps 11 keys, batch 2 none
+  for (int64_t j = 0; j < 29; ++j) {
+    padding.data[29 + j] = j >= 11;
+    padding.data[58 + j] = 1;
+  }
+  const IntTensor both = causal_padding({37, 20}, 37);
+  for (const AttentionTiles t : {AttentionTiles{4, 8}, AttentionTiles{5, 3}})
+    check_routes(GetParam(), 3, 2, 13, 29, 8, &padding, t, tol(), {0.3, 17});
+  for (const AttentionTiles t : {AttentionTiles{8, 16}, AttentionTiles{7, 5}}) {
+    check_routes(GetParam(), 2, 3, 37, 37, 4, &both, t, tol(), {0.1, 5});
+    check_routes(GetParam(), 2, 3, 37, 37, 4, nullptr, t, tol(), {0.5, 6});
+  }
+}
+
+TEST_P(BlockedAttention, EqualsFullRouteWithTheSameDropoutAcrossDefaultTiles) {
+  const IntTensor both = causal_padding({300, 170}, 300);
+  check_routes(GetParam(), 2, 2, 300, 300, 16, &both, AttentionTiles{}, tol(), {0.1, 2026});
+}
+
 INSTANTIATE_TEST_SUITE_P(DTypes, BlockedAttention, ::testing::Values(DType::f64, DType::f32),
                          [](const auto& p) { return p.param == DType::f64 ? "f64" : "f32"; });
 
@@ -156,23 +196,26 @@ TEST(BlockedAttentionRows, FullyMaskedRowsGiveZerosAndZeroGradients) {
       for (int64_t c = 0; c < 4; ++c) EXPECT_EQ(dk[(h * 9 + j) * 4 + c], 0.0);
 }
 
-// Enough tasks for both threads to work in the forward (B H query tiles) and the backward (B H).
+// Enough tasks for both threads to work in the forward (B H query tiles) and the backward (B H);
+// without and with attention dropout.
 TEST(BlockedAttentionThreads, SameBitsAtOneAndTwoThreads) {
   ThreadsGuard guard;
   Generator g(8);
   const IntTensor mask = causal_padding({64, 50}, 64);
   const Tensor x0 = Tensor::randn({2, 64, 3 * 32}, g), up = Tensor::randn({2, 64, 32}, g);
-  auto once = [&](int threads) {
-    use_threads(threads);
-    Tensor x = x0.clone().set_requires_grad(true);
-    Tensor y = self_attention(x, 4, &mask, 0.35, nullptr, AttentionTiles{8, 16});
-    y.backward(up);
-    return std::make_pair(y.to_vector(), x.grad().to_vector());
-  };
-  const auto one = once(1), two = once(2);
-  EXPECT_EQ(one.first, two.first);
-  EXPECT_EQ(one.second, two.second);
-  EXPECT_EQ(once(2).second, two.second);
+  for (const AttentionDropout drop : {AttentionDropout{}, AttentionDropout{0.2, 42}}) {
+    auto once = [&](int threads) {
+      use_threads(threads);
+      Tensor x = x0.clone().set_requires_grad(true);
+      Tensor y = self_attention(x, 4, &mask, 0.35, nullptr, AttentionTiles{8, 16}, drop);
+      y.backward(up);
+      return std::make_pair(y.to_vector(), x.grad().to_vector());
+    };
+    const auto one = once(1), two = once(2);
+    EXPECT_EQ(one.first, two.first);
+    EXPECT_EQ(one.second, two.second);
+    EXPECT_EQ(once(2).second, two.second);
+  }
 }
 
 TEST(BlockedAttentionErrors, RejectsMasksThatDoNotBroadcastAndEmptyTiles) {
@@ -182,6 +225,87 @@ TEST(BlockedAttentionErrors, RejectsMasksThatDoNotBroadcastAndEmptyTiles) {
   EXPECT_THROW(attention(q, k, k, &worse, 1.0), std::invalid_argument);
   EXPECT_THROW(attention(q, k, k, nullptr, 1.0, nullptr, AttentionTiles{0, 4}),
                std::invalid_argument);
+}
+
+// With v the identity (Dh = Tk, so q and k are (B, H, T, T) too), y[b, i, h Tk + j] = P_ij M_ij:
+// every unmasked probability is positive, so the zeros of y are exactly the dropped entries and the
+// rest are P / (1 - p).
+TEST(AttentionDropoutMask, IsTheHashOfEachPositionOnEveryRouteTileAndThreadCount) {
+  ThreadsGuard guard;
+  const int64_t B = 2, H = 4, T = 128;
+  const double p = 0.1;
+  const AttentionDropout drop{p, 0xC0FFEE};
+  Generator g(11);
+  const Tensor q = Tensor::randn({B, H, T, T}, g, DType::f64) * 0.2,
+               k = Tensor::randn({B, H, T, T}, g, DType::f64) * 0.2;
+  Tensor v = Tensor::zeros({B, H, T, T}, DType::f64);
+  double* pv = v.data<double>();
+  for (int64_t bh = 0; bh < B * H; ++bh)
+    for (int64_t j = 0; j < T; ++j) pv[(bh * T + j) * T + j] = 1;
+  Tensor probs;
+  const Tensor full = attention(q, k, v, nullptr, 0.5, &probs, {}, drop);
+  const auto yf = full.to_vector(), pf = probs.to_vector();
+  const attn::DropMask mask(drop);
+  int64_t kept = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t i = 0; i < T; ++i)
+        for (int64_t j = 0; j < T; ++j) {
+          const double y = yf[(b * T + i) * H * T + h * T + j],
+                       pr = pf[((b * H + h) * T + i) * T + j];
+          const bool keep = mask.keep(mask.row(b, h, i), j);
+          ASSERT_GT(pr, 0);
+          ASSERT_EQ(y != 0, keep) << b << " " << h << " " << i << " " << j;
+          if (keep) {
+            EXPECT_NEAR(y, pr / (1 - p), 1e-15);
+          }
+          kept += keep;
+        }
+  // Binomial(n, 1 - p): the share kept within 4 standard deviations of 1 - p.
+  const double n = static_cast<double>(B * H * T * T), sd = std::sqrt(n * p * (1 - p));
+  EXPECT_NEAR(static_cast<double>(kept), n * (1 - p), 4 * sd);
+  // The blocked route drops the same entries whatever its tiles and thread count.
+  for (const AttentionTiles t : {AttentionTiles{16, 32}, AttentionTiles{7, 13}})
+    for (int threads : {1, 2}) {
+      use_threads(threads);
+      const auto yb = attention(q, k, v, nullptr, 0.5, nullptr, t, drop).to_vector();
+      for (size_t e = 0; e < yb.size(); ++e) ASSERT_EQ(yb[e] != 0, yf[e] != 0) << e;
+    }
+}
+
+TEST(AttentionDropoutMask, DiffersBetweenSeedsHeadsAndBatchElements) {
+  const attn::DropMask a({0.5, 1}), b({0.5, 2});
+  auto pattern = [](const attn::DropMask& m, int64_t bb, int64_t h) {
+    std::vector<bool> keep;
+    for (int64_t i = 0; i < 16; ++i)
+      for (int64_t j = 0; j < 16; ++j) keep.push_back(m.keep(m.row(bb, h, i), j));
+    return keep;
+  };
+  EXPECT_NE(pattern(a, 0, 0), pattern(b, 0, 0));
+  EXPECT_NE(pattern(a, 0, 0), pattern(a, 0, 1));
+  EXPECT_NE(pattern(a, 0, 0), pattern(a, 1, 0));
+}
+
+TEST(AttentionDropoutOff, ZeroProbabilityIsExactlyNoDropoutOnBothRoutes) {
+  const IntTensor mask = causal_padding({19, 11}, 19);
+  for (DType dt : {DType::f64, DType::f32})
+    for (bool full : {false, true}) {
+      const Inputs in(dt, 2, 2, 19, 19, 4);
+      const AttentionTiles t{4, 6};
+      EXPECT_TRUE(run(in.q, in.k, in.v, &mask, full, t, {0.0, 12345}) ==
+                  run(in.q, in.k, in.v, &mask, full, t, {}));
+      EXPECT_FALSE(run(in.q, in.k, in.v, &mask, full, t, {0.1, 12345}) ==
+                   run(in.q, in.k, in.v, &mask, full, t, {}));
+    }
+}
+
+TEST(AttentionDropoutErrors, RejectsProbabilitiesOutsideZeroToOne) {
+  const Tensor q = Tensor::zeros({1, 1, 3, 4});
+  for (double p : {-0.1, 1.0, 1.5, std::nan("")}) {
+    EXPECT_THROW(attention(q, q, q, nullptr, 1.0, nullptr, {}, {p, 1}), std::invalid_argument);
+    Tensor probs;
+    EXPECT_THROW(attention(q, q, q, nullptr, 1.0, &probs, {}, {p, 1}), std::invalid_argument);
+  }
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// MultiHeadAttention as self- and cross-attention: shapes, masks, weights, fully masked rows.
+// MultiHeadAttention as self- and cross-attention: shapes, masks, weights, fully masked rows,
+// attention dropout in training only (one seed per call from the dropout generator).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,6 +34,38 @@ TEST(Attention, SelfAttentionCausalWeightsAreZeroAboveDiagonal) {
       }
       EXPECT_NEAR(row, 1.0, 1e-6);
     }
+}
+
+// Eval mode drops nothing and draws nothing; training draws one seed per call, repeats from the
+// same generator state, gives the same output with and without the weights (the full and the
+// blocked route drop the same entries), and its weights are the probabilities before dropout.
+TEST(Attention, DropsProbabilitiesInTrainingOnlyFromOneSeedPerCall) {
+  Generator init(5), init0(5), drop_gen(9);
+  MultiHeadAttention mha(16, 2, 0.3, &drop_gen, init), plain(16, 2, 0.0, nullptr, init0);
+  const Tensor x = Tensor::randn({2, 21, 16}, init);
+  const IntTensor mask = causal_mask(21);
+  const Generator::State start = drop_gen.state();
+  mha.eval();
+  Tensor w_eval;
+  const auto y_eval = mha.forward_self(x, &mask, &w_eval).to_vector();
+  Tensor w_plain;
+  EXPECT_EQ(y_eval, plain.forward_self(x, &mask, &w_plain).to_vector());
+  EXPECT_EQ(drop_gen.state(), start);
+  mha.train();
+  Tensor w;
+  const auto y = mha.forward_self(x, &mask, &w).to_vector();
+  Generator once;
+  once.set_state(start);
+  once.next_u64();
+  EXPECT_EQ(drop_gen.state(), once.state());
+  EXPECT_NE(y, y_eval);
+  EXPECT_EQ(w.to_vector(), w_eval.to_vector());
+  drop_gen.set_state(start);
+  const auto blocked = mha.forward_self(x, &mask).to_vector();
+  ASSERT_EQ(blocked.size(), y.size());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(blocked[i], y[i], 2e-6) << i;
+  drop_gen.set_state(start);
+  EXPECT_EQ(mha.forward_self(x, &mask).to_vector(), blocked);
 }
 
 TEST(Attention, CrossAttentionTakesDifferentLengthsAndKeyPadding) {
