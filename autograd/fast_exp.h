@@ -1,11 +1,13 @@
-// e^x in plain arithmetic that GCC vectorizes, unlike std::exp: the one hand-written exponential
-// of the codebase, for loops over rows of scores (attention's tiles, beam search's log-softmax).
+// e^x in plain arithmetic that GCC vectorizes (with -fno-trapping-math, which CMakeLists.txt
+// sets), unlike std::exp: the one hand-written exponential of the codebase, for loops over rows
+// of scores (attention's tiles, cross-entropy, beam search's log-softmax).
 // Both overloads split x = n ln 2 + r, n = round(x / ln 2) by a shifter constant (the sum rounds
 // to an integer, whose low mantissa bits then hold n), ln 2 in two parts so that n ln2_hi is
 // exact, e^r by a polynomial on [-ln2/2, ln2/2], and 2^n built from its exponent bits.
 // Branch-free, so that a loop over a row vectorizes.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -15,7 +17,7 @@ namespace sg {
 // float: Cephes' degree-7 polynomial, within 2 ulp of std::exp for x <= 88 (a shifted score is
 // <= 0). Below -87, and at -inf (a masked score), exactly 0.
 inline float fast_exp(float x) {
-  const float xc = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+  const float xc = std::min(std::max(x, -87.0f), 88.0f);
   const float t = xc * 1.44269504088896341f + 12582912.0f;  // 1.5 * 2^23
   const float n = t - 12582912.0f;
   const float r = (xc - n * 0.693359375f) - n * -2.12194440e-4f;
