@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "autograd/engine.h"
@@ -47,44 +49,117 @@ T dot(const T* q, const T* k, int64_t n) {
   return sum;
 }
 
+// Eight keys' dot(q, k[i], n) at once for float, n a multiple of kLanes, the same bits as dot():
+// each key's lane sums as two vectors (lanes 0-7 and 8-15), then the eight keys' lanes transposed,
+// so that one vector add adds lane l of all eight sums, in dot()'s lane order. Vectors only
+// through pointers (no vector arguments or results, whose ABI depends on the target).
+using V8 = float __attribute__((vector_size(32)));
+
+// r[i] (lane l) becomes r[l] (lane i): unpack pairs, then quads, then the 128-bit halves.
+void transpose8(V8* r) {
+  V8 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int odd = 0; odd < 2; ++odd) {
+      u[i + 2 * odd] =
+          __builtin_shufflevector(t[i + odd], t[i + odd + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * odd + 1] =
+          __builtin_shufflevector(t[i + odd], t[i + odd + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    }
+  for (int l = 0; l < 4; ++l) {
+    r[l] = __builtin_shufflevector(u[l], u[l + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    r[l + 4] = __builtin_shufflevector(u[l], u[l + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
+void dot8(const float* q, const float* const* k, int64_t n, float* out) {
+  static_assert(kLanes == 16, "two vectors of 8 lanes");
+  V8 lanes[2][8];  // [lanes 0-7 or 8-15][key]
+  for (int i = 0; i < 8; ++i) {
+    V8 lo = {}, hi = {}, a, b, c, d;
+    for (int64_t e = 0; e < n; e += kLanes) {
+      std::memcpy(&a, q + e, sizeof a);
+      std::memcpy(&b, k[i] + e, sizeof b);
+      std::memcpy(&c, q + e + 8, sizeof c);
+      std::memcpy(&d, k[i] + e + 8, sizeof d);
+      lo = lo + a * b;
+      hi = hi + c * d;
+    }
+    lanes[0][i] = lo;
+    lanes[1][i] = hi;
+  }
+  V8 sum = {};
+  for (V8* half : lanes) {
+    transpose8(half);  // half[l]: lane l of the eight keys
+    for (int l = 0; l < 8; ++l) sum = sum + half[l];
+  }
+  std::memcpy(out, &sum, sizeof sum);
+}
+
 template <class T>
 void one_query(const Tensor& q, const Tensor& k, const Tensor& v, const int64_t* mask,
-               const Shape& ms, double scale_d, const std::vector<int64_t>* kv_rows, Tensor& y) {
+               const Shape& ms, double scale_d, const std::vector<int64_t>* kv_rows,
+               const std::vector<int64_t>* key_rows, Tensor& y) {
   const int64_t B = q.size(0), H = q.size(1), Tk = k.size(2), Dh = q.size(3), C = H * Dh;
   const Shape &sq = q.strides(), &sk = k.strides(), &sv = v.strides();
   const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
   T* py = y.data<T>();
   const T scale = static_cast<T>(scale_d);
   parallel_for(B * H, row_grain(2 * Tk * Dh), [&](int64_t s, int64_t e) {
-    std::vector<T> p(Tk);
+    std::vector<T> p(Tk), acc(Dh);
     for (int64_t i = s; i < e; ++i) {
       const int64_t b = i / H, h = i % H, kb = kv_rows ? (*kv_rows)[b] : b;
       const T* qr = pq + b * sq[0] + h * sq[1];
-      const T* kr = pk + kb * sk[0] + h * sk[1];
-      const T* vr = pv + kb * sv[0] + h * sv[1];
+      // Key j of this row: row kb of k and v, or row kt[j] with key_rows.
+      const int64_t* kt = key_rows ? key_rows->data() + b * Tk : nullptr;
+      auto key = [&](int64_t j) { return pk + (kt ? kt[j] : kb) * sk[0] + h * sk[1] + j * sk[2]; };
+      auto value = [&](int64_t j) {
+        return pv + (kt ? kt[j] : kb) * sv[0] + h * sv[1] + j * sv[2];
+      };
       const int64_t* mr = mask ? mask + kb * ms[0] + h * ms[1] : nullptr;
       T* yr = py + b * C + h * Dh;
       // p_j = scale q . k_j, then masked_softmax over the live keys.
       T m = -std::numeric_limits<T>::infinity();
-      for (int64_t j = 0; j < Tk; ++j) {
+      int64_t j = 0;
+      if constexpr (std::is_same_v<T, float>) {
+        if (Dh % kLanes == 0)
+          for (; j + 8 <= Tk; j += 8) {
+            const float* k8[8];
+            float d8[8];
+            for (int64_t l = 0; l < 8; ++l) k8[l] = key(j + l);
+            dot8(qr, k8, Dh, d8);
+            for (int64_t l = 0; l < 8; ++l) {
+              if (mr && mr[(j + l) * ms[3]] != 0) continue;
+              p[j + l] = scale * d8[l];
+              m = std::max(m, p[j + l]);
+            }
+          }
+      }
+      for (; j < Tk; ++j) {
         if (mr && mr[j * ms[3]] != 0) continue;
-        p[j] = scale * dot(qr, kr + j * sk[2], Dh);
+        p[j] = scale * dot(qr, key(j), Dh);
         m = std::max(m, p[j]);
       }
       std::fill(yr, yr + Dh, T(0));
       if (m == -std::numeric_limits<T>::infinity()) continue;  // every key masked: y = 0
       double sum = 0;
-      for (int64_t j = 0; j < Tk; ++j) {
-        p[j] = mr && mr[j * ms[3]] != 0 ? T(0) : std::exp(p[j] - m);
-        sum += p[j];
+      for (int64_t jj = 0; jj < Tk; ++jj) {
+        p[jj] = mr && mr[jj * ms[3]] != 0 ? T(0) : std::exp(p[jj] - m);
+        sum += p[jj];
       }
       const T inv = static_cast<T>(1.0 / sum);
-      // y = sum_j p_j v_j, key by key (each column independent: a vectorizable loop over d).
-      for (int64_t j = 0; j < Tk; ++j) {
-        const T pj = p[j] * inv;
-        const T* vj = vr + j * sv[2];
-        for (int64_t d = 0; d < Dh; ++d) yr[d] += pj * vj[d];
+      // y = sum_j p_j v_j, key by key (each column independent: a vectorizable loop over d), in
+      // acc, which nothing else can alias.
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (int64_t jj = 0; jj < Tk; ++jj) {
+        const T pj = p[jj] * inv;
+        const T* vj = value(jj);
+        for (int64_t d = 0; d < Dh; ++d) acc[d] += pj * vj[d];
       }
+      std::copy(acc.begin(), acc.end(), yr);
     }
   });
 }
@@ -92,9 +167,11 @@ void one_query(const Tensor& q, const Tensor& k, const Tensor& v, const int64_t*
 }  // namespace
 
 Tensor attention_one_query(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
-                           double scale, const std::vector<int64_t>* kv_rows) {
+                           double scale, const std::vector<int64_t>* kv_rows,
+                           const std::vector<int64_t>* key_rows) {
   if (q.dim() != 4 || k.dim() != 4 || v.dim() != 4 || q.size(2) != 1 || k.shape() != v.shape() ||
-      (!kv_rows && k.size(0) != q.size(0)) || k.size(1) != q.size(1) || k.size(3) != q.size(3))
+      (!kv_rows && !key_rows && k.size(0) != q.size(0)) || k.size(1) != q.size(1) ||
+      k.size(3) != q.size(3))
     throw std::invalid_argument("attention_one_query: q " + shape_str(q.shape()) + ", k " +
                                 shape_str(k.shape()) + ", v " + shape_str(v.shape()) +
                                 " must be (B, H, 1, Dh), (Bk, H, Tk, Dh), (Bk, H, Tk, Dh)");
@@ -103,6 +180,18 @@ Tensor attention_one_query(const Tensor& q, const Tensor& k, const Tensor& v, co
       throw std::invalid_argument("attention_one_query: " + std::to_string(kv_rows->size()) +
                                   " key rows for " + std::to_string(q.size(0)) + " queries");
     for (int64_t r : *kv_rows)
+      if (r < 0 || r >= k.size(0))
+        throw std::invalid_argument("attention_one_query: key row " + std::to_string(r) +
+                                    " out of " + std::to_string(k.size(0)));
+  }
+  if (key_rows) {
+    if (kv_rows || mask)
+      throw std::invalid_argument("attention_one_query: key_rows take no kv_rows and no mask");
+    if (static_cast<int64_t>(key_rows->size()) != q.size(0) * k.size(2))
+      throw std::invalid_argument("attention_one_query: " + std::to_string(key_rows->size()) +
+                                  " key rows for " + std::to_string(q.size(0)) + " queries of " +
+                                  std::to_string(k.size(2)) + " keys");
+    for (int64_t r : *key_rows)
       if (r < 0 || r >= k.size(0))
         throw std::invalid_argument("attention_one_query: key row " + std::to_string(r) +
                                     " out of " + std::to_string(k.size(0)));
@@ -119,7 +208,7 @@ Tensor attention_one_query(const Tensor& q, const Tensor& k, const Tensor& v, co
   Tensor y = Tensor::empty({B, 1, H * Dh}, q.dtype());
   dispatch(q.dtype(), [&](auto z) {
     using T = decltype(z);
-    one_query<T>(qc, kc, vc, mask ? mask->data.data() : nullptr, ms, scale, kv_rows, y);
+    one_query<T>(qc, kc, vc, mask ? mask->data.data() : nullptr, ms, scale, kv_rows, key_rows, y);
   });
   return y;
 }

@@ -17,8 +17,12 @@ namespace sg {
 // attention op merges them. Each score is summed in T in 16 interleaved partial sums;
 // the softmax is masked_softmax's (max, exp in T, sum in double); y sums p_j v_j in key order. With
 // kv_rows (B indices into the Bk rows of k, v and the mask), query row b reads row kv_rows[b] of
-// them; without, Bk = B and row b.
+// them; without, Bk = B and row b. With key_rows (B * Tk indices into the Bk rows, row-major;
+// no mask, no kv_rows), query row b reads key and value j from row key_rows[b * Tk + j]: a decoder
+// cache whose rows were reordered without copying (each position of a history stays in the row
+// that wrote it).
 Tensor attention_one_query(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
-                           double scale, const std::vector<int64_t>* kv_rows = nullptr);
+                           double scale, const std::vector<int64_t>* kv_rows = nullptr,
+                           const std::vector<int64_t>* key_rows = nullptr);
 
 }  // namespace sg

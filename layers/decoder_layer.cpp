@@ -1,31 +1,35 @@
 #include "layers/decoder_layer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "layers/attention_step.h"
 #include "layers/sublayer.h"
 
 namespace sg {
 
 namespace {
 
-// Writes x (B, H, 1, Dh) at position len of buf (B, H, cap, Dh), first doubling cap if the buffer
-// is full (or allocating it), and returns the view (B, H, len + 1, Dh) of the filled positions.
-// Views handed out earlier stay valid: they cover positions that are never written again.
+// Writes x (B, H, 1, Dh) at position len of rows 0..B-1 of buf (N, H, cap, Dh), N >= B (N = B
+// when allocating it), first doubling cap if the buffer is full, and returns the view
+// (N, H, len + 1, Dh) of the filled positions. Views handed out earlier stay valid: they cover
+// positions that are never written again.
 Tensor append_position(Tensor& buf, int64_t len, const Tensor& x_in) {
   const Tensor x = x_in.contiguous_data();
   const int64_t B = x.size(0), H = x.size(1), Dh = x.size(3);
+  const int64_t N = buf.defined() ? buf.size(0) : B;
   const size_t row = Dh * dtype_size(x.dtype());  // bytes of one position of one head
   int64_t cap = buf.defined() ? buf.size(2) : 0;
   if (len == cap) {
     const int64_t grown = std::max<int64_t>(16, 2 * cap);
-    Tensor fresh = Tensor::empty({B, H, grown, Dh}, x.dtype());
+    Tensor fresh = Tensor::empty({N, H, grown, Dh}, x.dtype());
     if (len > 0) {
       const Tensor old = buf.contiguous_data();
-      for (int64_t r = 0; r < B * H; ++r)
+      for (int64_t r = 0; r < N * H; ++r)
         std::memcpy(static_cast<char*>(fresh.raw_data()) + r * grown * row,
                     static_cast<const char*>(old.raw_data()) + r * cap * row, len * row);
     }
@@ -35,7 +39,24 @@ Tensor append_position(Tensor& buf, int64_t len, const Tensor& x_in) {
   char* dst = static_cast<char*>(buf.raw_data());
   const char* src = static_cast<const char*>(x.raw_data());
   for (int64_t r = 0; r < B * H; ++r) std::memcpy(dst + (r * cap + len) * row, src + r * row, row);
-  return Tensor::view_of(buf, {B, H, len + 1, Dh}, {H * cap * Dh, cap * Dh, Dh, 1}, buf.offset());
+  return Tensor::view_of(buf, {N, H, len + 1, Dh}, {H * cap * Dh, cap * Dh, Dh, 1}, buf.offset());
+}
+
+// Decoding row i's keys and values copied out of the rows self_rows names: (B, H, t, Dh) each,
+// the cache as if its rows had been moved.
+KeyValue gather_history(const DecoderCache& c) {
+  const int64_t N = c.self_kv.k.size(0), H = c.self_kv.k.size(1), T = c.self_kv.k.size(2);
+  const int64_t Dh = c.self_kv.k.size(3), B = static_cast<int64_t>(c.self_rows.size()) / T;
+  KeyValue out;
+  for (auto [from, to] : {std::pair{&c.self_kv.k, &out.k}, std::pair{&c.self_kv.v, &out.v}}) {
+    const Tensor all = reshape(from->contiguous_data(), {N * H * T, Dh});
+    std::vector<int64_t> at;
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t j = 0; j < T; ++j) at.push_back((c.self_rows[i * T + j] * H + h) * T + j);
+    *to = reshape(embedding(all, IntTensor({B * H * T}, std::move(at))), {B, H, T, Dh});
+  }
+  return out;
 }
 
 }  // namespace
@@ -85,6 +106,7 @@ Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const IntTen
 void DecoderLayer::start_cache(DecoderCache& cache, const Tensor& memory) const {
   cache.self_kv = KeyValue{};
   cache.self_buf = KeyValue{};
+  cache.self_rows.clear();
   cache.cross_kv = multihead_attn.project_kv(memory);
 }
 
@@ -100,7 +122,24 @@ Tensor DecoderLayer::step(const Tensor& y_t, DecoderCache& cache, const IntTenso
     const int64_t len = cache.self_kv.k.defined() ? cache.self_kv.k.size(2) : 0;
     cache.self_kv.k = append_position(cache.self_buf.k, len, kv_t.k);
     cache.self_kv.v = append_position(cache.self_buf.v, len, kv_t.v);
-    return self_attn.attend(in, cache.self_kv, nullptr, ws);
+    if (cache.self_rows.empty()) return self_attn.attend(in, cache.self_kv, nullptr, ws);
+    // Reordered rows: row i's new position is in row i, its earlier ones where self_rows says.
+    const int64_t B = in.size(0);
+    std::vector<int64_t> rows(B * (len + 1));
+    for (int64_t i = 0; i < B; ++i) {
+      std::copy_n(cache.self_rows.begin() + i * len, len, rows.begin() + i * (len + 1));
+      rows[i * (len + 1) + len] = i;
+    }
+    cache.self_rows = std::move(rows);
+    if (ws) return self_attn.attend(in, gather_history(cache), nullptr, ws);
+    // attend's one-query path (layers/attention.cpp), reading the keys through self_rows.
+    const int64_t C = self_attn.d_model, H = self_attn.heads;
+    const Tensor q = linear(in, slice(self_attn.in_proj_weight, 0, 0, C),
+                            slice(self_attn.in_proj_bias, 0, 0, C));  // (B, 1, C)
+    const Tensor y = attention_one_query(
+        permute(reshape(q, {B, 1, H, C / H}), {0, 2, 1, 3}), cache.self_kv.k, cache.self_kv.v,
+        nullptr, 1.0 / std::sqrt(static_cast<double>(C / H)), nullptr, &cache.self_rows);
+    return self_attn.out_proj.forward(y);
   };
   return blocks(y_t, cached_self, Tensor(), &cache.cross_kv, mem_mask, w);
 }

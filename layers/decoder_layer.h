@@ -14,9 +14,13 @@
 namespace sg {
 
 struct DecoderCache {
-  KeyValue self_kv;   // (B, H, t, Dh), grows by one position per step: a view of self_buf
-  KeyValue self_buf;  // (B, H, capacity, Dh), doubled when full, so a step copies one position
+  KeyValue self_kv;   // (N, H, t, Dh), grows by one position per step: a view of self_buf
+  KeyValue self_buf;  // (N, H, capacity, Dh), doubled when full, so a step copies one position
   KeyValue cross_kv;  // (B, H, S, Dh), projected from the memory once
+  // Rows reordered without copying (beam search, train/decode/stepper.h keep_rows): (B, t) row-
+  // major, decoding row i's position j is in row self_rows[i * t + j] of self_kv, N >= B rows,
+  // and each step writes row i's new position in row i. Empty: row i is decoding row i (N = B).
+  std::vector<int64_t> self_rows;
 };
 
 // Per-head attention probabilities of one decoder layer (filled when requested).

@@ -1,7 +1,8 @@
 // attention_one_query (layers/attention_step.h), the attention of a decoding step: equal to the
 // fused attention op within float rounding, on strided cache views, with key padding, fully
-// masked rows and a row map (several query rows reading one row of keys and values); and
-// MultiHeadAttention choosing it only for one query position without a gradient.
+// masked rows, a row map (several query rows reading one row of keys and values) and a row map per
+// key position (a reordered cache); and MultiHeadAttention choosing it only for one query position
+// without a gradient.
 #include <gtest/gtest.h>
 
 #include <vector>
@@ -74,6 +75,58 @@ TEST(AttentionOneQuery, RowsReadTheKeysAndMaskOfTheirMappedRow) {
   const std::vector<int64_t> bad{0, 3, 0, 0}, short_map{0};
   EXPECT_THROW(attention_one_query(q, k, v, &mask, 0.5, &bad), std::invalid_argument);
   EXPECT_THROW(attention_one_query(q, k, v, &mask, 0.5, &short_map), std::invalid_argument);
+}
+
+// Head size a multiple of 16 in float: eight keys' scores at a time (the rest one by one), masked
+// keys inside and after the blocks of eight.
+TEST(AttentionOneQuery, EightKeysAtATimeEqualTheFusedOp) {
+  NoGradGuard ng;
+  constexpr int64_t Bq = 2, Tq = 19, D = 32;
+  Generator g(11);
+  const Tensor q = Tensor::randn({Bq, H, 1, D}, g, DType::f32);
+  const Tensor k = Tensor::randn({Bq, H, Tq, D}, g, DType::f32);
+  const Tensor v = Tensor::randn({Bq, H, Tq, D}, g, DType::f32);
+  IntTensor mask = IntTensor::zeros({Bq, 1, 1, Tq});
+  for (int64_t j : {3, 9, 17}) mask.data[Tq + j] = 1;
+  const IntTensor* const masks[] = {nullptr, &mask};
+  for (const IntTensor* m : masks)
+    expect_near(attention_one_query(q, k, v, m, 0.2), attention(q, k, v, m, 0.2), 1e-5);
+}
+
+// key_rows: query row b reads key and value j from row key_rows[b * Tk + j], the same bits as the
+// attention of those keys and values copied out into rows of their own.
+TEST(AttentionOneQuery, KeysReadThroughAPerPositionRowMap) {
+  NoGradGuard ng;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Generator g(10);
+    const Tensor q = Tensor::randn({4, H, 1, Dh}, g, dtype);
+    const Tensor k = cache_view(g, dtype), v = cache_view(g, dtype);  // B = 3 rows
+    std::vector<int64_t> rows(4 * Tk);
+    for (int64_t i = 0; i < 4 * Tk; ++i) rows[i] = (i * 7 + i / Tk) % B;
+    std::vector<double> kk, vv;
+    const auto kc = k.contiguous_data().to_vector(), vc = v.contiguous_data().to_vector();
+    for (int64_t b = 0; b < 4; ++b)
+      for (int64_t h = 0; h < H; ++h)
+        for (int64_t j = 0; j < Tk; ++j) {
+          const int64_t at = ((rows[b * Tk + j] * H + h) * Tk + j) * Dh;
+          kk.insert(kk.end(), kc.begin() + at, kc.begin() + at + Dh);
+          vv.insert(vv.end(), vc.begin() + at, vc.begin() + at + Dh);
+        }
+    const Tensor k4 = Tensor::from_vector(kk, {4, H, Tk, Dh}, dtype);
+    const Tensor v4 = Tensor::from_vector(vv, {4, H, Tk, Dh}, dtype);
+    EXPECT_EQ(attention_one_query(q, k, v, nullptr, 0.4, nullptr, &rows).to_vector(),
+              attention_one_query(q, k4, v4, nullptr, 0.4).to_vector());
+    std::vector<int64_t> bad = rows;
+    bad[5] = B;
+    const std::vector<int64_t> short_map(4 * Tk - 1, 0), per_row{0, 1, 2, 0};
+    IntTensor mask = IntTensor::zeros({B, 1, 1, Tk});
+    EXPECT_THROW(attention_one_query(q, k, v, nullptr, 0.4, nullptr, &bad), std::invalid_argument);
+    EXPECT_THROW(attention_one_query(q, k, v, nullptr, 0.4, nullptr, &short_map),
+                 std::invalid_argument);
+    EXPECT_THROW(attention_one_query(q, k, v, &mask, 0.4, nullptr, &rows), std::invalid_argument);
+    EXPECT_THROW(attention_one_query(q, k, v, nullptr, 0.4, &per_row, &rows),
+                 std::invalid_argument);
+  }
 }
 
 TEST(AttentionOneQuery, MultiHeadAttentionUsesItOnlyWithoutGradient) {

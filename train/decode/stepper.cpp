@@ -39,34 +39,6 @@ Source take_rows(const Source& src, const std::vector<int64_t>& rows) {
   return src.is_image() ? Source(take_rows(src.images, rows)) : Source(take_rows(src.ids, rows));
 }
 
-namespace {
-
-// Row i of buf (N, H, cap, Dh) becomes row rows[i] for i < rows.size(), in place, over the
-// first len positions: the rows read by a row that changes are first copied out (each once), so
-// that a permutation's cycles cannot overwrite what is still to be read.
-void permute_rows(Tensor& buf, int64_t len, const std::vector<int64_t>& rows) {
-  const int64_t H = buf.size(1), cap = buf.size(2), Dh = buf.size(3);
-  const size_t pos = Dh * dtype_size(buf.dtype()), row = H * cap * pos, kept = H * len * pos;
-  char* base = static_cast<char*>(buf.raw_data());
-  std::vector<int64_t> slot(buf.size(0), -1);  // scratch index of a row read by a changed row
-  int64_t reads = 0;
-  for (size_t i = 0; i < rows.size(); ++i)
-    if (rows[i] != static_cast<int64_t>(i) && slot[rows[i]] < 0) slot[rows[i]] = reads++;
-  if (reads == 0) return;
-  std::vector<char> scratch(reads * kept);  // (reads, H, len, Dh)
-  auto copy_heads = [&](char* dst, size_t dst_ld, const char* src, size_t src_ld) {
-    for (int64_t h = 0; h < H; ++h) std::memcpy(dst + h * dst_ld, src + h * src_ld, len * pos);
-  };
-  for (size_t r = 0; r < slot.size(); ++r)
-    if (slot[r] >= 0)
-      copy_heads(scratch.data() + slot[r] * kept, len * pos, base + r * row, cap * pos);
-  for (size_t i = 0; i < rows.size(); ++i)
-    if (rows[i] != static_cast<int64_t>(i))
-      copy_heads(base + i * row, cap * pos, scratch.data() + slot[rows[i]] * kept, len * pos);
-}
-
-}  // namespace
-
 void keep_rows(DecoderCache& c, const std::vector<int64_t>& rows, bool cross) {
   const int64_t n = static_cast<int64_t>(rows.size());
   if (cross) {  // the cross keys and values stay; only the rows that read them change
@@ -77,21 +49,25 @@ void keep_rows(DecoderCache& c, const std::vector<int64_t>& rows, bool cross) {
   }
   if (!c.self_kv.k.defined()) return;  // nothing decoded yet
   const int64_t len = c.self_kv.k.size(2);
+  // The histories stay where they are; row i takes row rows[i]'s row of self_rows.
+  if (c.self_rows.empty()) {  // rows not reordered yet: row i's positions are all in row i
+    c.self_rows.resize(c.self_kv.k.size(0) * len);
+    for (size_t at = 0; at < c.self_rows.size(); ++at) c.self_rows[at] = at / len;
+  }
+  std::vector<int64_t> kept(n * len);
+  for (int64_t i = 0; i < n; ++i)
+    std::copy_n(c.self_rows.begin() + rows[i] * len, len, kept.begin() + i * len);
+  c.self_rows = std::move(kept);
   for (auto [buf, view] :
        {std::pair{&c.self_buf.k, &c.self_kv.k}, std::pair{&c.self_buf.v, &c.self_kv.v}}) {
-    const int64_t H = buf->size(1), cap = buf->size(2), Dh = buf->size(3);
-    if (n > buf->size(0)) {
-      // More rows than the buffer holds: a new buffer of the same capacity, the rows gathered.
+    const int64_t N = buf->size(0), H = buf->size(1), cap = buf->size(2), Dh = buf->size(3);
+    if (n > N) {
+      // The next step writes row i's position in row i: a buffer of n rows, the N rows kept.
       Tensor fresh = Tensor::empty({n, H, cap, Dh}, buf->dtype());
-      const size_t row = H * cap * Dh * dtype_size(buf->dtype());
-      for (int64_t i = 0; i < n; ++i)
-        std::memcpy(static_cast<char*>(fresh.raw_data()) + i * row,
-                    static_cast<const char*>(buf->raw_data()) + rows[i] * row, row);
+      std::memcpy(fresh.raw_data(), buf->raw_data(), N * H * cap * Dh * dtype_size(buf->dtype()));
       *buf = fresh;
-    } else {
-      permute_rows(*buf, len, rows);
+      *view = Tensor::view_of(*buf, {n, H, len, Dh}, {H * cap * Dh, cap * Dh, Dh, 1}, 0);
     }
-    *view = Tensor::view_of(*buf, {n, H, len, Dh}, {H * cap * Dh, cap * Dh, Dh, 1}, buf->offset());
   }
 }
 

@@ -21,12 +21,13 @@ using Models = std::vector<const Seq2SeqTransformer*>;
 
 // Keeps the rows `rows` of a decoder layer's cache (indices into its current B rows, repeats
 // allowed), in that order, so that row i continues the history of row rows[i]: beam search's
-// hypotheses moving between rows. The self-attention cache is permuted in place in self_buf (its
-// capacity kept, so the next step appends without growing it), copying only the rows that
-// change; earlier views of self_buf see the new contents. With `cross`, also the rows' cross-
-// attention keys and values (needed when the rows' sources change, not when rows move among the
-// hypotheses of one source, whose cross keys and values are equal): nothing is copied, the rows
-// that read them (cross_kv.rows) change, so that one source's hypotheses share one copy.
+// hypotheses moving between rows. Nothing of the self-attention cache is copied: each position
+// stays in the row that wrote it, and row i takes row rows[i]'s entries of self_rows, which say
+// where (the buffer only grows, keeping its rows, when there are more rows than it holds). With
+// `cross`, also the rows' cross-attention keys and values (needed when the rows' sources change,
+// not when rows move among the hypotheses of one source, whose cross keys and values are equal):
+// nothing is copied, the rows that read them (cross_kv.rows) change, so that one source's
+// hypotheses share one copy.
 void keep_rows(DecoderCache& cache, const std::vector<int64_t>& rows, bool cross);
 
 class Stepper {

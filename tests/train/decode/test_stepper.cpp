@@ -1,7 +1,8 @@
 // keep_rows (train/decode/stepper.h), the reordering of the cached decoder's rows that beam search
 // does every step: whole histories move with their rows (permutation cycles, repeats, rows leaving,
-// more rows than before), the self cache keeps its capacity, and the cross keys and values a row
-// reads change only when asked to, without being copied (cross_kv.rows).
+// more rows than before) through self_rows, without copying the self cache, which keeps its
+// capacity, and the cross keys and values a row reads change only when asked to, without being
+// copied (cross_kv.rows).
 #include <gtest/gtest.h>
 
 #include "autograd/engine.h"
@@ -47,12 +48,14 @@ double cross_key(const DecoderCache& c, int64_t i, int64_t h) {
   return c.cross_kv.k.contiguous_data().to_vector().at((r * H + h) * Dh);
 }
 
-// Row i of the cache holds history[i] (the row it had in filled_cache) at every position, and the
-// cross keys and values it reads hold cross[i].
+// Row i of the cache holds history[i] (the row it had in filled_cache) at every position, read
+// through self_rows, and the cross keys and values it reads hold cross[i].
 void expect_rows(const DecoderCache& c, const std::vector<int64_t>& history,
                  const std::vector<int64_t>& cross, int64_t len) {
-  const int64_t N = static_cast<int64_t>(history.size());
-  ASSERT_EQ(c.self_kv.k.shape(), (Shape{N, H, len, Dh}));
+  const int64_t N = static_cast<int64_t>(history.size()), Nb = c.self_kv.k.size(0);
+  ASSERT_EQ(c.self_kv.k.shape(), (Shape{Nb, H, len, Dh}));
+  ASSERT_GE(Nb, N);
+  ASSERT_EQ(c.self_rows.size(), static_cast<size_t>(N * len));
   EXPECT_EQ(c.self_buf.k.size(2), Cap);  // the capacity is kept
   const auto k = c.self_kv.k.contiguous_data().to_vector();
   const auto v = c.self_kv.v.contiguous_data().to_vector();
@@ -63,7 +66,9 @@ void expect_rows(const DecoderCache& c, const std::vector<int64_t>& history,
     for (int64_t h = 0; h < H; ++h) {
       for (int64_t p = 0; p < len; ++p)
         for (int64_t d = 0; d < Dh; ++d) {
-          const size_t at = ((i * H + h) * len + p) * Dh + d;
+          const int64_t r = c.self_rows[i * len + p];
+          ASSERT_TRUE(r >= 0 && r < Nb) << r;
+          const size_t at = ((r * H + h) * len + p) * Dh + d;
           EXPECT_EQ(k[at], value(history[i], h, p, d)) << "row " << i;
           EXPECT_EQ(v[at], -value(history[i], h, p, d)) << "row " << i;
         }
@@ -74,17 +79,21 @@ void expect_rows(const DecoderCache& c, const std::vector<int64_t>& history,
 TEST(DecoderCache, KeepRowsMovesWholeHistories) {
   NoGradGuard ng;
   DecoderCache c = filled_cache(4, 3);
+  const void* const buffer = c.self_buf.k.raw_data();
   // A cycle (0 <- 2 <- 3 <- 0), a row kept in place: cross keys and values stay.
   keep_rows(c, {2, 1, 3, 0}, false);
   expect_rows(c, {2, 1, 3, 0}, {0, 1, 2, 3}, 3);
   // Repeats and rows leaving (row 1 now holds history 1), with the cross keys and values.
   keep_rows(c, {1, 1, 0}, true);
   expect_rows(c, {1, 1, 2}, {1, 1, 0}, 3);
-  // Fewer rows again, then more rows than the buffer holds.
+  // Fewer rows again: the buffer is neither copied nor moved.
   keep_rows(c, {2, 0}, true);
   expect_rows(c, {2, 1}, {0, 1}, 3);
+  EXPECT_EQ(c.self_buf.k.raw_data(), buffer);
+  // More rows than the buffer holds: one of 5 rows, the 4 histories kept in place.
   keep_rows(c, {1, 0, 1, 1, 0}, true);
   expect_rows(c, {1, 2, 1, 1, 2}, {1, 0, 1, 1, 0}, 3);
+  EXPECT_EQ(c.self_buf.k.size(0), 5);
 }
 
 TEST(DecoderCache, KeepRowsBeforeAnyStepMovesTheCrossKeysOnly) {
