@@ -3,11 +3,12 @@
 // Neither route stores it: each computes the entries of the rows and keys it works on, in the
 // forward and again in the backward, so the mask cannot depend on tile sizes, the route or the
 // thread count. Counter-based, as Philox is for cuRAND and flash attention:
-//   row(b, h, i) = mix(mix(mix(seed + (b+1) G) + (h+1) G) + (i+1) G),
-//   u(b, h, i, j) = mix(row(b, h, i) + (j+1) G),   keep iff u >= p 2^64,
-// with mix the splitmix64 finalizer and G its increment (2^64 / golden ratio): u over j is the
-// splitmix64 sequence seeded with the row's key, a 64-bit stream that passes BigCrush, and the
-// loop over j is branch-free 64-bit integer arithmetic that GCC vectorizes. A kept entry is
+//   row(b, h, i) = c(c(c(seed, b), h), i),   u(b, h, i, j) = c(row(b, h, i), j),
+//   keep iff u >= p 2^64,
+// with c = counter_u64 (random.h, as the dropout op's mask), c(key, n) = mix(key + (n+1) G), mix
+// the splitmix64 finalizer and G its increment (2^64 / golden ratio): u over j is the splitmix64
+// sequence seeded with the row's key, a 64-bit stream that passes BigCrush, and the loop over j
+// is branch-free 64-bit integer arithmetic that GCC vectorizes. A kept entry is
 // scaled by 1 / (1 - p), so the expected output is unchanged.
 #pragma once
 
@@ -17,18 +18,9 @@
 #include <string>
 
 #include "autograd/ops.h"
+#include "autograd/random.h"
 
 namespace sg::attn {
-
-constexpr uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
-
-// The splitmix64 finalizer: a bijection of 64-bit words, each output bit depending on all
-// input bits.
-inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 // One call's mask. Inactive (p == 0, the default) keeps everything and is never evaluated.
 struct DropMask {
@@ -49,23 +41,23 @@ struct DropMask {
 
   // The key of query row i of head (b, h).
   uint64_t row(int64_t b, int64_t h, int64_t i) const {
-    const auto step = [](uint64_t x, int64_t n) {
-      return mix64(x + static_cast<uint64_t>(n + 1) * kGolden);
+    const auto c = [](uint64_t key, int64_t n) {
+      return counter_u64(key, static_cast<uint64_t>(n));
     };
-    return step(step(step(seed, b), h), i);
+    return c(c(c(seed, b), h), i);
   }
 
   bool keep(uint64_t row_key, int64_t j) const {
-    return mix64(row_key + static_cast<uint64_t>(j + 1) * kGolden) >= threshold;
+    return counter_u64(row_key, static_cast<uint64_t>(j)) >= threshold;
   }
 
   // out[j] = p[j] / (1 - p) where key j0 + j of the row is kept, else 0, for j < n (out may be p).
   template <class T>
   void apply(const T* p, T* out, int64_t n, uint64_t row_key, int64_t j0) const {
     const T sc = static_cast<T>(scale);
-    const uint64_t thr = threshold, base = row_key + static_cast<uint64_t>(j0 + 1) * kGolden;
+    const uint64_t thr = threshold;
     for (int64_t j = 0; j < n; ++j) {
-      const uint64_t u = mix64(base + static_cast<uint64_t>(j) * kGolden);
+      const uint64_t u = counter_u64(row_key, static_cast<uint64_t>(j0 + j));
       out[j] = u >= thr ? p[j] * sc : T(0);
     }
   }

@@ -39,16 +39,6 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-// e^x of a shifted score (<= 0): float takes the vectorizable fast_exp (within 2 ulp of std::exp,
-// exactly 0 at -inf); float64 serves gradient checks, where accuracy matters more than speed.
-inline float exp_of(float x) {
-  return fast_exp(x);
-}
-
-inline double exp_of(double x) {
-  return std::exp(x);
-}
-
 // max_j s_j over n entries, in kLanes interleaved maxima (a fixed order, vectorized).
 template <class T>
 T row_max(const T* s, int64_t n) {
@@ -70,13 +60,13 @@ double exp_row(T* s, int64_t n, T shift) {
   int64_t j = 0;
   for (; j + kLanes <= n; j += kLanes)
     for (int64_t l = 0; l < kLanes; ++l) {
-      const T e = exp_of(s[j + l] - shift);
+      const T e = kernel_exp(s[j + l] - shift);
       s[j + l] = e;
       acc[l] += e;
     }
   double sum = 0;
   for (; j < n; ++j) {
-    s[j] = exp_of(s[j] - shift);
+    s[j] = kernel_exp(s[j] - shift);
     sum += s[j];
   }
   for (int64_t l = 0; l < kLanes; ++l) sum += acc[l];
@@ -143,7 +133,7 @@ void forward_kernel(const Tensor& q, const Tensor& k, const Tensor& v, const Mas
             std::fill(sr, sr + rk, T(0));
             continue;
           }
-          const T alpha = exp_of(m[r] - mnew);  // 0 while m was -inf
+          const T alpha = kernel_exp(m[r] - mnew);  // 0 while m was -inf
           l[r] = l[r] * alpha + exp_row(sr, rk, mnew);
           m[r] = mnew;
           if (alpha != T(1))
@@ -280,7 +270,7 @@ void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const M
             }
             if (tile == Mask::kMixed)
               mask_row(pr, mask.row(b, h, i0 + r) + j0 * mask.sj, mask.sj, rk);
-            for (int64_t j = 0; j < rk; ++j) pr[j] = exp_of(pr[j] - L[i0 + r]);
+            for (int64_t j = 0; j < rk; ++j) pr[j] = kernel_exp(pr[j] - L[i0 + r]);
           }
           // P M, the probabilities that multiplied v (P itself without dropout).
           const T* PM = P;
