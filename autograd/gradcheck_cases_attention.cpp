@@ -2,7 +2,8 @@
 // first rows fit one tile of the blocked route; the "_tiled" rows pass small tiles so that their
 // lengths cross several, with an uneven last tile in both directions, under padding, causal and
 // combined masks, Tq != Tk and fully masked rows. The full route (which keeps the probabilities)
-// is the one that serves `probs`; its rows ask for them. The "_dropout" rows drop probabilities
+// is the one that serves `probs`; its rows ask for them. The "causal_flag" rows mask causally by
+// AttentionMask's flag instead of a (T, T) tensor. The "_dropout" rows drop probabilities
 // at a fixed seed, on both routes.
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
@@ -170,6 +171,33 @@ std::vector<GradCase> attention_grad_cases() {
                Tensor p;
                return attention(q, k, v, &mask, 0.5, &p, {}, AttentionDropout{0.4, 31});
              }};
+       }},
+      // The causal flag (no (T, T) tensor) over key padding (B, 1, 1, T): self_attention over
+      // 5 x 6 tiles (T 23), tiles above the diagonal skipped and those on it mixed, qkv also on a
+      // second path.
+      {"self_attention_tiled_causal_flag_padding", "op",
+       [](Generator& g) {
+         Tensor x = grad_input({2, 23, 12}, g);
+         const IntTensor pad = key_padding({23, 17}, 23);
+         return GradProblem{{x}, [=] {
+                              return add(self_attention(x, 2, AttentionMask(&pad, true), 0.6,
+                                                        nullptr, AttentionTiles{5, 6}),
+                                         slice(x, 2, 4, 8));
+                            }};
+       }},
+      // The causal flag alone with Tq 9 < Tk 14 (query i sees keys 0 .. i) over 4 x 5 tiles, and
+      // with key padding on the full route (probabilities requested).
+      {"attention_causal_flag_cross_and_full_route", "op",
+       [](Generator& g) {
+         Tensor q = grad_input({2, 2, 9, 4}, g), k = grad_input({2, 2, 14, 4}, g),
+                v = grad_input({2, 2, 14, 4}, g);
+         const IntTensor pad = key_padding({14, 6}, 14);
+         return GradProblem{{q, k, v}, [=] {
+                              Tensor p;
+                              return add(attention(q, k, v, AttentionMask(nullptr, true), 0.5,
+                                                   nullptr, AttentionTiles{4, 5}),
+                                         attention(q, k, v, AttentionMask(&pad, true), 0.7, &p));
+                            }};
        }},
   };
 }

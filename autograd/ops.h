@@ -118,19 +118,27 @@ struct AttentionDropout {
   double p = 0;
   uint64_t seed = 0;
 };
+// The keys a query may not see: the nonzero entries of `dense` (broadcastable to (B, H, Tq, Tk);
+// null: none) and, if `causal`, every key j > i for query i, decided from the indices so that no
+// (Tq, Tk) tensor exists (a decoder passes its (B, 1, 1, Tk) key padding as `dense`). A plain
+// mask pointer converts to one.
+struct AttentionMask {
+  AttentionMask(const IntTensor* m = nullptr, bool c = false) : dense(m), causal(c) {}  // NOLINT
+  const IntTensor* dense;
+  bool causal;
+};
 // Scaled dot-product attention over heads, fused: q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) ->
 // (B, Tq, H * Dh), heads merged: y[b, t, h*Dh:(h+1)*Dh] = dropout(softmax(scale q k^T, -inf
-// where mask (broadcastable to (B, H, Tq, Tk); null: none))) v for head h. A fully masked row
-// gives zeros. If `probs` is given it receives the probabilities (B, H, Tq, Tk) before dropout,
-// without history, and the op keeps them for its backward; otherwise it runs tile by tile with an
-// online softmax and keeps only a log-sum-exp per row (B, H, Tq), recomputing the probabilities
-// (and the dropout mask) in its backward.
-Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
+// where mask)) v for head h. A fully masked row gives zeros. If `probs` is given it receives the
+// probabilities (B, H, Tq, Tk) before dropout, without history, and the op keeps them for its
+// backward; otherwise it runs tile by tile with an online softmax and keeps only a log-sum-exp per
+// row (B, H, Tq), recomputing the probabilities (and the dropout mask) in its backward.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
                  double scale, Tensor* probs = nullptr, const AttentionTiles& tiles = {},
                  const AttentionDropout& drop = {});
 // Self-attention on one projection: qkv (B, T, 3C) holds q, k and v as column blocks (C = heads
 // * Dh each); the same result as attention() on their heads, and one (B, T, 3C) gradient.
-Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
+Tensor self_attention(const Tensor& qkv, int64_t heads, const AttentionMask& mask, double scale,
                       Tensor* probs = nullptr, const AttentionTiles& tiles = {},
                       const AttentionDropout& drop = {});
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask

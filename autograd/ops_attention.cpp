@@ -159,6 +159,21 @@ void full_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tens
   });
 }
 
+// The full route's mask as one tensor, the dense mask or-ed with the causal one: (B', H', Tq, Tk)
+// with B' and H' the dense mask's (1 without one). Only the route that stores (B, H, Tq, Tk)
+// probabilities builds a (Tq, Tk) mask.
+IntTensor full_mask(const AttentionMask& mask, int64_t B, int64_t H, int64_t Tq, int64_t Tk) {
+  const attn::Mask m = attn::make_mask({mask.dense, false}, B, H, Tq, Tk, AttentionTiles{});
+  IntTensor out = IntTensor::zeros({m.mb, m.mh, Tq, Tk});
+  int64_t* o = out.data.data();
+  for (int64_t b = 0; b < m.mb; ++b)
+    for (int64_t h = 0; h < m.mh; ++h)
+      for (int64_t i = 0; i < Tq; ++i, o += Tk)
+        for (int64_t j = 0; j < Tk; ++j)
+          o[j] = (!m.bytes.empty() && m.row(b, h, i)[j * m.sj]) || j > i;
+  return out;
+}
+
 // The route, chosen here and nowhere else: the full route when the caller asks for the
 // probabilities themselves (attention maps: `seqgrad attention`, the report, the layer tests),
 // which only it materializes; the blocked route for everything else (training, evaluation,
@@ -186,7 +201,7 @@ struct Saved {
 
 // Runs the route for q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) (unit last-dim strides) and
 // returns y (B, Tq, H * Dh); `saved` receives the backward's state.
-Tensor run_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntTensor* mask,
+Tensor run_forward(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionMask& mask,
                    double scale, Tensor* probs, const AttentionTiles& tiles,
                    const AttentionDropout& drop, Saved& saved) {
   saved.q = q;
@@ -196,7 +211,9 @@ Tensor run_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntT
   saved.tiles = tiles;
   saved.drop = attn::DropMask(drop);
   if (full_route(probs)) {
-    Forward f = full_forward(q, k, v, mask, scale, saved.drop);
+    const IntTensor causal =
+        mask.causal ? full_mask(mask, q.size(0), q.size(1), q.size(2), k.size(2)) : IntTensor();
+    Forward f = full_forward(q, k, v, mask.causal ? &causal : mask.dense, scale, saved.drop);
     *probs = f.p;
     saved.p = f.p;
     saved.pd = f.pd;
@@ -211,9 +228,9 @@ Tensor run_forward(const Tensor& q, const Tensor& k, const Tensor& v, const IntT
 
 }  // namespace
 
-Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const IntTensor* mask,
-                 double scale, Tensor* probs, const AttentionTiles& tiles,
-                 const AttentionDropout& drop) {
+Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in,
+                 const AttentionMask& mask, double scale, Tensor* probs,
+                 const AttentionTiles& tiles, const AttentionDropout& drop) {
   check_heads(q_in, k_in, v_in);
   const int64_t B = q_in.size(0), H = q_in.size(1), Tq = q_in.size(2), Tk = k_in.size(2),
                 Dh = q_in.size(3), C = H * Dh;
@@ -244,7 +261,7 @@ Tensor attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, con
                 });
 }
 
-Tensor self_attention(const Tensor& qkv, int64_t heads, const IntTensor* mask, double scale,
+Tensor self_attention(const Tensor& qkv, int64_t heads, const AttentionMask& mask, double scale,
                       Tensor* probs, const AttentionTiles& tiles, const AttentionDropout& drop) {
   if (qkv.dim() != 3 || heads <= 0 || qkv.size(2) % (3 * heads) != 0)
     throw std::invalid_argument("self_attention: qkv " + shape_str(qkv.shape()) +

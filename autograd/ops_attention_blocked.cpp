@@ -73,15 +73,20 @@ double exp_row(T* s, int64_t n, T shift) {
   return sum;
 }
 
-// -inf at the masked entries of a mixed tile's row: m points at the row's first key, stride sj.
+// -inf at the masked entries of a mixed tile's row s, query i of head (b, h), keys j0 .. j0 + n -
+// 1: the dense mask's bytes, then with the causal flag every key past i.
 template <class T>
-void mask_row(T* s, const uint8_t* m, int64_t sj, int64_t n) {
+void mask_row(T* s, const Mask& mask, int64_t b, int64_t h, int64_t i, int64_t j0, int64_t n) {
   const T ninf = -std::numeric_limits<T>::infinity();
-  if (sj == 1) {
-    for (int64_t j = 0; j < n; ++j) s[j] = m[j] ? ninf : s[j];
-  } else if (m[0]) {
-    std::fill(s, s + n, ninf);
+  if (!mask.bytes.empty()) {
+    const uint8_t* m = mask.row(b, h, i) + j0 * mask.sj;
+    if (mask.sj == 1) {
+      for (int64_t j = 0; j < n; ++j) s[j] = m[j] ? ninf : s[j];
+    } else if (m[0]) {
+      std::fill(s, s + n, ninf);
+    }
   }
+  if (mask.causal) std::fill(s + std::clamp<int64_t>(i - j0 + 1, 0, n), s + n, ninf);
 }
 
 // The shapes of one call: q (B, H, Tq, Dh), k and v (B, H, Tk, Dh), R x K tiles.
@@ -126,8 +131,7 @@ void forward_kernel(const Tensor& q, const Tensor& k, const Tensor& v, const Mas
                        hk.ld, T(0), S, d.K);
         for (int64_t r = 0; r < rq; ++r) {
           T* sr = S + r * d.K;
-          if (tile == Mask::kMixed)
-            mask_row(sr, mask.row(b, h, i0 + r) + j0 * mask.sj, mask.sj, rk);
+          if (tile == Mask::kMixed) mask_row(sr, mask, b, h, i0 + r, j0, rk);
           const T mnew = std::max(m[r], row_max(sr, rk));
           if (mnew == ninf) {  // nothing live in this row yet
             std::fill(sr, sr + rk, T(0));
@@ -159,13 +163,19 @@ void forward_kernel(const Tensor& q, const Tensor& k, const Tensor& v, const Mas
 
 }  // namespace
 
-Mask make_mask(const IntTensor* mask, int64_t B, int64_t H, int64_t Tq, int64_t Tk,
+Mask make_mask(const AttentionMask& am, int64_t B, int64_t H, int64_t Tq, int64_t Tk,
                const AttentionTiles& tiles) {
   if (tiles.rows < 1 || tiles.keys < 1)
     throw std::invalid_argument("attention: tiles must be at least 1 x 1");
   Mask M;
   M.nqt = ceil_div(Tq, tiles.rows);
   M.nkt = ceil_div(Tk, tiles.keys);
+  M.causal = am.causal;
+  M.R = tiles.rows;
+  M.K = tiles.keys;
+  M.Tq = Tq;
+  M.Tk = Tk;
+  const IntTensor* mask = am.dense;
   if (!mask) return M;
   const Shape full = {B, H, Tq, Tk};
   const int64_t lead = 4 - static_cast<int64_t>(mask->shape.size());
@@ -206,7 +216,7 @@ Mask make_mask(const IntTensor* mask, int64_t B, int64_t H, int64_t Tq, int64_t 
           M.tiles[((b * M.mh + h) * M.nqt + qt) * M.nkt + kt] = t;
           any = any || t != Mask::kLive;
         }
-  if (!any) {  // nothing masked: no mask at all
+  if (!any) {  // nothing masked: no dense mask at all
     M.tiles.clear();
     M.bytes.clear();
   }
@@ -268,8 +278,7 @@ void blocked_backward(const Tensor& q, const Tensor& k, const Tensor& v, const M
               std::fill(pr, pr + rk, T(0));
               continue;
             }
-            if (tile == Mask::kMixed)
-              mask_row(pr, mask.row(b, h, i0 + r) + j0 * mask.sj, mask.sj, rk);
+            if (tile == Mask::kMixed) mask_row(pr, mask, b, h, i0 + r, j0, rk);
             for (int64_t j = 0; j < rk; ++j) pr[j] = kernel_exp(pr[j] - L[i0 + r]);
           }
           // P M, the probabilities that multiplied v (P itself without dropout).

@@ -71,15 +71,16 @@ IntTensor gather_rows(const IntTensor& m, const std::vector<int64_t>& rows) {
 // (autograd/attention_dropout.h), so fixed-seed runs repeat and a resumed run, whose generator
 // state comes back from the checkpoint, draws the same seeds. `weights` are before dropout.
 // PyTorch scales q before the product instead: the same up to rounding.
-Tensor MultiHeadAttention::mix(const Heads& h, const IntTensor* mask, Tensor* weights) const {
+Tensor MultiHeadAttention::mix(const Heads& h, const AttentionMask& mask, Tensor* weights) const {
   const std::vector<int64_t>* kv_rows = h.kv.rows.empty() ? nullptr : &h.kv.rows;
   // One query position without a gradient or the weights: a step of cached decoding.
-  if (!attn_drop_.active() && !h.qkv.defined() && h.q.size(2) == 1 && !weights && !grad_enabled())
-    return out_proj.forward(attention_one_query(h.q, h.kv.k, h.kv.v, mask, scale(), kv_rows));
+  if (!attn_drop_.active() && !mask.causal && !h.qkv.defined() && h.q.size(2) == 1 && !weights &&
+      !grad_enabled())
+    return out_proj.forward(attention_one_query(h.q, h.kv.k, h.kv.v, mask.dense, scale(), kv_rows));
   if (kv_rows) {  // the rows the queries read, copied out for the whole-sequence ops
-    const IntTensor m = mask ? gather_rows(*mask, *kv_rows) : IntTensor();
+    const IntTensor m = mask.dense ? gather_rows(*mask.dense, *kv_rows) : IntTensor();
     return mix(Heads{{}, h.q, {gather_rows(h.kv.k, *kv_rows), gather_rows(h.kv.v, *kv_rows), {}}},
-               mask ? &m : nullptr, weights);
+               {mask.dense ? &m : nullptr, mask.causal}, weights);
   }
   AttentionDropout drop;
   if (attn_drop_.active()) drop = {attn_drop_.p, attn_drop_.draw_seed()};
@@ -89,7 +90,7 @@ Tensor MultiHeadAttention::mix(const Heads& h, const IntTensor* mask, Tensor* we
 }
 
 // qkv = x W^T + b: q, k and v of every position in one GEMM, (B, T, 3C).
-Tensor MultiHeadAttention::forward_self(const Tensor& x, const IntTensor* mask,
+Tensor MultiHeadAttention::forward_self(const Tensor& x, const AttentionMask& mask,
                                         Tensor* weights) const {
   check_input(x, "input");
   return mix(Heads{linear(x, in_proj_weight, in_proj_bias), {}, {}}, mask, weights);

@@ -14,6 +14,7 @@
 
 #include <vector>
 
+#include "autograd/ops.h"
 #include "layers/dropout.h"
 #include "layers/linear.h"
 
@@ -34,7 +35,8 @@ class MultiHeadAttention : public Module {
 
   // x: (B, T, C) -> (B, T, C). If `weights` is given, it receives the attention probabilities
   // per head, (B, H, T, T), before dropout.
-  Tensor forward_self(const Tensor& x, const IntTensor* mask, Tensor* weights = nullptr) const;
+  // The mask may be causal by flag (AttentionMask, autograd/ops.h): no (T, T) tensor.
+  Tensor forward_self(const Tensor& x, const AttentionMask& mask, Tensor* weights = nullptr) const;
   // y: (B, Tq, C), memory: (B, Tk, C) -> (B, Tq, C); weights (B, H, Tq, Tk).
   Tensor forward_cross(const Tensor& y, const Tensor& memory, const IntTensor* mask,
                        Tensor* weights = nullptr) const;
@@ -62,7 +64,7 @@ class MultiHeadAttention : public Module {
   void check_input(const Tensor& x, const char* what) const;
   // dropout(softmax(q k^T / sqrt(Dh) + mask)) v per head, merged back to (B, Tq, C) and
   // projected by out_proj: the one place that calls the fused attention ops.
-  Tensor mix(const Heads& h, const IntTensor* mask, Tensor* weights) const;
+  Tensor mix(const Heads& h, const AttentionMask& mask, Tensor* weights) const;
   Dropout attn_drop_;
 };
 

@@ -95,7 +95,7 @@ Tensor DecoderLayer::blocks(const Tensor& y, const SelfBlock& self_block,
   return sublayer(h, norm_first_, norm3, drop3_, [&](const Tensor& in) { return ff.forward(in); });
 }
 
-Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const IntTensor* self_mask,
+Tensor DecoderLayer::forward(const Tensor& y, const Tensor& memory, const AttentionMask& self_mask,
                              const IntTensor* mem_mask, DecoderWeights* w) const {
   Tensor* ws = w ? &w->self_attn : nullptr;
   return blocks(

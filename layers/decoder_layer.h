@@ -35,7 +35,7 @@ class DecoderLayer : public Module {
                DType dtype = DType::f32);
   // y: (B, T, C), memory: (B, S, C); self_mask broadcastable to (B, H, T, T), mem_mask to
   // (B, H, T, S).
-  Tensor forward(const Tensor& y, const Tensor& memory, const IntTensor* self_mask,
+  Tensor forward(const Tensor& y, const Tensor& memory, const AttentionMask& self_mask,
                  const IntTensor* mem_mask, DecoderWeights* weights = nullptr) const;
 
   void start_cache(DecoderCache& cache, const Tensor& memory) const;

@@ -130,13 +130,14 @@ Tensor Seq2SeqTransformer::encode(const Source& src, std::vector<Tensor>* enc_we
 
 Tensor Seq2SeqTransformer::decode(const Tensor& memory, const Source& src, const IntTensor& tgt_in,
                                   std::vector<DecoderWeights>* dec_weights) const {
-  const int64_t T = tgt_in.shape.at(1);
-  const IntTensor self_mask = combine_masks(causal_mask(T), key_padding_mask(tgt_in, cfg_.pad_id));
+  // Causal by flag over the key padding (B, 1, 1, T): no (T, T) mask, and no (B, T, T) bytes.
+  const IntTensor padding = key_padding_mask(tgt_in, cfg_.pad_id);
+  const AttentionMask self_mask(&padding, true);
   const IntTensor mem_mask = memory_mask(src);
   Tensor y = embed(tgt_embed_, tgt_in, 0);
   if (dec_weights) dec_weights->assign(dec_layers_.size(), DecoderWeights{});
   for (size_t i = 0; i < dec_layers_.size(); ++i)
-    y = dec_layers_[i]->forward(y, memory, &self_mask, mask_or_null(mem_mask),
+    y = dec_layers_[i]->forward(y, memory, self_mask, mask_or_null(mem_mask),
                                 dec_weights ? &(*dec_weights)[i] : nullptr);
   return output_.forward(dec_norm_.forward(y));
 }

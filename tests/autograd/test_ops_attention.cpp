@@ -13,6 +13,7 @@
 #include <string>
 
 #include "autograd/attention_dropout.h"
+#include "autograd/attention_kernels.h"
 #include "autograd/engine.h"
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
@@ -67,7 +68,7 @@ struct Run {
 
 // attention() on fresh leaves, backward from a fixed random upstream gradient; the full route
 // when `full` (it asks for the probabilities), else the blocked route with `tiles`.
-Run run(const Tensor& q0, const Tensor& k0, const Tensor& v0, const IntTensor* mask, bool full,
+Run run(const Tensor& q0, const Tensor& k0, const Tensor& v0, const AttentionMask& mask, bool full,
         AttentionTiles tiles, AttentionDropout drop = {}) {
   Tensor q = q0.clone().set_requires_grad(true), k = k0.clone().set_requires_grad(true),
          v = v0.clone().set_requires_grad(true);
@@ -78,7 +79,6 @@ Run run(const Tensor& q0, const Tensor& k0, const Tensor& v0, const IntTensor* m
   return {y.detach(), q.grad(), k.grad(), v.grad()};
 }
 
-// The blocked route equals the full route in `dt` for q (B, H, Tq, Dh), k and v (B, H, Tk, Dh).
 // q (B, H, Tq, Dh), k and v (B, H, Tk, Dh) in `dt`, from a fixed seed.
 struct Inputs {
   Tensor q, k, v;
@@ -90,12 +90,13 @@ struct Inputs {
   }
 };
 
-// The blocked route equals the full route, both with dropout `drop`.
+// The blocked route under `mask` equals the full route under `full_mask` (default: `mask`), both
+// with dropout `drop`.
 void check_routes(DType dt, int64_t B, int64_t H, int64_t Tq, int64_t Tk, int64_t Dh,
-                  const IntTensor* mask, AttentionTiles tiles, double tol,
-                  AttentionDropout drop = {}) {
+                  const AttentionMask& mask, AttentionTiles tiles, double tol,
+                  AttentionDropout drop = {}, const AttentionMask* full_mask = nullptr) {
   const Inputs in(dt, B, H, Tq, Tk, Dh);
-  const Run full = run(in.q, in.k, in.v, mask, true, tiles, drop),
+  const Run full = run(in.q, in.k, in.v, full_mask ? *full_mask : mask, true, tiles, drop),
             blocked = run(in.q, in.k, in.v, mask, false, tiles, drop);
   const std::string at = "tiles " + std::to_string(tiles.rows) + "x" + std::to_string(tiles.keys) +
                          ", dropout " + std::to_string(drop.p);
@@ -163,6 +164,26 @@ TEST_P(BlockedAttention, EqualsFullRouteWithTheSameDropoutAcrossDefaultTiles) {
   check_routes(GetParam(), 2, 2, 300, 300, 16, &both, AttentionTiles{}, tol(), {0.1, 2026});
 }
 
+// The causal flag (no (T, T) tensor) over key padding equals the dense causal-and-padding mask,
+// on the blocked route (against the full route with the dense mask) and on the full route; and
+// alone with fewer queries than keys (query i sees keys 0 .. i); with dropout too.
+TEST_P(BlockedAttention, CausalFlagEqualsTheDenseCausalMask) {
+  const IntTensor pad = key_padding({37, 20}, 37), dense = causal_padding({37, 20}, 37);
+  IntTensor upper = IntTensor::zeros({1, 1, 9, 14});
+  for (int64_t i = 0; i < 9; ++i)
+    for (int64_t j = i + 1; j < 14; ++j) upper.data[i * 14 + j] = 1;
+  const AttentionMask flag(&pad, true), alone(nullptr, true), dense_ref(&dense), upper_ref(&upper);
+  for (const AttentionTiles t : {AttentionTiles{8, 16}, AttentionTiles{7, 5}, AttentionTiles{}}) {
+    check_routes(GetParam(), 2, 3, 37, 37, 4, flag, t, tol(), {}, &dense_ref);
+    check_routes(GetParam(), 2, 3, 37, 37, 4, dense_ref, t, tol(), {}, &flag);
+    check_routes(GetParam(), 2, 3, 37, 37, 4, flag, t, tol(), {0.2, 3}, &dense_ref);
+    check_routes(GetParam(), 2, 2, 9, 14, 4, alone, t, tol(), {}, &upper_ref);
+  }
+  const IntTensor pad300 = key_padding({300, 170}, 300), dense300 = causal_padding({300, 170}, 300);
+  const AttentionMask flag300(&pad300, true), dense300_ref(&dense300);
+  check_routes(GetParam(), 2, 2, 300, 300, 16, flag300, AttentionTiles{}, tol(), {}, &dense300_ref);
+}
+
 INSTANTIATE_TEST_SUITE_P(DTypes, BlockedAttention, ::testing::Values(DType::f64, DType::f32),
                          [](const auto& p) { return p.param == DType::f64 ? "f64" : "f32"; });
 
@@ -216,6 +237,21 @@ TEST(BlockedAttentionThreads, SameBitsAtOneAndTwoThreads) {
     EXPECT_EQ(one.second, two.second);
     EXPECT_EQ(once(2).second, two.second);
   }
+}
+
+// A decoder's causal flag over key padding keeps B T mask bytes, and classifies tiles from their
+// indices: above the diagonal masked, on it mixed, below it as the padding says.
+TEST(BlockedAttentionMask, CausalFlagKeepsLinearBytesAndClassifiesTiles) {
+  const IntTensor pad = key_padding({300, 170}, 300);
+  const attn::Mask m = attn::make_mask({&pad, true}, 2, 4, 300, 300, AttentionTiles{});
+  EXPECT_EQ(m.bytes.size(), 2u * 300);
+  EXPECT_EQ(m.tile(0, 0, 0, 1), attn::Mask::kMasked);  // queries 0-63, keys 128-255
+  EXPECT_EQ(m.tile(0, 3, 2, 1), attn::Mask::kMixed);   // queries 128-191, keys 128-255
+  EXPECT_EQ(m.tile(0, 0, 4, 1), attn::Mask::kLive);    // queries 256-299, keys 128-255
+  EXPECT_EQ(m.tile(1, 0, 4, 0), attn::Mask::kLive);    // batch 1 keeps keys 0-169
+  EXPECT_EQ(m.tile(1, 0, 4, 1), attn::Mask::kMixed);
+  EXPECT_EQ(m.tile(1, 0, 4, 2), attn::Mask::kMasked);  // keys 256-299 all padding
+  EXPECT_EQ(m.tile(0, 0, 4, 2), attn::Mask::kMixed);   // the diagonal's last tile
 }
 
 TEST(BlockedAttentionErrors, RejectsMasksThatDoNotBroadcastAndEmptyTiles) {
