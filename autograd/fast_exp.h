@@ -39,14 +39,19 @@ inline double fast_exp(double x) {
   constexpr double kLog2e = 1.4426950408889634, kShifter = 0x1.8p52;
   constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
   x = x < -700.0 ? -700.0 : x;
-  const double n = (x * kLog2e + kShifter) - kShifter;
+  const double t = x * kLog2e + kShifter;
+  const double n = t - kShifter;
   const double r = (x - n * kLn2Hi) - n * kLn2Lo;
   double p = 1.0 / 6227020800.0;  // 1/13!
   for (double c :
        {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
         1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
     p = p * r + c;
-  const auto bits = static_cast<uint64_t>(static_cast<int64_t>(n) + 1023) << 52;
+  // 2^n from t's bits, not from n converted to an integer (AVX2 has no vector conversion of
+  // double to int64, so the conversion kept the loops scalar): t and the shifter share their
+  // exponent, so their bits differ by n, modulo 2^64.
+  const uint64_t bits = (std::bit_cast<uint64_t>(t) - std::bit_cast<uint64_t>(kShifter) + 1023)
+                        << 52;
   return p * std::bit_cast<double>(bits);
 }
 

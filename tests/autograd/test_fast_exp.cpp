@@ -41,5 +41,32 @@ TEST(FastExp, DoubleIsWithinAFewUlpOfTheLibraryForNonpositiveArguments) {
   EXPECT_EQ(fast_exp(-std::numeric_limits<double>::infinity()), std::exp(-700.0));
 }
 
+// The double overload's 2^n as it was first built, from n converted to an integer: the bits that
+// beam search's scores were computed with, which taking 2^n from the shifted sum's bits keeps.
+double fast_exp_by_conversion(double x) {
+  constexpr double kLog2e = 1.4426950408889634, kShifter = 0x1.8p52;
+  constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  x = x < -700.0 ? -700.0 : x;
+  const double n = (x * kLog2e + kShifter) - kShifter;
+  const double r = (x - n * kLn2Hi) - n * kLn2Lo;
+  double p = 1.0 / 6227020800.0;
+  for (double c :
+       {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
+        1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0})
+    p = p * r + c;
+  const auto bits = static_cast<uint64_t>(static_cast<int64_t>(n) + 1023) << 52;
+  return p * std::bit_cast<double>(bits);
+}
+
+TEST(FastExp, DoubleHasTheBitsOfTwoToTheNByConversion) {
+  int64_t n = 0;
+  for (double x = -720.0; x <= 0.0; x += 0.00917, ++n)
+    ASSERT_EQ(std::bit_cast<uint64_t>(fast_exp(x)),
+              std::bit_cast<uint64_t>(fast_exp_by_conversion(x)))
+        << x;
+  EXPECT_GT(n, 70000);
+  EXPECT_EQ(fast_exp(-1e300), fast_exp_by_conversion(-700.0));
+}
+
 }  // namespace
 }  // namespace sg
