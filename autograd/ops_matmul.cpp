@@ -256,36 +256,32 @@ Tensor linear_forward(const LinearShape& l, const Tensor& b, Post post) {
   dispatch(y.dtype(), [&](auto z) {
     using T = decltype(z);
     T* py = y.data<T>();
-    T beta = T(0);
-    if (b.defined()) {
-      const Tensor bc = b.contiguous_data();
-      const T* pb = bc.data<T>();
-      parallel_for(rows, row_grain(N), [&](int64_t s, int64_t e) {
-        for (int64_t r = s; r < e; ++r) std::memcpy(py + r * N, pb, N * sizeof(T));
-      });
-      beta = T(1);
-    }
-    // Rows [r0, r1) of Y; row r of X starts at column r of a transposed layout. On two threads
-    // each half of the rows (split on gemm()'s quantum) is one single-threaded GEMM followed by
-    // the post-pass on the rows it just wrote.
+    const Tensor bc = b.defined() ? b.contiguous_data() : Tensor();
+    const T* pb = b.defined() ? bc.data<T>() : nullptr;
+    // Rows [r0, r1) of Y: the bias copied into each row, then a GEMM with beta = 1 adds X W^T
+    // (beta = 0 without a bias); row r of X starts at column r of a transposed layout.
+    auto fill_bias = [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) std::memcpy(py + r * N, pb, N * sizeof(T));
+    };
     auto rows_gemm = [&](int64_t r0, int64_t r1) {
       const T* xr = X.ptr<T>() + (X.lay.trans ? r0 : r0 * X.lay.ld);
       gemm<T>(X.lay.trans, !W.lay.trans, r1 - r0, N, K, T(1), xr, X.lay.ld, W.ptr<T>(), W.lay.ld,
-              beta, py + r0 * N, N);
+              T(pb ? 1 : 0), py + r0 * N, N);
     };
-    if (num_threads() == 2 && rows >= 2 * kGemmQuantum && rows * K * N >= kSmallGemm) {
-      int64_t zero, half;
-      gemm_span(rows, 2, 0, zero, half);
-      parallel_invoke(
-          [&] {
-            rows_gemm(0, half);
-            post(py, 0, half);
-          },
-          [&] {
-            rows_gemm(half, rows);
-            post(py, half, rows);
-          });
+    // A large product is two GEMMs on fixed halves of the rows, each after its bias rows and
+    // followed by the post-pass on the rows it just wrote: at the same time on two threads, in
+    // turn otherwise (where gemm() may split each further), so every element is the same sum at
+    // any thread count, and the two threads' shares are equal.
+    if (rows >= 2 * kGemmQuantum && rows * K * N >= kSmallGemm) {
+      auto part = [&](int64_t r0, int64_t r1) {
+        if (pb) fill_bias(r0, r1);
+        rows_gemm(r0, r1);
+        post(py, r0, r1);
+      };
+      const int64_t half = rows / 2;
+      parallel_invoke([&] { part(0, half); }, [&] { part(half, rows); });
     } else {
+      if (pb) parallel_for(rows, row_grain(N), fill_bias);
       rows_gemm(0, rows);
       if constexpr (!std::is_same_v<Post, NoPost>)
         parallel_for(rows, row_grain(N), [&](int64_t s, int64_t e) { post(py, s, e); });

@@ -7,6 +7,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "autograd/random.h"
 
 namespace sg {
@@ -283,6 +284,45 @@ TEST(LinearRelu, EqualsReluOfLinearBitForBit) {
           for (size_t i = 0; i < got[0].size(); ++i)
             EXPECT_TRUE(got[0][i] == got[1][i]) << what << ": output " << i << " of y, dx, dw, db";
         }
+}
+
+// A product large enough to run as two GEMMs on fixed halves of its rows (an odd row count, a
+// transposed input, with and without a bias): y, dx, dw and db the same bits on 1, 2 and 3
+// threads, and y close to naive loops.
+TEST(Linear, RowHalvesGiveTheSameBitsAtAnyThreadCount) {
+  auto bytes = [](const Tensor& t) {
+    const Tensor c = t.contiguous_data();
+    const char* p = static_cast<const char*>(c.raw_data());
+    return std::string(p, p + c.numel() * dtype_size(c.dtype()));
+  };
+  const int before = num_threads();
+  Generator gen(23);
+  const Tensor x0 = Tensor::randn({96, 7, 101}, gen), w0 = Tensor::randn({80, 96}, gen),
+               b0 = Tensor::randn({80}, gen);
+  const Tensor G = Tensor::randn({7, 101, 80}, gen);
+  for (bool relu_too : {false, true})
+    for (bool bias : {true, false}) {
+      const std::string what =
+          std::string(relu_too ? "linear_relu" : "linear") + (bias ? " bias" : " no bias");
+      std::vector<std::string> got[3];
+      for (int threads = 1; threads <= 3; ++threads) {
+        use_threads(threads);
+        const Tensor x = x0.clone().set_requires_grad(), w = w0.clone().set_requires_grad();
+        const Tensor b = bias ? b0.clone().set_requires_grad() : Tensor();
+        const Tensor xt = permute(x, {1, 2, 0});  // (7, 101, 96): 707 rows, transposed layout
+        const Tensor y = relu_too ? linear_relu(xt, w, b) : linear(xt, w, b);
+        if (!relu_too && threads == 1) expect_close(y, naive_linear(xt, w, b), what);
+        y.backward(G);
+        auto& out = got[threads - 1];
+        out = {bytes(y), bytes(x.grad()), bytes(w.grad())};
+        if (bias) out.push_back(bytes(b.grad()));
+      }
+      for (int t = 1; t < 3; ++t)
+        for (size_t i = 0; i < got[0].size(); ++i)
+          EXPECT_TRUE(got[0][i] == got[t][i])
+              << what << ": output " << i << " of y, dx, dw, db at " << t + 1 << " threads";
+    }
+  use_threads(before);
 }
 
 TEST(LinearRelu, ShapeErrorsNameTheOp) {
