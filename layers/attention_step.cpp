@@ -120,25 +120,42 @@ void one_query(const Tensor& q, const Tensor& k, const Tensor& v, const int64_t*
         return pv + (kt ? kt[j] : kb) * sv[0] + h * sv[1] + j * sv[2];
       };
       const int64_t* mr = mask ? mask + kb * ms[0] + h * ms[1] : nullptr;
+      if (kt && i + 1 < e) {
+        // A reordered cache's positions lie in scattered rows, whose loads the hardware does not
+        // foresee: ask for this head's values (read after the scores) and the next head's keys.
+        const int64_t* kn = key_rows->data() + (i + 1) / H * Tk;
+        const int64_t hn = (i + 1) % H;
+        for (int64_t j = 0; j < Tk; ++j)
+          for (int64_t d = 0; d < Dh; d += 64 / static_cast<int64_t>(sizeof(T))) {
+            __builtin_prefetch(value(j) + d);
+            __builtin_prefetch(pk + kn[j] * sk[0] + hn * sk[1] + j * sk[2] + d);
+          }
+      }
       T* yr = py + b * C + h * Dh;
       // p_j = scale q . k_j, then masked_softmax over the live keys.
       T m = -std::numeric_limits<T>::infinity();
       int64_t j = 0;
+      // Keys after the last allowed one (a shorter source's padding) are left out: each adds
+      // nothing (p = 0).
+      int64_t n = Tk;
+      while (mr && n > 0 && mr[(n - 1) * ms[3]] != 0) --n;
       if constexpr (std::is_same_v<T, float>) {
         if (Dh % kLanes == 0)
-          for (; j + 8 <= Tk; j += 8) {
+          for (; j < n; j += 8) {
+            // A last block of fewer than 8 keys repeats its first key; those results are unused.
+            const int64_t used = std::min<int64_t>(8, n - j);
             const float* k8[8];
             float d8[8];
-            for (int64_t l = 0; l < 8; ++l) k8[l] = key(j + l);
+            for (int64_t l = 0; l < 8; ++l) k8[l] = key(l < used ? j + l : j);
             dot8(qr, k8, Dh, d8);
-            for (int64_t l = 0; l < 8; ++l) {
+            for (int64_t l = 0; l < used; ++l) {
               if (mr && mr[(j + l) * ms[3]] != 0) continue;
               p[j + l] = scale * d8[l];
               m = std::max(m, p[j + l]);
             }
           }
       }
-      for (; j < Tk; ++j) {
+      for (; j < n; ++j) {
         if (mr && mr[j * ms[3]] != 0) continue;
         p[j] = scale * dot(qr, key(j), Dh);
         m = std::max(m, p[j]);
@@ -146,16 +163,34 @@ void one_query(const Tensor& q, const Tensor& k, const Tensor& v, const int64_t*
       std::fill(yr, yr + Dh, T(0));
       if (m == -std::numeric_limits<T>::infinity()) continue;  // every key masked: y = 0
       double sum = 0;
-      for (int64_t jj = 0; jj < Tk; ++jj) {
+      for (int64_t jj = 0; jj < n; ++jj) {
         p[jj] = mr && mr[jj * ms[3]] != 0 ? T(0) : std::exp(p[jj] - m);
         sum += p[jj];
       }
       const T inv = static_cast<T>(1.0 / sum);
-      // y = sum_j p_j v_j, key by key (each column independent: a vectorizable loop over d), in
-      // acc, which nothing else can alias.
+      for (int64_t jj = 0; jj < n; ++jj) p[jj] *= inv;
+      // y = sum_j p_j v_j in key order, each column on its own. A key of p_j = 0 (masked, or
+      // e^ underflowed) adds 0 v_j, which changes no sum: it is skipped, so that the padding of
+      // shorter sources is not read.
+      if constexpr (std::is_same_v<T, float>) {
+        if (Dh % 8 == 0) {  // eight columns at a time, their sums in a register
+          for (int64_t d = 0; d < Dh; d += 8) {
+            V8 a = {}, x;
+            for (int64_t jj = 0; jj < n; ++jj) {
+              if (p[jj] == 0.0f) continue;
+              std::memcpy(&x, value(jj) + d, sizeof x);
+              a = a + p[jj] * x;
+            }
+            std::memcpy(yr + d, &a, sizeof a);
+          }
+          continue;
+        }
+      }
+      // In acc, which nothing else can alias: a vectorizable loop over d.
       std::fill(acc.begin(), acc.end(), T(0));
-      for (int64_t jj = 0; jj < Tk; ++jj) {
-        const T pj = p[jj] * inv;
+      for (int64_t jj = 0; jj < n; ++jj) {
+        if (p[jj] == T(0)) continue;
+        const T pj = p[jj];
         const T* vj = value(jj);
         for (int64_t d = 0; d < Dh; ++d) acc[d] += pj * vj[d];
       }

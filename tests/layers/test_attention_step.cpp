@@ -5,6 +5,7 @@
 // without a gradient.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "autograd/engine.h"
@@ -91,6 +92,39 @@ TEST(AttentionOneQuery, EightKeysAtATimeEqualTheFusedOp) {
   const IntTensor* const masks[] = {nullptr, &mask};
   for (const IntTensor* m : masks)
     expect_near(attention_one_query(q, k, v, m, 0.2), attention(q, k, v, m, 0.2), 1e-5);
+}
+
+// Keys after the last allowed one (a shorter source's padding) are not read, and the result has
+// the bits of the same attention without them: NaN in the padding changes nothing. 11 allowed
+// keys: a block of eight and a last one of three.
+TEST(AttentionOneQuery, PaddingAfterTheLastAllowedKeyIsNotRead) {
+  NoGradGuard ng;
+  constexpr int64_t Tq = 19, Live = 11, D = 32;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Generator g(12);
+    const Tensor q = Tensor::randn({1, H, 1, D}, g, dtype);
+    const Tensor k = Tensor::randn({1, H, Live, D}, g, dtype);
+    const Tensor v = Tensor::randn({1, H, Live, D}, g, dtype);
+    std::vector<double> kp, vp;
+    const auto kc = k.to_vector(), vc = v.to_vector();
+    for (int64_t h = 0; h < H; ++h) {
+      kp.insert(kp.end(), kc.begin() + h * Live * D, kc.begin() + (h + 1) * Live * D);
+      vp.insert(vp.end(), vc.begin() + h * Live * D, vc.begin() + (h + 1) * Live * D);
+      kp.insert(kp.end(), (Tq - Live) * D, std::nan(""));
+      vp.insert(vp.end(), (Tq - Live) * D, std::nan(""));
+    }
+    IntTensor mask = IntTensor::zeros({1, 1, 1, Tq});
+    for (int64_t j = Live; j < Tq; ++j) mask.data[j] = 1;
+    mask.data[4] = 1;  // and one masked key among the allowed ones
+    IntTensor live_mask = IntTensor::zeros({1, 1, 1, Live});
+    live_mask.data[4] = 1;
+    const Tensor kpad = Tensor::from_vector(kp, {1, H, Tq, D}, dtype);
+    const Tensor vpad = Tensor::from_vector(vp, {1, H, Tq, D}, dtype);
+    EXPECT_EQ(attention_one_query(q, kpad, vpad, &mask, 0.2).to_vector(),
+              attention_one_query(q, k, v, &live_mask, 0.2).to_vector());
+    expect_near(attention_one_query(q, k, v, &live_mask, 0.2), attention(q, k, v, &live_mask, 0.2),
+                1e-5);
+  }
 }
 
 // key_rows: query row b reads key and value j from row key_rows[b * Tk + j], the same bits as the
