@@ -7,6 +7,7 @@
 
 #include "autograd/engine.h"
 #include "autograd/ops.h"
+#include "autograd/parallel.h"
 #include "layers/attention_step.h"
 #include "layers/sublayer.h"
 
@@ -29,16 +30,20 @@ Tensor append_position(Tensor& buf, int64_t len, const Tensor& x_in) {
     Tensor fresh = Tensor::empty({N, H, grown, Dh}, x.dtype());
     if (len > 0) {
       const Tensor old = buf.contiguous_data();
-      for (int64_t r = 0; r < N * H; ++r)
-        std::memcpy(static_cast<char*>(fresh.raw_data()) + r * grown * row,
-                    static_cast<const char*>(old.raw_data()) + r * cap * row, len * row);
+      parallel_for(N * H, row_grain(len * Dh), [&](int64_t s, int64_t e) {
+        for (int64_t r = s; r < e; ++r)
+          std::memcpy(static_cast<char*>(fresh.raw_data()) + r * grown * row,
+                      static_cast<const char*>(old.raw_data()) + r * cap * row, len * row);
+      });
     }
     buf = fresh;
     cap = grown;
   }
   char* dst = static_cast<char*>(buf.raw_data());
   const char* src = static_cast<const char*>(x.raw_data());
-  for (int64_t r = 0; r < B * H; ++r) std::memcpy(dst + (r * cap + len) * row, src + r * row, row);
+  parallel_for(B * H, row_grain(Dh), [&](int64_t s, int64_t e) {
+    for (int64_t r = s; r < e; ++r) std::memcpy(dst + (r * cap + len) * row, src + r * row, row);
+  });
   return Tensor::view_of(buf, {N, H, len + 1, Dh}, {H * cap * Dh, cap * Dh, Dh, 1}, buf.offset());
 }
 

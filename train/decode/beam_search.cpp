@@ -2,6 +2,7 @@
 // per source in the Stepper, and a source's rows leave the batch as soon as it has finished.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -36,6 +37,10 @@ bool better(const Candidate& a, const Candidate& c) {
   return a.first > c.first || (a.first == c.first && a.second < c.second);
 }
 
+// Four doubles in a vector, and the result of comparing two (all bits set where true).
+using V4 = double __attribute__((vector_size(32)));
+using M4 = int64_t __attribute__((vector_size(32)));
+
 // The n best continuations (best first) of one source's K hypotheses, x (K, V) their rows of
 // scores and score (K) their log p so far (-inf: dead): score_k + log p_v over every live k and
 // token v (only <eos> at the length limit, `last`). Equal to ranking all K * V of them, without
@@ -48,13 +53,30 @@ void best_continuations(const double* x, const double* score, int64_t K, int64_t
     if (score[k] == kNegInf) continue;
     const double* row = x + k * V;
     const double shift = log_sum_exp(row, V);
-    for (int64_t v = last ? kEos : 0; v < (last ? kEos + 1 : V); ++v) {
-      const Candidate c{score[k] + (row[v] - shift), k * V + v};
-      if (static_cast<int64_t>(best.size()) == n && !better(c, best.back())) continue;
-      // Insert in order (n is small: 2 * beam).
-      auto at = std::upper_bound(best.begin(), best.end(), c, better);
-      best.insert(at, c);
-      if (static_cast<int64_t>(best.size()) > n) best.pop_back();
+    const int64_t end = last ? kEos + 1 : V;
+    for (int64_t v = last ? kEos : 0; v < end;) {
+      // Once n are held, a block of eight none of which beats the last (a later index needs a
+      // higher score) is passed over in one vectorizable test.
+      if (static_cast<int64_t>(best.size()) == n && v + 8 <= end) {
+        const V4 s = V4{} + score[k], sh = V4{} + shift, worst = V4{} + best.back().first;
+        V4 a, b;
+        std::memcpy(&a, row + v, sizeof a);
+        std::memcpy(&b, row + v + 4, sizeof b);
+        const M4 beats = (s + (a - sh) > worst) | (s + (b - sh) > worst);
+        if ((beats[0] | beats[1] | beats[2] | beats[3]) == 0) {
+          v += 8;
+          continue;
+        }
+      }
+      const int64_t stop = std::min(end, v + 8);
+      for (; v < stop; ++v) {
+        const Candidate c{score[k] + (row[v] - shift), k * V + v};
+        if (static_cast<int64_t>(best.size()) == n && !better(c, best.back())) continue;
+        // Insert in order (n is small: 2 * beam).
+        auto at = std::upper_bound(best.begin(), best.end(), c, better);
+        best.insert(at, c);
+        if (static_cast<int64_t>(best.size()) > n) best.pop_back();
+      }
     }
   }
 }

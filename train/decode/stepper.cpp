@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "autograd/engine.h"
+#include "autograd/parallel.h"
 
 namespace sg {
 
@@ -91,7 +92,18 @@ Stepper::Stepper(const Models& models, const Source& src, int64_t copies) : mode
 
 Tensor Stepper::next(const std::vector<int64_t>& tokens) {
   NoGradGuard ng;
-  if (models_.size() == 1) return models_[0]->decode_step(states_[0], tokens).to(DType::f64);
+  if (models_.size() == 1) {
+    // The logits in float64, converted by both threads (the conversion is exact).
+    const Tensor l = models_[0]->decode_step(states_[0], tokens).contiguous_data();
+    if (l.dtype() == DType::f64) return l;
+    Tensor out = Tensor::empty(l.shape(), DType::f64);
+    const float* x = l.data<float>();
+    double* y = out.data<double>();
+    parallel_for(l.numel(), row_grain(1), [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) y[i] = x[i];
+    });
+    return out;
+  }
   // log of the mean probability, each model's softmax taken in float64: (rows, V).
   const int64_t R = rows_, V = vocab_;
   std::vector<double> mean(R * V, 0.0);
