@@ -13,13 +13,29 @@ namespace sg::testing {
 namespace {
 
 // mpirun -np 2 seqgrad train args..., in `cwd`; stdout/stderr to files there.
+//
+// Every job keeps its Open MPI files in `cwd`/.mpi-tmp, inside the test's own scratch folder
+// (removed with it), not in /tmp. By default each mpirun creates and, at its end, removes the
+// shared /tmp/ompi.<host>.<uid>; two jobs at once (ctest -j runs each test in its own process)
+// race on it and one fails in orte_init with "A call to mkdir was unable to create the desired
+// directory: /tmp/ompi.<host>.<uid>, File exists" (open-mpi/ompi#8510). orte_tmpdir_base moves
+// the whole session directory, PMIx's files included. The vader BTL's shared-memory segments go
+// there too, rather than to /dev/shm under names from a 16-bit job id hash that two jobs can share.
 pid_t spawn_mpi(const fs::path& cwd, const std::vector<std::string>& args) {
+  const std::string tmp = (cwd / ".mpi-tmp").string();
+  fs::create_directories(tmp);
   std::vector<std::string> a = {"mpirun",
                                 "--allow-run-as-root",
                                 "--oversubscribe",
                                 "--mca",
                                 "btl",
                                 "self,vader",
+                                "--mca",
+                                "orte_tmpdir_base",
+                                tmp,
+                                "--mca",
+                                "btl_vader_backing_directory",
+                                tmp,
                                 "-np",
                                 "2",
                                 SEQGRAD_BINARY,
