@@ -1,5 +1,5 @@
-#include "train/config/model_config.h"
 #include "fuzz/fuzz_inputs.h"
+#include "train/config/model_config.h"
 
 #include <unistd.h>
 
@@ -12,8 +12,8 @@
 #include "layers/transformer.h"
 #include "optim/make_optimizer.h"
 #include "train/checkpoint/checkpoint.h"
-#include "train/config/memory_check.h"
 #include "train/cli/options.h"
+#include "train/config/memory_check.h"
 #include "train/loop/trainer.h"
 
 namespace sg::fuzz {
@@ -38,15 +38,19 @@ bool expected_errors_only(F f) {
 
 }  // namespace
 
-std::string write_temp(const std::string& target, const uint8_t* data, size_t size) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            ("seqgrad-fuzz-" + target + "-" + std::to_string(::getpid())))
-                               .string();
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+TempFile::TempFile(const std::string& target, const uint8_t* data, size_t size)
+    : path_((std::filesystem::temp_directory_path() /
+             ("seqgrad-fuzz-" + target + "-" + std::to_string(::getpid())))
+                .string()) {
+  std::ofstream out(path_, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   out.close();
-  if (!out) throw std::logic_error("fuzz: cannot write " + path);
-  return path;
+  if (!out) throw std::logic_error("fuzz: cannot write " + path_);
+}
+
+TempFile::~TempFile() {
+  std::error_code ignored;
+  std::filesystem::remove(path_, ignored);
 }
 
 bool run_tsv(const uint8_t* data, size_t size) {
@@ -54,27 +58,28 @@ bool run_tsv(const uint8_t* data, size_t size) {
   TsvOptions opt;
   opt.tokenize = (data[0] & 1) ? TokenizeMode::character : TokenizeMode::word;
   opt.max_len = 1 + (data[0] >> 1);
-  const std::string path = write_temp("tsv", data + 1, size - 1);
+  const TempFile file("tsv", data + 1, size - 1);
   return expected_errors_only([&] {
-    const TsvCorpus c = TsvReader(opt).load(path, "", 1);
+    const TsvCorpus c = TsvReader(opt).load(file.path(), "", 1);
     if (c.train.empty()) throw std::logic_error("fuzz: a TSV corpus without examples");
   });
 }
 
 bool run_config(const uint8_t* data, size_t size) {
-  const std::string path = write_temp("config", data, size);
+  const TempFile file("config", data, size);
   return expected_errors_only([&] {
     Config c;
     const cli::po::options_description groups = cli::train_options(c);
     cli::po::variables_map vm;
-    if (!cli::parse_config("train", {"--config", path}, groups, c, vm))
+    if (!cli::parse_config("train", {"--config", file.path()}, groups, c, vm))
       throw std::logic_error("fuzz: a config file asked to exit");
     cli::dump_ini(groups, vm);
   });
 }
 
 bool run_checkpoint(const uint8_t* data, size_t size) {
-  const std::string path = write_temp("checkpoint", data, size);
+  const TempFile file("checkpoint", data, size);
+  const std::string& path = file.path();
   return expected_errors_only([&] {
     const CheckpointContents c = read_checkpoint(path);
     const Vocab src(c.src_vocab), tgt(c.tgt_vocab);

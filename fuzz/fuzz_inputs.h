@@ -23,7 +23,18 @@ bool run_config(const uint8_t* data, size_t size);
 // a small memory budget), load_model and load_optimizer: everything `--resume` reads.
 bool run_checkpoint(const uint8_t* data, size_t size);
 
-// A file path that holds the bytes (one per process and target, rewritten on every call).
-std::string write_temp(const std::string& target, const uint8_t* data, size_t size);
+// A temporary file that holds the bytes (one name per process and target, rewritten on every
+// call), removed when the object goes: a replay or a fuzzing run leaves nothing in the temp folder.
+class TempFile {
+ public:
+  TempFile(const std::string& target, const uint8_t* data, size_t size);
+  ~TempFile();
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace sg::fuzz

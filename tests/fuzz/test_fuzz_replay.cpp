@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "fuzz/fuzz_inputs.h"
 
 namespace sg {
@@ -65,12 +67,22 @@ TEST(FuzzReplay, EveryInputThatOnceFailedIsNowACleanError) {
 
 // In the current format and in format version 1 (fuzz/make_checkpoint_seeds.sh).
 TEST(FuzzReplay, RealCheckpointSeedsLoadCompletely) {
-  for (const char* seed : {"adam-step0.h5", "adam-step1.h5", "sgd-tsv-step1.h5",
-                           "v1-adam-step0.h5", "v1-adam-step1.h5", "v1-sgd-tsv-step1.h5"}) {
+  for (const char* seed : {"adam-step0.h5", "adam-step1.h5", "sgd-tsv-step1.h5", "v1-adam-step0.h5",
+                           "v1-adam-step1.h5", "v1-sgd-tsv-step1.h5"}) {
     std::ifstream in(fs::path(SEQGRAD_SOURCE_DIR) / "fuzz/corpus/checkpoint" / seed,
                      std::ios::binary);
     const std::vector<uint8_t> bytes(std::istreambuf_iterator<char>(in), {});
     EXPECT_TRUE(fuzz::run_checkpoint(bytes.data(), bytes.size())) << seed;
+  }
+}
+
+TEST(FuzzReplay, ReplaysLeaveNoFileInTheTempFolder) {
+  const uint8_t bytes[] = {'a', '\t', 'b', '\n'};
+  for (const auto& [name, run] : kTargets) {
+    const fs::path file = fs::temp_directory_path() /
+                          (std::string("seqgrad-fuzz-") + name + "-" + std::to_string(::getpid()));
+    run(bytes, sizeof bytes);
+    EXPECT_FALSE(fs::exists(file)) << file;
   }
 }
 
