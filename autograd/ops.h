@@ -141,6 +141,8 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const Attent
 Tensor self_attention(const Tensor& qkv, int64_t heads, const AttentionMask& mask, double scale,
                       Tensor* probs = nullptr, const AttentionTiles& tiles = {},
                       const AttentionDropout& drop = {});
+
+// ---- dropout and the loss (ops_dropout_loss.cpp)
 // In training, zeroes each element with probability p and scales the rest by 1/(1-p); the mask
 // is counter-based: element i is kept iff counter_u64(key, i) >= p 2^64 (random.h), with `key`
 // one g.next_u64() per call. p in [0, 1] (else throws); p == 1 gives zeros.

@@ -12,8 +12,9 @@ include(CMakePackageConfigHelpers)
 # The public folders, each exported as seqgrad::<name>; the training loop, the attention
 # drawings and the command line stay inside (the command itself is installed).
 set(SEQGRAD_PUBLIC progress autograd layers datasets optim train/config train/checkpoint train/decode)
-# Headers of public folders that are not installed: the CBLAS call behind matmul and attention.
-set(SEQGRAD_INTERNAL_HEADERS autograd/gemm.h)
+# Headers of public folders that are not installed: the CBLAS call behind matmul and attention,
+# and what the two halves of the HDF5 layer share.
+set(SEQGRAD_INTERNAL_HEADERS autograd/gemm.h train/checkpoint/hdf5_internal.h)
 
 # seqgrad::seqgrad, every public library (named seqgrad_api here: `seqgrad` is the executable).
 add_library(seqgrad_api INTERFACE)

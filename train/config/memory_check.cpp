@@ -63,7 +63,7 @@ ModelMemory estimate_model_memory(const Config& c, int64_t src_vocab, int64_t tg
     else
       copies += 2;  // exp_avg, exp_avg_sq
   }
-  // The positional table covers max(512, 2 * max_len + 16) positions (trainer.cpp model_config).
+  // The positional table covers max(512, 2 * max_len + 16) positions (model_config.cpp).
   const double positions = std::max(512.0, 2 * static_cast<double>(c.max_len) + 16);
   m.bytes = 4 * copies * m.parameters + positions * C * (8 + 4);
   return m;
