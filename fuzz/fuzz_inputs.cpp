@@ -38,10 +38,14 @@ bool expected_errors_only(F f) {
 
 }  // namespace
 
+std::string TempFile::path_for(const std::string& target) {
+  return (std::filesystem::temp_directory_path() /
+          ("seqgrad-fuzz-" + target + "-" + std::to_string(::getpid())))
+      .string();
+}
+
 TempFile::TempFile(const std::string& target, const uint8_t* data, size_t size)
-    : path_((std::filesystem::temp_directory_path() /
-             ("seqgrad-fuzz-" + target + "-" + std::to_string(::getpid())))
-                .string()) {
+    : path_(path_for(target)) {
   std::ofstream out(path_, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   out.close();

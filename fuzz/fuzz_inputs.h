@@ -32,6 +32,8 @@ class TempFile {
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   const std::string& path() const { return path_; }
+  // The file's name for `target` in this process: the temp folder's seqgrad-fuzz-<target>-<pid>.
+  static std::string path_for(const std::string& target);
 
  private:
   std::string path_;

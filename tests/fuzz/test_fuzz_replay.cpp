@@ -9,8 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include "fuzz/fuzz_inputs.h"
 
 namespace sg {
