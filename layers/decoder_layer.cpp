@@ -125,6 +125,15 @@ Tensor DecoderLayer::step(const Tensor& y_t, DecoderCache& cache, const IntTenso
   const SelfBlock cached_self = [&](const Tensor& in) {
     const KeyValue kv_t = self_attn.project_kv(in);  // (B, H, 1, Dh)
     const int64_t len = cache.self_kv.k.defined() ? cache.self_kv.k.size(2) : 0;
+    // A full buffer with more rows than are decoding (sources that finished left the batch):
+    // before it doubles, the decoding rows' histories move into a buffer of B rows, so the cache
+    // grows with the rows still decoding, not with the batch they started in.
+    if (!cache.self_rows.empty() && len == cache.self_buf.k.size(2) &&
+        in.size(0) < cache.self_buf.k.size(0)) {
+      cache.self_buf = gather_history(cache);  // (B, H, len, Dh), row i's history in row i
+      cache.self_kv = cache.self_buf;
+      cache.self_rows.clear();
+    }
     cache.self_kv.k = append_position(cache.self_buf.k, len, kv_t.k);
     cache.self_kv.v = append_position(cache.self_buf.v, len, kv_t.v);
     if (cache.self_rows.empty()) return self_attn.attend(in, cache.self_kv, nullptr, ws);

@@ -20,6 +20,7 @@ struct DecoderCache {
   // Rows reordered without copying (beam search, train/decode/stepper.h keep_rows): (B, t) row-
   // major, decoding row i's position j is in row self_rows[i * t + j] of self_kv, N >= B rows,
   // and each step writes row i's new position in row i. Empty: row i is decoding row i (N = B).
+  // When the buffer is full and N > B, step() first moves the B histories into B rows.
   std::vector<int64_t> self_rows;
 };
 

@@ -90,25 +90,34 @@ std::vector<std::vector<int64_t>> decode_token_by_token(const Models& models, co
       decode_limits(opt, src, models[0]->config().pad_id, step.table_len());
   const int64_t longest = B ? *std::max_element(limit.begin(), limit.end()) : 0;
   std::vector<std::vector<int64_t>> out(B);
+  std::vector<bool> cut(B, false);
+  // The sources still decoding, in row order: row r of the stepper decodes source active[r]. A
+  // finished source leaves the batch (Stepper::keep), so a batch costs what its unfinished
+  // outputs need, not B rows until the longest ends. A row's scores do not depend on the other
+  // rows, so the outputs are those of decoding each source alone.
+  std::vector<int64_t> active(B);
+  for (int64_t b = 0; b < B; ++b) active[b] = b;
   std::vector<int64_t> tok(B, kBos);
-  std::vector<bool> done(B, false), cut(B, false);
-  int64_t n_done = 0;
-  for (int64_t t = 0; t <= longest && n_done < B; ++t) {
-    const Tensor scores = step.next(tok);  // (B, V)
+  for (int64_t t = 0; t <= longest && !active.empty(); ++t) {
+    const Tensor scores = step.next(tok);  // (active, V)
     const double* p = scores.data<double>();
-    for (int64_t b = 0; b < B; ++b) {
-      if (done[b]) continue;  // its row keeps feeding its last token; nothing is chosen
-      const double* row = p + b * V;
+    std::vector<int64_t> kept_rows, kept_src, kept_tok;
+    for (size_t r = 0; r < active.size(); ++r) {
+      const int64_t b = active[r];
+      const double* row = p + static_cast<int64_t>(r) * V;
       const int64_t next = pick(b, row, V);
-      tok[b] = next;
       if (next == kEos || t == limit[b]) {
-        done[b] = true;
-        ++n_done;
         cut[b] = next != kEos && argmax(row, V) != kEos;
-      } else {
-        out[b].push_back(next);
+        continue;
       }
+      out[b].push_back(next);
+      kept_rows.push_back(static_cast<int64_t>(r));
+      kept_src.push_back(b);
+      kept_tok.push_back(next);
     }
+    if (kept_rows.size() < active.size() && !kept_rows.empty()) step.keep(kept_rows, true);
+    active = std::move(kept_src);
+    tok = std::move(kept_tok);
   }
   if (cuts)
     for (int64_t b = 0; b < B; ++b) cuts->add(cut[b], limit[b]);

@@ -21,6 +21,10 @@ struct EvalResult {
   DecodeCuts cuts;  // decoded outputs that stopped at their length limit without <eos>
 };
 
+// The most logits (rows x T x V) one teacher-forced forward pass of evaluate computes, whatever
+// EvalOptions::batch: 64 MB of float32 (a float64 mean for an ensemble).
+constexpr int64_t kEvalLogitsBudget = int64_t{1} << 24;
+
 struct EvalOptions {
   int64_t batch = 200;
   DecodeOptions decode;    // decode.max_len 0: the default limit per source (decode_limit)

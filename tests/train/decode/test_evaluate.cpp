@@ -10,9 +10,11 @@
 #include <nlohmann/json.hpp>
 
 #include "autograd/engine.h"
+#include "autograd/random.h"
 #include "datasets/batch.h"
 #include "datasets/task_stream.h"
 #include "datasets/text_codec.h"
+#include "datasets/vocab.h"
 #include "tests/train/test_cli_run.h"
 #include "train/config/model_config.h"
 #include "train/decode/evaluate.h"
@@ -91,6 +93,37 @@ TEST(Evaluate, LossIsOverAllTargetTokensWhateverTheBatchSize) {
   EXPECT_GT(c.chrf, 0.0);
   EXPECT_GE(a.token_acc, 0.0);
   EXPECT_LE(a.token_acc, 1.0);
+}
+
+// With a large vocabulary a batch's teacher-forced pass runs in groups of rows (kEvalLogitsBudget):
+// the loss and token accuracy are those of small batches and of one padded batch of everything.
+TEST(Evaluate, ALargeVocabularyBatchIsScoredInGroupsWithTheSameResult) {
+  constexpr int64_t kVocab = 40000;
+  Generator g(5);
+  std::vector<Example> data(60);
+  for (auto& e : data) {
+    const int64_t n = 5 + static_cast<int64_t>(g.below(15));
+    for (int64_t i = 0; i < n; ++i) {
+      e.src.push_back(Vocab::kNumSpecial + static_cast<int64_t>(g.below(kVocab - 4)));
+      e.tgt.push_back(Vocab::kNumSpecial + static_cast<int64_t>(g.below(kVocab - 4)));
+    }
+  }
+  const Batch all = make_batch(data);
+  ASSERT_GT(all.tgt_in.numel() * kVocab, 2 * kEvalLogitsBudget);  // the whole batch is split
+  auto owner = tiny_model(kVocab);
+  Seq2SeqTransformer& model = *owner;
+  EvalOptions whole, small;
+  whole.batch = 200;
+  small.batch = 4;
+  whole.run_decode = small.run_decode = false;
+  const EvalResult a = evaluate(model, data, whole);
+  const EvalResult b = evaluate(model, data, small);
+  EXPECT_EQ(a.n, 60);
+  EXPECT_NEAR(a.loss, b.loss, 1e-6 * a.loss);  // each group's mean is a float32
+  EXPECT_DOUBLE_EQ(a.token_acc, b.token_acc);
+  model.eval();
+  NoGradGuard ng;
+  EXPECT_NEAR(a.loss, model.loss(all.src, all.tgt_in, all.tgt_out, 0.0).item(), 1e-5 * a.loss);
 }
 
 TEST(Evaluate, EmptyDataGivesZeroExamples) {

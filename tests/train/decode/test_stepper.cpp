@@ -5,6 +5,8 @@
 // copied (cross_kv.rows).
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "autograd/engine.h"
 #include "train/decode/stepper.h"
 
@@ -110,12 +112,19 @@ TEST(DecoderCache, KeepRowsBeforeAnyStepMovesTheCrossKeysOnly) {
 
 // Beam search's use: `copies` rows per source share one encoding, rows move between and leave the
 // batch, and every row then scores exactly as a fresh decoder fed its source and history.
-TEST(Stepper, RowsThatMoveOrLeaveScoreAsAFreshDecoder) {
+// A 2+2-layer model of width 16 in eval mode (vocabularies 13 and 11).
+std::unique_ptr<Seq2SeqTransformer> small_model() {
   ModelConfig cfg;
   cfg.src_vocab = 13, cfg.tgt_vocab = 11, cfg.d_model = 16, cfg.heads = 4, cfg.ff = 32;
   cfg.enc_layers = cfg.dec_layers = 2, cfg.dropout = 0.0;
-  Seq2SeqTransformer model(cfg, 5);
-  model.eval();
+  auto model = std::make_unique<Seq2SeqTransformer>(cfg, 5);
+  model->eval();
+  return model;
+}
+
+TEST(Stepper, RowsThatMoveOrLeaveScoreAsAFreshDecoder) {
+  const auto owner = small_model();
+  const Seq2SeqTransformer& model = *owner;
   NoGradGuard ng;
   const IntTensor src({2, 4}, {4, 5, 6, 2, 7, 2, 0, 0});
   Stepper step({&model}, src, 3);  // rows 0-2: source 0, rows 3-5: source 1
@@ -155,6 +164,43 @@ TEST(Stepper, RowsThatMoveOrLeaveScoreAsAFreshDecoder) {
   }
   const std::vector<int64_t> last{3, 4, 5};
   const auto got = step.next(last).to_vector(), want = fresh.next(last).to_vector();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-6) << i;
+}
+
+// Rows that left the batch leave the self cache when it next grows: the histories of the rows
+// still decoding move into a buffer of that many rows, and those rows score as a fresh decoder
+// of their sources fed the same tokens.
+TEST(Stepper, RowsThatLeftAreDroppedWhenTheCacheGrows) {
+  const auto owner = small_model();
+  const Seq2SeqTransformer& model = *owner;
+  NoGradGuard ng;
+  const IntTensor src({3, 3}, {4, 5, 2, 6, 2, 0, 7, 8, 2});
+  DecodeState st = model.start_decoding(Source(src));
+  auto tokens = [](int64_t t, int64_t n) {
+    std::vector<int64_t> tok;
+    for (int64_t i = 0; i < n; ++i) tok.push_back(3 + (t * 5 + i * 3) % 8);
+    return tok;
+  };
+  constexpr int64_t kFirst = 16;  // the cache's first capacity: full after these steps
+  for (int64_t t = 0; t < kFirst; ++t) model.decode_step(st, tokens(t, 3));
+  for (auto& c : st.caches) {
+    ASSERT_EQ(c.self_buf.k.size(2), kFirst);
+    keep_rows(c, {2, 0}, true);  // source 1 leaves; rows 0 and 1 now decode sources 2 and 0
+  }
+  const auto got = model.decode_step(st, {9, 10}).to_vector();
+  for (const auto& c : st.caches) {
+    EXPECT_EQ(c.self_buf.k.size(0), 2);  // not the 3 rows it started with
+    EXPECT_EQ(c.self_buf.v.size(0), 2);
+    EXPECT_TRUE(c.self_rows.empty());
+    EXPECT_EQ(c.self_kv.k.shape(), (Shape{2, 4, kFirst + 1, 4}));
+  }
+  DecodeState fresh = model.start_decoding(Source(IntTensor({2, 3}, {7, 8, 2, 4, 5, 2})));
+  for (int64_t t = 0; t < kFirst; ++t) {
+    const auto all = tokens(t, 3);
+    model.decode_step(fresh, {all[2], all[0]});
+  }
+  const auto want = model.decode_step(fresh, {9, 10}).to_vector();
   ASSERT_EQ(got.size(), want.size());
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-6) << i;
 }
