@@ -131,7 +131,6 @@ Tensor DecoderLayer::step(const Tensor& y_t, DecoderCache& cache, const IntTenso
     if (!cache.self_rows.empty() && len == cache.self_buf.k.size(2) &&
         in.size(0) < cache.self_buf.k.size(0)) {
       cache.self_buf = gather_history(cache);  // (B, H, len, Dh), row i's history in row i
-      cache.self_kv = cache.self_buf;
       cache.self_rows.clear();
     }
     cache.self_kv.k = append_position(cache.self_buf.k, len, kv_t.k);

@@ -73,14 +73,7 @@ EvalResult evaluate_examples(const Models& models, const std::vector<E>& data,
     // The teacher-forced pass in groups of rows whose (rows, T, V) logits stay within
     // kEvalLogitsBudget elements: with a subword vocabulary a whole batch's logits would take
     // gigabytes (200 x 100 x 8000 floats is 640 MB, and the loss needs a copy).
-    const int64_t per_row = batch.tgt_in.shape[1] * model.config().tgt_vocab;
-    const size_t group = static_cast<size_t>(std::max<int64_t>(1, kEvalLogitsBudget / per_row));
-    for (size_t g = 0; g < rows.size(); g += group) {
-      const size_t ge = std::min(rows.size(), g + group);
-      const Batch part = group >= rows.size()
-                             ? batch
-                             : make(std::vector<const E*>(rows.begin() + static_cast<long>(g),
-                                                          rows.begin() + static_cast<long>(ge)));
+    const auto score = [&](const Batch& part) {
       const Tensor logits = teacher_forced(models, part);  // (rows, T, V)
       const IntTensor flat({part.tgt_out.numel()}, part.tgt_out.data);
       const double loss = cross_entropy(reshape(logits, {-1, model.config().tgt_vocab}), flat,
@@ -89,6 +82,16 @@ EvalResult evaluate_examples(const Models& models, const std::vector<E>& data,
       loss_sum += loss * part.n_tgt_tokens;
       tokens += part.n_tgt_tokens;
       acc += argmax_token_counts(logits, part.tgt_out, model.config().pad_id);
+    };
+    const int64_t per_row = batch.tgt_in.shape[1] * model.config().tgt_vocab;
+    const size_t group = static_cast<size_t>(std::max<int64_t>(1, kEvalLogitsBudget / per_row));
+    if (group >= rows.size()) {
+      score(batch);
+    } else {
+      for (size_t g = 0; g < rows.size(); g += group)
+        score(make(std::vector<const E*>(
+            rows.begin() + static_cast<long>(g),
+            rows.begin() + static_cast<long>(std::min(rows.size(), g + group)))));
     }
     if (opt.run_decode) {
       DecodeOptions d = opt.decode;
