@@ -235,8 +235,8 @@ class OptimStateErrors : public ::testing::Test {
     EXPECT_EQ(after.hyper, before.hyper);
   }
 
-  // Writes the current state to tmp_, lets `edit` damage a copy of it, and expects load_optimizer_state to
-  // throw std::runtime_error containing `needle` and the file name.
+  // Writes the current state to tmp_, lets `edit` damage a copy of it, and expects
+  // load_optimizer_state to throw std::runtime_error containing `needle` and the file name.
   template <class Edit>
   void expect_load_error(Edit edit, const std::string& needle) {
     OptimizerState st = opt_->export_state();

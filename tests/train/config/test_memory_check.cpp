@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include "train/config/model_config.h"
 #include "layers/transformer.h"
 #include "train/cli/cli.h"
 #include "train/config/memory_check.h"
+#include "train/config/model_config.h"
 #include "train/loop/trainer.h"
 
 namespace sg {
