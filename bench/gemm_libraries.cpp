@@ -21,13 +21,14 @@
 #include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "timing.h"
 
 namespace {
 
@@ -149,16 +150,6 @@ void span(long n, int parts, int p, long& b, long& e) {
   const long q = (n + 95) / 96;
   b = std::min(n, q * p / parts * 96);
   e = std::min(n, q * (p + 1) / parts * 96);
-}
-
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // Seconds per call of `reps` calls. mode 0: one thread; 1: both threads, each its own product
