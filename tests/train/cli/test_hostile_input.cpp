@@ -144,6 +144,13 @@ std::vector<Case> cases() {
       {"huge_symbols", {"train", "--symbols", "1000000000"}, 2, "--symbols"},
       {"min_len_above_max_len", {"train", "--min-len", "5", "--max-len", "2"}, 2, "--min-len"},
       {"huge_beam", {"translate", "--checkpoint", "@ck.h5", "--beam", "1000000"}, 2, "--beam"},
+      // A team of 100000 OpenMP threads crashed libgomp at the first parallel region.
+      {"huge_threads_train", {"train", "--threads", "100000", "--out", "@out"}, 2, "--threads"},
+      {"huge_threads_eval",
+       {"eval", "--checkpoint", "@ck.h5", "--threads", "100000"},
+       2,
+       "--threads"},
+      {"huge_threads_bench", {"bench", "--threads", "100000", "--steps", "1"}, 2, "--threads"},
       {"translate_without_checkpoint", {"translate", "--input", "1 2"}, 2, "--checkpoint"},
       {"inspect_without_path", {"inspect"}, 2, "inspect"},
       {"inspect_two_paths", {"inspect", "@ck.h5", "@ck.h5"}, 2, "positional"},
