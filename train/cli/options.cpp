@@ -415,6 +415,11 @@ void validate(const Config& c, const po::variables_map& vm) {
                                 {"patience", c.patience},
                                 {"decode-max-len", c.decode_max_len}})
     at_least(name, v, 0);
+  // The warmup of noam and inverse_sqrt divides: 0 is a learning rate of 0 / 0.
+  if (has("schedule") && has("warmup") && (c.schedule == "noam" || c.schedule == "inverse_sqrt") &&
+      c.warmup < 1)
+    bad("warmup", "must be at least 1 with --schedule " + c.schedule + ", got " +
+                      std::to_string(c.warmup) + " (--schedule constant has no warmup)");
   // The cosine schedule decays from the end of warmup to step --steps (with --epochs, the
   // trainer knows the steps only once the data is read).
   if (has("schedule") && c.schedule == "cosine" && has("steps") && c.epochs == 0 && c.steps > 0 &&

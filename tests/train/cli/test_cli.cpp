@@ -238,6 +238,9 @@ TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
       {{"--steps"}, {"--steps"}},
       {{"--schedule", "cosine", "--steps", "300"}, {"--steps", "--warmup 400"}},
       {{"--schedule", "cosine", "--steps", "300", "--warmup", "300"}, {"--warmup", "--steps 300"}},
+      // These two were run-time errors (exit 1) that did not name the flag.
+      {{"--warmup", "0"}, {"--warmup", "--schedule inverse_sqrt"}},
+      {{"--schedule", "noam", "--warmup", "0"}, {"--warmup", "--schedule noam"}},
   };
   for (const auto& [args, names] : cases) {
     SCOPED_TRACE(args[0]);
