@@ -47,7 +47,7 @@ env ${TORCH_ENV:-} PYTHONPATH=python /usr/bin/python3 -m seqgrad_torch.corpus --
   --out "$dir/torch.h5" | tee "$dir/torch.jsonl" | tail -n 1
 
 last=$(readlink -f "$dir/seqgrad/latest.h5")
-build/seqgrad average --out "$dir/average5.h5" --last 5 "$dir/seqgrad"
+build/seqgrad average --out "$dir/average5.h5" --overwrite --last 5 "$dir/seqgrad"
 for run in "seqgrad,$last," "torch,$dir/torch.h5," "seqgrad-beam5,$last,--beam 5 --length-penalty 1.0" \
            "seqgrad-average5,$dir/average5.h5,"; do
   IFS=, read -r name ck flags <<<"$run"

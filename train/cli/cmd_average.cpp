@@ -72,18 +72,24 @@ int cmd_average(const std::vector<std::string>& args) {
   std::string out;
   std::vector<std::string> inputs;
   int64_t last = 0;
-  bool json = false;
+  bool json = false, overwrite = false;
   po::options_description desc("average options");
   desc.add_options()("out", po::value(&out), "the averaged checkpoint to write (required)")(
       "inputs", po::value(&inputs), "checkpoints to average (or, with --last, one run folder)")(
       "last", po::value(&last)->default_value(0),
-      "average the newest N ckpt-<step>.h5 of the run folder given")("json", po::bool_switch(&json),
-                                                                     "print one JSON object");
+      "average the newest N ckpt-<step>.h5 of the run folder given")(
+      "overwrite", po::bool_switch(&overwrite), "replace --out if it exists")(
+      "json", po::bool_switch(&json), "print one JSON object");
   po::positional_options_description pos;
   pos.add("inputs", -1);
   po::variables_map vm;
   if (!parse_options("average", args, desc, vm, &pos)) return 0;
   if (out.empty()) throw UsageError("--out: required");
+  // An existing file is never replaced unasked: --out runs/x/latest.h5 would turn a run's link to
+  // its newest checkpoint into a file without optimizer state, which --resume auto refuses.
+  std::error_code exists_ec;
+  if (!overwrite && fs::exists(fs::symlink_status(out, exists_ec)))
+    throw UsageError("--out: '" + out + "' exists; give --overwrite to replace it");
   if (last < 0) throw UsageError("--last: must be positive, got " + std::to_string(last));
   if (vm.count("last") && !vm["last"].defaulted()) {
     if (last == 0) throw UsageError("--last: must be positive, got 0");

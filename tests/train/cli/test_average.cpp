@@ -89,6 +89,29 @@ TEST_F(Average, TheAverageWorksWithEveryCommand) {
   expect_one_error_line(r, 1, "optimizer");
 }
 
+// --out over a run's latest.h5 used to replace the link with an average that has no optimizer
+// state (the run could no longer --resume auto), and --out over an input replaced that input.
+TEST_F(Average, AnExistingOutIsReplacedOnlyWithOverwrite) {
+  const std::string input = read_text(path("run/ckpt-1.h5"));
+  expect_one_error_line(run({"average", "--out", "run/latest.h5", "--last", "2", "run"}), 2,
+                        "--out: 'run/latest.h5' exists; give --overwrite");
+  expect_one_error_line(
+      run({"average", "--out", "run/ckpt-1.h5", "run/ckpt-1.h5", "run/ckpt-2.h5"}), 2,
+      "--out: 'run/ckpt-1.h5' exists");
+  EXPECT_TRUE(fs::is_symlink(path("run/latest.h5")));
+  EXPECT_TRUE(read_text(path("run/ckpt-1.h5")) == input);  // no byte dump on failure
+  // A folder is not replaced either.
+  expect_one_error_line(run({"average", "--out", "run", "run/ckpt-1.h5"}), 2,
+                        "--out: 'run' exists");
+  // With --overwrite the file is replaced by the new average.
+  ASSERT_EQ(run({"average", "--out", "avg.h5", "run/ckpt-1.h5"}).code, 0);
+  ASSERT_EQ(run({"average", "--out", "avg.h5", "run/ckpt-3.h5", "--overwrite"}).code, 0);
+  const H5File o = H5File::open_read(path("avg.h5")), c = H5File::open_read(path("run/ckpt-3.h5"));
+  for (const auto& name : c.list("model"))
+    EXPECT_TRUE(bytes_of(o.read_f32("model/" + name)) == bytes_of(c.read_f32("model/" + name)))
+        << name;
+}
+
 TEST_F(Average, InputsThatCannotBeAveragedAreErrors) {
   // Another network (more heads, the same shapes) and another vocabulary.
   ASSERT_EQ(
