@@ -5,7 +5,8 @@ The checkpoint's /model goes into the repository's PyTorch module of the model
 (python/seqgrad_torch, the same state_dict names) with h5py:
     model.load_state_dict({k: torch.from_numpy(v[()]) for k, v in h5py.File(p)["model"].items()})
 Then the mean cross-entropy over the non-pad target tokens of a TSV file (encoded with the
-checkpoint's /vocab and tokenization, unseen tokens as <unk>) is computed by PyTorch and by
+checkpoint's /vocab and tokenization, unseen tokens as <unk>; a --tokenize spm checkpoint's
+pieces through python3-sentencepiece) is computed by PyTorch and by
 `seqgrad eval --checkpoint P --data FILE --json`, and the two are compared (relative tolerance
 1e-4 by default). Prints one JSON line per comparison; exit code 1 if any disagrees.
 
@@ -53,7 +54,11 @@ def seqgrad_loss(seqgrad, checkpoint, data):
 
 def compare(seqgrad, checkpoint, data, rtol):
     model, config, src_vocab, tgt_vocab = load_checkpoint(checkpoint)
-    pairs = read_tsv(data, config["tokenize"], src_vocab, tgt_vocab)
+    if config["tokenize"] == "spm":  # the checkpoint's SentencePiece pieces (python3-sentencepiece)
+        from seqgrad_torch.corpus import encode_tsv, read_run
+        pairs = encode_tsv(data, read_run(checkpoint)[2], src_vocab)
+    else:
+        pairs = read_tsv(data, config["tokenize"], src_vocab, tgt_vocab)
     theirs = torch_loss(model, pairs)
     ours = seqgrad_loss(seqgrad, checkpoint, data)
     rel = abs(ours["loss"] - theirs) / abs(theirs)
