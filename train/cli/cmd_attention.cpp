@@ -30,7 +30,7 @@ Format format_of(const std::string& out) {
   if (ext == ".svg") return Format::svg;
   if (ext == ".html" || ext == ".htm") return Format::html;
   throw UsageError("--out: unknown file type '" + ext + "' in '" + out +
-                   "' (the name must end in .svg or .html)");
+                   "' (the name must end in .svg, .html or .htm)");
 }
 
 // Source ids of the input text plus <eos>, checked against what the model can read.
