@@ -5,6 +5,7 @@
 // not timed.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -165,6 +166,14 @@ int cmd_bench(const std::vector<std::string>& args) {
   if (!parse_config("bench", args, groups, c, vm)) return 0;
   for (auto [name, v] : {std::pair{"length", c.length}, {"steps", c.steps}})
     if (v <= 0) throw UsageError(std::string("--") + name + ": must be positive");
+  if (c.length > 10000)
+    throw UsageError("--length: at most 10000, got " + std::to_string(c.length));
+  for (auto [name, v] : {std::pair{"warmup-steps", c.warmup_steps}, {"decode", c.decode}})
+    if (v < 0)
+      throw UsageError(std::string("--") + name + ": must be at least 0, got " + std::to_string(v));
+  // The positional table holds every position of a sequence and its <eos> (as --max-len does for
+  // train).
+  c.max_len = std::max(c.max_len, c.length);
   if (c.threads < 1) throw UsageError("--threads: must be at least 1");
   use_threads(c.threads);
   if (c.sgemm) return bench_sgemm(c);

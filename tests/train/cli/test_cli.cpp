@@ -263,5 +263,24 @@ TEST(Cli, OptionValuesTheDataLibraryRejectsAreUsageErrors) {
   expect_error(run_seqgrad({"translate", "--input", "1 2"}, dir), 2, {"--checkpoint"});
 }
 
+// bench --json prints the fields of docs/cli.md; a sequence longer than the default positional
+// table (512) was a run-time error naming no flag, and negative counts were taken as 0.
+TEST(Cli, BenchPrintsItsFieldsAndChecksItsValues) {
+  ScratchDir dir;
+  const std::vector<std::string> tiny = {"--d-model",    "8", "--heads",      "2", "--ff",    "16",
+                                         "--enc-layers", "1", "--dec-layers", "1", "--batch", "2"};
+  const auto r = run_seqgrad(
+      concat({"bench", "--json", "--steps", "1", "--warmup-steps", "0", "--length", "600"}, tiny),
+      dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"tokens_per_s", "ms_per_step", "peak_rss_mb", "gflops", "config"})
+    EXPECT_TRUE(j.contains(key)) << key << " in " << r.out;
+  EXPECT_EQ(j["config"]["length"], 600);
+  expect_error(run_seqgrad({"bench", "--length", "10001"}, dir), 2, {"--length", "10000"});
+  expect_error(run_seqgrad({"bench", "--warmup-steps", "-1"}, dir), 2, {"--warmup-steps", "-1"});
+  expect_error(run_seqgrad({"bench", "--decode", "-1"}, dir), 2, {"--decode", "-1"});
+}
+
 }  // namespace
 }  // namespace sg
