@@ -359,6 +359,17 @@ void validate(const Config& c, const po::variables_map& vm) {
     bad("share-embeddings", "needs one vocabulary for both sides, not --shared-vocab false");
   if (c.share_embeddings && has("task") && c.task == "glyphs")
     bad("share-embeddings", "needs a text source; the glyphs task reads images");
+  // The TSV options of another task would go unused: train --train data.tsv without --task tsv
+  // trained the copy task. A resume takes its task from the checkpoint, against which the options
+  // given again are checked.
+  const bool resuming = has("resume") && !c.resume.empty();
+  if (has("task") && c.task != "tsv" && (given("task") || !resuming)) {
+    const std::string why = "only with --task tsv; the " + c.task + " task makes its own data";
+    if (has("train") && !c.train_file.empty()) bad("train", why);
+    if (has("valid") && !c.valid_file.empty()) bad("valid", why);
+    if (has("tokenize") && c.tokenize != defaults.tokenize) bad("tokenize", why);
+    if (has("min-freq") && c.min_freq != defaults.min_freq) bad("min-freq", why);
+  }
   at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
   at_most("vocab-size", c.vocab_size, 1000000);
   positive("spm-sample", c.spm_sample);

@@ -99,6 +99,9 @@ std::vector<Example> held_out_data(const LoadedModel& m, const HeldOutOptions& o
   }
   if (!o.data_file.empty())
     return read_tsv_examples(o.data_file, m.src_codec, m.tgt_codec, limits, refs);
+  if (run.task != "tsv" && !o.valid_file.empty())
+    throw UsageError("--valid: the checkpoint's run is the " + run.task +
+                     " task, which has no held-out file; give a TSV file with --data");
   if (run.task == "tsv") {
     const std::string& valid = o.valid_file.empty() ? run.valid_file : o.valid_file;
     if (valid.empty())
@@ -123,6 +126,10 @@ std::vector<Example> held_out_data(const LoadedModel& m, const HeldOutOptions& o
 std::vector<ImageExample> held_out_images(const LoadedModel& m, const HeldOutOptions& o) {
   const ModelConfig& mc = m.model->config();
   const std::string& data_file = o.data_file;
+  if (data_file.empty() && !o.valid_file.empty())
+    throw UsageError(
+        "--valid: the checkpoint's run is the glyphs task, which has no held-out "
+        "file; give a TSV file of image paths and texts with --data");
   if (data_file.empty()) {
     // The run's task at the model's image size, with eval's choice of lengths and size.
     Config run = m.contents.config;

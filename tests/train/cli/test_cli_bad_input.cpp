@@ -182,5 +182,51 @@ TEST(CliBadInput, TokenBatchesAndSharedEmbeddingsNeedFittingData) {
   EXPECT_EQ(c.config.max_tokens, 5);
 }
 
+// TSV options given to another task went unused: train --train data.tsv without --task tsv
+// trained the copy task, and eval --valid data.tsv on a copy model scored its synthetic set.
+TEST(CliBadInput, TsvOptionsNeedTheTsvTask) {
+  ScratchDir dir;
+  const std::string tsv = dir.write("data.tsv", "1 2\t2 1\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--train", tsv}, "--train: only with --task tsv; the copy task makes its own data"},
+      {{"--task", "reverse", "--valid", tsv}, "--valid: only with --task tsv; the reverse task"},
+      {{"--tokenize", "char"}, "--tokenize: only with --task tsv"},
+      {{"--task", "dates", "--min-freq", "2"}, "--min-freq: only with --task tsv"},
+  };
+  for (const auto& [args, message] : cases) {
+    SCOPED_TRACE(args[0]);
+    expect_error(run_seqgrad(concat(concat({"train"}, args), {"--dump-config"}), dir), 2,
+                 {message});
+  }
+  // A --dump-config file of a copy run, which lists these options at their defaults, reads back.
+  const auto dumped = run_seqgrad({"train", "--dump-config"}, dir);
+  ASSERT_EQ(dumped.code, 0) << dumped.err;
+  const std::string ini = dir.write("copy.ini", dumped.out);
+  const auto again = run_seqgrad({"train", "--config", ini, "--dump-config"}, dir);
+  EXPECT_EQ(again.code, 0) << again.err;
+
+  // A resume takes the task from its checkpoint: the TSV options given again agree with it.
+  const auto tsv_run = run_seqgrad(concat({"train", "--task", "tsv", "--train", tsv, "--tokenize",
+                                           "char", "--steps", "0", "--out", dir / "t"},
+                                          cli_tiny_model()),
+                                   dir);
+  ASSERT_EQ(tsv_run.code, 0) << tsv_run.err;
+  const auto resumed = run_seqgrad({"train", "--resume", dir / "t/ckpt-0.h5", "--train", tsv,
+                                    "--tokenize", "char", "--steps", "1", "--out", dir / "t2"},
+                                   dir);
+  EXPECT_EQ(resumed.code, 0) << resumed.err;
+
+  const auto made = run_seqgrad(
+      concat({"train", "--steps", "0", "--valid-size", "10", "--out", dir / "m"}, cli_tiny_model()),
+      dir);
+  ASSERT_EQ(made.code, 0) << made.err;
+  expect_error(run_seqgrad({"eval", "--checkpoint", dir / "m/latest.h5", "--valid", tsv}, dir), 2,
+               {"--valid: the checkpoint's run is the copy task", "--data"});
+  const auto with_data =
+      run_seqgrad({"eval", "--checkpoint", dir / "m/latest.h5", "--data", tsv, "--json"}, dir);
+  ASSERT_EQ(with_data.code, 0) << with_data.err;
+  EXPECT_NE(with_data.out.find("\"n\":1"), std::string::npos) << with_data.out;
+}
+
 }  // namespace
 }  // namespace sg
