@@ -7,6 +7,7 @@
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "train/config/model_config.h"
 
@@ -503,6 +504,14 @@ void store_config_file(const std::string& path, const po::options_description& g
   if (std::filesystem::is_directory(path, ec))
     throw RunError("--config: '" + path + "' is a folder, not a file");
   if (!in) throw RunError("--config: cannot read '" + path + "'");
+  // Windows editors start a UTF-8 file with a byte-order mark, which would read as part of the
+  // first option's name.
+  char bom[3] = {};
+  in.read(bom, 3);
+  if (in.gcount() != 3 || std::string_view(bom, 3) != "\xEF\xBB\xBF") {
+    in.clear();
+    in.seekg(0);
+  }
   try {
     // One INI file serves a whole experiment: a name that train or the decoding commands take
     // and this command does not is skipped; a name no command takes is an error.

@@ -138,6 +138,19 @@ TEST(Cli, ConfigFileErrors) {
                {"--heads", "3", "--d-model 128"});
 }
 
+// A byte-order mark (Windows editors write one) was read as part of the first option's name:
+// "unrecognised option '\xEF\xBB\xBFbatch'".
+TEST(Cli, AConfigFileMayStartWithAByteOrderMark) {
+  ScratchDir dir;
+  const std::string ini = dir.write("bom.ini",
+                                    "\xEF\xBB\xBF"
+                                    "batch = 8\r\nseed = 3\r\n");
+  const auto r = run_seqgrad({"train", "--config", ini, "--dump-config"}, dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nbatch = 8\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nseed = 3\n"), std::string::npos) << r.out;
+}
+
 TEST(Cli, OneConfigFileServesTrainAndTheDecodingCommands) {
   ScratchDir dir;
   // train's optimization and run options are skipped by eval and translate, which read the

@@ -31,6 +31,15 @@ testing::RunResult train_tsv(const ScratchDir& dir, const std::string& train,
                      dir);
 }
 
+// A checkpoint of the tiny model on the copy task, initialized (no steps) in dir; its path.
+std::string tiny_copy_checkpoint(const ScratchDir& dir) {
+  const auto made = run_seqgrad(
+      concat({"train", "--steps", "0", "--valid-size", "10", "--out", dir / "m"}, cli_tiny_model()),
+      dir);
+  EXPECT_EQ(made.code, 0) << made.err;
+  return dir / "m/latest.h5";
+}
+
 TEST(CliBadInput, TsvProblemsNameFileAndLine) {
   ScratchDir dir;
   const std::string good = "a b\tc d\n";
@@ -101,11 +110,7 @@ TEST(CliBadInput, LongLinesAreRefusedUnlessMaxLenAllowsThem) {
 
 TEST(CliBadInput, TranslateInputProblemsNameTheLine) {
   ScratchDir dir;
-  const auto made = run_seqgrad(
-      concat({"train", "--steps", "0", "--valid-size", "10", "--out", dir / "m"}, cli_tiny_model()),
-      dir);
-  ASSERT_EQ(made.code, 0) << made.err;
-  const std::string ck = dir / "m/latest.h5";
+  const std::string ck = tiny_copy_checkpoint(dir);
   expect_error(run_seqgrad({"translate", "--checkpoint", ck}, dir, "1 2\n3 \xff\n"), 1,
                {"stdin:2", "invalid UTF-8"});
   expect_error(run_seqgrad({"translate", "--checkpoint", ck, "--input", "1 \xfe"}, dir), 2,
@@ -116,6 +121,22 @@ TEST(CliBadInput, TranslateInputProblemsNameTheLine) {
                {"stdin:2", "10000 tokens", "limit"});
   expect_error(run_seqgrad({"eval", "--checkpoint", ck, "--data", dir / "none.tsv"}, dir), 1,
                {"none.tsv"});
+}
+
+// A file saved by a Windows editor: a byte-order mark and CRLF line ends. The mark was part of the
+// first source's first token (an unknown token).
+TEST(CliBadInput, TranslateReadsStdinWithAByteOrderMarkAndCrlf) {
+  ScratchDir dir;
+  const std::vector<std::string> args = {"translate", "--checkpoint", tiny_copy_checkpoint(dir),
+                                         "--json",    "--threads",    "1"};
+  const auto plain = run_seqgrad(args, dir, "1 2\n3\n");
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("\"source\":\"1 2\""), std::string::npos) << plain.out;
+  const auto windows = run_seqgrad(args, dir,
+                                   "\xEF\xBB\xBF"
+                                   "1 2\r\n3\r\n");
+  ASSERT_EQ(windows.code, 0) << windows.err;
+  EXPECT_EQ(windows.out, plain.out);
 }
 
 TEST(CliBadInput, DivergingLossStopsAndKeepsTheLastGoodCheckpoint) {
