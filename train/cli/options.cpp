@@ -416,6 +416,13 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (has("sample") && c.sample && has("beam") && c.beam > 1)
     bad("sample",
         "draws one output per input; it cannot be combined with --beam " + std::to_string(c.beam));
+  // Greedy and beam search would ignore these: --top-k 5 without --sample decoded greedily.
+  if (has("sample") && !c.sample) {
+    const char* why = "only with --sample (greedy and beam search take the most likely tokens)";
+    if (has("top-k") && c.top_k != defaults.top_k) bad("top-k", why);
+    if (has("top-p") && c.top_p != defaults.top_p) bad("top-p", why);
+    if (has("temperature") && c.temperature != defaults.temperature) bad("temperature", why);
+  }
   positive("keep", c.keep);
   positive("log-every", c.log_every);
   for (const auto& [name, v] : {std::pair<const char*, int64_t>{"warmup", c.warmup},

@@ -95,6 +95,12 @@ TEST_F(DecodingOptions, ValuesThatMakeNoSenseAreUsageErrors) {
   expect_one_error_line(translate({"--sample", "--temperature", "0"}), 2, "--temperature");
   expect_one_error_line(translate({"--top-k", "-1"}), 2, "--top-k");
   expect_one_error_line(translate({"--length-penalty", "-1"}), 2, "--length-penalty");
+  // Without --sample these were ignored: the output was the greedy one.
+  expect_one_error_line(translate({"--top-k", "5"}), 2, "--top-k: only with --sample");
+  expect_one_error_line(translate({"--top-p", "0.9"}), 2, "--top-p: only with --sample");
+  expect_one_error_line(
+      run({"eval", "--checkpoint", "run/latest.h5", "--temperature", "0.5", "--threads", "1"}), 2,
+      "--temperature: only with --sample");
   expect_one_error_line(run({"eval", "--checkpoint", "run/latest.h5", "--n-best", "2"}), 2,
                         "n-best");
 }
