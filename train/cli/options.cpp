@@ -395,6 +395,13 @@ void validate(const Config& c, const po::variables_map& vm) {
   non_negative("eps", c.eps);
   non_negative("weight-decay", c.weight_decay);
   non_negative("momentum", c.momentum);
+  // Adam would ignore them (its momentum is --beta1). A resume takes --optim from its checkpoint.
+  if (has("optim") && c.optim != "sgd" && (given("optim") || !resuming)) {
+    const std::string why =
+        "only with --optim sgd, not " + c.optim + " (whose momentum is --beta1)";
+    if (has("momentum") && c.momentum != 0) bad("momentum", why);
+    if (has("nesterov") && c.nesterov) bad("nesterov", why);
+  }
   if (has("nesterov") && c.nesterov && c.optim == "sgd" && has("momentum") && c.momentum <= 0)
     bad("nesterov", "needs --momentum > 0 (Nesterov momentum without momentum is undefined)");
   non_negative("clip-norm", c.clip_norm);

@@ -247,6 +247,8 @@ TEST(Cli, InvalidValuesAreUsageErrorsNamingTheFlag) {
       {{"--enc-layers", "0"}, {"--enc-layers"}},
       {{"--steps", "-1"}, {"--steps"}},
       {{"--optim", "sgd", "--nesterov"}, {"--nesterov", "--momentum"}},
+      {{"--momentum", "0.9"}, {"--momentum: only with --optim sgd, not adam"}},
+      {{"--optim", "adamw", "--nesterov"}, {"--nesterov: only with --optim sgd, not adamw"}},
       {{"--shuffle", "--no-shuffle"}, {"--no-shuffle"}},
       {{"--steps"}, {"--steps"}},
       {{"--schedule", "cosine", "--steps", "300"}, {"--steps", "--warmup 400"}},
