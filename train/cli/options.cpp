@@ -441,6 +441,10 @@ void validate(const Config& c, const po::variables_map& vm) {
                                 {"patience", c.patience},
                                 {"decode-max-len", c.decode_max_len}})
     at_least(name, v, 0);
+  // --epochs sets the steps of a fresh run: another --steps would go unused.
+  if (has("epochs") && c.epochs > 0 && has("steps") && c.steps != defaults.steps && !resuming)
+    bad("steps", "not with --epochs " + std::to_string(c.epochs) +
+                     ", which sets the steps (that many passes over the training file)");
   // The warmup of noam and inverse_sqrt divides: 0 is a learning rate of 0 / 0.
   if (has("schedule") && has("warmup") && (c.schedule == "noam" || c.schedule == "inverse_sqrt") &&
       c.warmup < 1)

@@ -136,6 +136,11 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
   if (cfg_.epochs > 0) {
     if (data_->is_stream()) throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
     if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();
+    // The check of --warmup against --steps, now that the steps are known.
+    if (!ck && cfg_.schedule == "cosine" && cfg_.steps <= cfg_.warmup)
+      throw UsageError("--warmup: " + std::to_string(cfg_.warmup) + " must be below the " +
+                       std::to_string(cfg_.steps) + " steps of --epochs " +
+                       std::to_string(cfg_.epochs) + " with --schedule cosine");
   }
   // A TSV corpus builds one vocabulary for shared embeddings; a task's own two must be equal.
   if (cfg_.share_embeddings && !(data_->src_vocab() == data_->tgt_vocab()))

@@ -249,5 +249,29 @@ TEST(CliBadInput, TsvOptionsNeedTheTsvTask) {
   EXPECT_NE(with_data.out.find("\"n\":1"), std::string::npos) << with_data.out;
 }
 
+// --epochs decides the steps of a fresh run once the data is read: a --steps beside it went
+// unused, and a cosine warmup as long as the run failed at run time naming no flag.
+TEST(CliBadInput, EpochsSetTheSteps) {
+  ScratchDir dir;
+  const std::string train = dir.write("train.tsv", "a b\tc\nd\te\n");
+  const auto run = [&](const std::vector<std::string>& more) {
+    return run_seqgrad(concat(concat({"train", "--task", "tsv", "--train", train, "--batch", "1",
+                                      "--out", dir / "out"},
+                                     cli_tiny_model()),
+                              more),
+                       dir);
+  };
+  expect_error(run({"--epochs", "2", "--steps", "10"}), 2, {"--steps: not with --epochs 2"});
+  expect_error(run({"--epochs", "1", "--schedule", "cosine"}), 2,
+               {"--warmup: 400 must be below the 2 steps of --epochs 1 with --schedule cosine"});
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+  // Two passes over two lines, one a batch: four steps.
+  const auto r = run({"--epochs", "2", "--schedule", "cosine", "--warmup", "1", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("{\"checkpoint\":\"" + (dir / "out") + "/ckpt-4.h5\",\"event\":\"done\""),
+            std::string::npos)
+      << r.out;
+}
+
 }  // namespace
 }  // namespace sg
