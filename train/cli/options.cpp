@@ -371,6 +371,13 @@ void validate(const Config& c, const po::variables_map& vm) {
     if (has("tokenize") && c.tokenize != defaults.tokenize) bad("tokenize", why);
     if (has("min-freq") && c.min_freq != defaults.min_freq) bad("min-freq", why);
   }
+  // A TSV run without a held-out file never evaluates: these would go unused (no early stop, no
+  // best.h5).
+  if (has("task") && c.task == "tsv" && c.valid_file.empty() && !resuming) {
+    const char* why = "needs --valid FILE; a TSV run without one never evaluates";
+    if (has("patience") && c.patience != defaults.patience) bad("patience", why);
+    if (has("best-metric") && c.best_metric != defaults.best_metric) bad("best-metric", why);
+  }
   at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
   at_most("vocab-size", c.vocab_size, 1000000);
   positive("spm-sample", c.spm_sample);
