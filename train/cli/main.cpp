@@ -3,12 +3,15 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <iostream>
 #include <new>
+#include <string_view>
 
+#include "datasets/tokenizer.h"
 #include "train/cli/cli.h"
 #include "train/loop/distributed.h"
 
@@ -25,13 +28,23 @@ void print_usage(std::ostream& os) {
 }
 
 int error(const std::string& msg, int code) {
-  // One line of text, whatever the message quotes (a binary file's bytes, say).
-  std::string line = msg;
-  for (char& ch : line)
-    if (ch == '\n' || ch == '\r' || ch == '\t')
-      ch = ' ';
-    else if ((ch >= 0 && ch < 0x20) || ch == 0x7f)
-      ch = '?';
+  // One line of UTF-8 text, whatever the message quotes (a binary file's bytes, say): line breaks
+  // and tabs become spaces, other control characters '?', and a byte that is not part of valid
+  // UTF-8 is written \xNN.
+  std::string line;
+  std::string_view rest = msg;
+  while (!rest.empty()) {
+    const size_t good = sg::Tokenizer::invalid_utf8_offset(rest).value_or(rest.size());
+    for (char ch : rest.substr(0, good))
+      line += ch == '\n' || ch == '\r' || ch == '\t' ? ' '
+              : (ch >= 0 && ch < 0x20) || ch == 0x7f ? '?'
+                                                     : ch;
+    if (good == rest.size()) break;
+    char hex[5];
+    std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(rest[good]));
+    line += hex;
+    rest.remove_prefix(good + 1);
+  }
   std::cerr << "seqgrad: error: " << line << std::endl;
   return code;
 }

@@ -293,6 +293,12 @@ TEST_F(GlyphsBadInput, BrokenImagesAreOneRunTimeErrorNamingTheFile) {
                              "ok.png\n" + file + "\n"),
                  1, {"stdin:2", file, what});
   }
+  // A path of bytes that are not UTF-8 (a binary file on stdin) was quoted raw; the error line is
+  // UTF-8 text, those bytes written \xNN.
+  expect_error(run_seqgrad({"translate", "--checkpoint", "img/latest.h5"}, *dir_,
+                           "\xff\xfe"
+                           "a\x80\x01\n"),
+               1, {"stdin:1: \\xff\\xfea\\x80?: cannot open"});
   // A TSV of image paths and texts for eval: the error names the TSV line and the image.
   dir_->write("data.tsv", "ok.png\t1\ncut.png\t2\n");
   expect_error(run_seqgrad({"eval", "--checkpoint", "img/latest.h5", "--data", "data.tsv"}, *dir_),
