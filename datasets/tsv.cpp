@@ -45,11 +45,16 @@ TsvLine TsvScanner::parse(const std::string& path, std::string_view raw, int64_t
                              std::to_string(*bad + 1) + ")");
   }
   if (line.empty()) throw std::runtime_error(where + "blank line, expected source<TAB>target");
+  // A file with old Mac line ends (CR alone) reads as one line holding every pair.
+  const std::string cr = line.find('\r') == std::string_view::npos
+                             ? ""
+                             : " (the line holds a carriage return: line ends must be LF or "
+                               "CRLF, not CR alone)";
   const size_t tab = line.find('\t');
   if (tab == std::string_view::npos)
-    throw std::runtime_error(where + "no tab, expected source<TAB>target");
+    throw std::runtime_error(where + "no tab, expected source<TAB>target" + cr);
   if (line.find('\t', tab + 1) != std::string_view::npos)
-    throw std::runtime_error(where + "more than one tab, expected source<TAB>target");
+    throw std::runtime_error(where + "more than one tab, expected source<TAB>target" + cr);
   out.src = line.substr(0, tab);
   out.tgt = line.substr(tab + 1);
   return out;

@@ -53,6 +53,10 @@ TEST(CliBadInput, TsvProblemsNameFileAndLine) {
       {good + "\xc3\x28\tc\n", ":2:", "invalid UTF-8"},
       {good + "\n" + good, ":2:", "blank line"},
       {good + "a\tb\tc\n", ":2:", "more than one tab"},
+      // Old Mac line ends: the whole file is one line.
+      {"a\tb\rc\td\r", ":1:",
+       "more than one tab, expected source<TAB>target (the line holds a "
+       "carriage return: line ends must be LF or CRLF, not CR alone)"},
   };
   for (const auto& [text, line, what] : cases) {
     SCOPED_TRACE(what);
