@@ -302,6 +302,7 @@ void validate(const Config& c, const po::variables_map& vm) {
   };
   at_most("max-len", c.max_len, 10000);
   at_most("symbols", c.symbols, 1000000);
+  at_most("valid-size", c.valid_size, 1000000);
   at_most("beam", c.beam, 1000);
   // libgomp crashes (a segfault, no message) when asked for a team of about 100000 threads.
   at_most("threads", c.threads, 1024);

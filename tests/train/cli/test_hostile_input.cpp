@@ -142,6 +142,11 @@ std::vector<Case> cases() {
       {"unknown_optimizer", {"train", "--optim", "lbfgs"}, 2, "--optim"},
       {"huge_max_len", {"train", "--max-len", "100000000"}, 2, "--max-len"},
       {"huge_symbols", {"train", "--symbols", "1000000000"}, 2, "--symbols"},
+      // Drawing ten million held-out examples took all the memory before the first step.
+      {"huge_valid_size",
+       {"train", "--valid-size", "10000000", "--out", "@out"},
+       2,
+       "--valid-size"},
       {"min_len_above_max_len", {"train", "--min-len", "5", "--max-len", "2"}, 2, "--min-len"},
       {"huge_beam", {"translate", "--checkpoint", "@ck.h5", "--beam", "1000000"}, 2, "--beam"},
       // A team of 100000 OpenMP threads crashed libgomp at the first parallel region.
