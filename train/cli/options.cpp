@@ -372,6 +372,13 @@ void validate(const Config& c, const po::variables_map& vm) {
     if (has("tokenize") && c.tokenize != defaults.tokenize) bad("tokenize", why);
     if (has("min-freq") && c.min_freq != defaults.min_freq) bad("min-freq", why);
   }
+  // Likewise the image options of a text task: train --patch 8 on the copy task.
+  if (has("task") && c.task != "glyphs" && (given("task") || !resuming)) {
+    const std::string why = "only with --task glyphs; the " + c.task + " task reads text";
+    if (has("image-height") && c.image_height != defaults.image_height) bad("image-height", why);
+    if (has("image-width") && c.image_width != defaults.image_width) bad("image-width", why);
+    if (has("patch") && c.patch != defaults.patch) bad("patch", why);
+  }
   // A TSV run without a held-out file never evaluates: these would go unused (no early stop, no
   // best.h5).
   if (has("task") && c.task == "tsv" && c.valid_file.empty() && !resuming) {

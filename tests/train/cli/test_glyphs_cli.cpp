@@ -346,6 +346,13 @@ TEST_F(GlyphsBadInput, ImageOptionsAreUsageErrors) {
   expect_error(train({"--image-height", "8"}), 2, {"--image-height"});
   expect_error(train({"--image-width", "20"}), 2, {"--image-width"});
   expect_error(train({"--symbols", "37"}), 2, {"--symbols"});
+  // On a text task they went unused.
+  expect_error(run_seqgrad({"train", "--patch", "8", "--dump-config"}, *dir_), 2,
+               {"--patch: only with --task glyphs; the copy task reads text"});
+  expect_error(run_seqgrad({"train", "--task", "tsv", "--train", "t.tsv", "--image-height", "32",
+                            "--dump-config"},
+                           *dir_),
+               2, {"--image-height: only with --task glyphs"});
   // More held-out strings than the task can spare: the error names the task the user gave.
   expect_error(run_seqgrad({"train", "--steps", "0", "--out", "x", "--task", "glyphs", "--symbols",
                             "10", "--max-len", "3", "--valid-size", "1000"},
