@@ -142,6 +142,15 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
                        std::to_string(cfg_.steps) + " steps of --epochs " +
                        std::to_string(cfg_.epochs) + " with --schedule cosine");
   }
+  // A resumed run trains up to --steps; one that ends before the checkpoint's step would only
+  // evaluate and save that checkpoint again, so it is a usage error (an equal step is allowed).
+  if (ck && cfg_.steps < ck->state.step)
+    throw UsageError((was_given("steps") || cfg_.epochs == 0
+                          ? "--steps: " + std::to_string(cfg_.steps)
+                          : "--epochs: " + std::to_string(cfg_.epochs) + " (" +
+                                std::to_string(cfg_.steps) + " steps)") +
+                     " ends before step " + std::to_string(ck->state.step) +
+                     " of the checkpoint it resumes (" + resume + ")");
   // A TSV corpus builds one vocabulary for shared embeddings; a task's own two must be equal.
   if (cfg_.share_embeddings && !(data_->src_vocab() == data_->tgt_vocab()))
     throw UsageError("--share-embeddings: needs one vocabulary for both sides; the " + cfg_.task +

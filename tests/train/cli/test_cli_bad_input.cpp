@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 
 #include "autograd/tensor.h"
 #include "tests/train/test_cli_run.h"
@@ -275,6 +277,32 @@ TEST(CliBadInput, EpochsSetTheSteps) {
   EXPECT_NE(r.out.find("{\"checkpoint\":\"" + (dir / "out") + "/ckpt-4.h5\",\"event\":\"done\""),
             std::string::npos)
       << r.out;
+}
+
+// A resume whose --steps ends before the checkpoint's step used to evaluate, save the same
+// checkpoint again and exit 0; it is a usage error that leaves the checkpoint as it was.
+TEST(CliBadInput, ResumingPastTheLastStepIsAUsageError) {
+  ScratchDir dir;
+  const auto train = [&](const std::vector<std::string>& more) {
+    return run_seqgrad(
+        concat(concat({"train", "--valid-size", "10", "--eval-every", "0"}, cli_tiny_model()),
+               more),
+        dir);
+  };
+  ASSERT_EQ(train({"--steps", "2", "--out", dir / "run"}).code, 0);
+  const std::string ckpt = dir / "run/ckpt-2.h5";
+  const auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string before = bytes(ckpt);
+  ASSERT_FALSE(before.empty());
+  expect_error(train({"--resume", ckpt, "--steps", "1"}), 2,
+               {"--steps: 1 ends before step 2 of the checkpoint it resumes (", "ckpt-2.h5)"});
+  EXPECT_EQ(bytes(ckpt), before);
+  // Resuming at the checkpoint's own step is still allowed: nothing to train, the run ends.
+  const auto same = train({"--resume", ckpt, "--steps", "2"});
+  EXPECT_EQ(same.code, 0) << same.err;
 }
 
 }  // namespace
