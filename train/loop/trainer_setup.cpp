@@ -71,6 +71,13 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
   auto was_given = [&](const char* o) {
     return std::find(given.begin(), given.end(), o) != given.end();
   };
+  // A run's folder where its checkpoint belongs: say how to continue the run in a folder, before
+  // any folder is made or locked.
+  if (cfg_.resume != "auto" && !cfg_.resume.empty() && fs::is_directory(cfg_.resume))
+    throw RunError("--resume: '" + cfg_.resume +
+                   "' is a folder, not a checkpoint (to continue the run in it: --resume auto "
+                   "--out " +
+                   cfg_.resume + ")");
   // The run's folder: --out, or the folder of the checkpoint to resume, or runs/<task>.
   if (cfg_.out.empty()) {
     const fs::path dir = fs::path(cfg_.resume).parent_path();

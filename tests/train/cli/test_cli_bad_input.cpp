@@ -303,6 +303,12 @@ TEST(CliBadInput, ResumingPastTheLastStepIsAUsageError) {
   // Resuming at the checkpoint's own step is still allowed: nothing to train, the run ends.
   const auto same = train({"--resume", ckpt, "--steps", "2"});
   EXPECT_EQ(same.code, 0) << same.err;
+  // The run's folder given as the checkpoint: a run-time error naming the flag and the way to
+  // continue the run.
+  expect_error(train({"--resume", dir / "run"}), 1,
+               {"--resume: '",
+                "/run' is a folder, not a checkpoint (to continue the run in it: "
+                "--resume auto --out "});
 }
 
 }  // namespace
