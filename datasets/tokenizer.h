@@ -36,6 +36,12 @@ class Tokenizer {
   static std::optional<size_t> invalid_utf8_offset(std::string_view s);
   // Throws std::invalid_argument("invalid UTF-8 byte 0x.. at offset N") unless `s` is valid.
   static void require_utf8(std::string_view s);
+  // The UTF-8 byte-order mark that some editors (Windows ones) write at the start of a file;
+  // TSV files, --config files and translate's stdin skip it.
+  static constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+  static bool starts_with_bom(std::string_view s) {
+    return s.substr(0, kUtf8Bom.size()) == kUtf8Bom;
+  }
 
  private:
   TokenizeMode mode_;

@@ -72,9 +72,9 @@ bool TsvScanner::next(TsvLine& out) {
   std::string_view raw(buf_, static_cast<size_t>(n));
   int64_t start = offset_;
   offset_ += n;
-  if (line_no_ == 0 && raw.substr(0, 3) == "\xEF\xBB\xBF") {  // byte-order mark
-    raw.remove_prefix(3);
-    start += 3;
+  if (line_no_ == 0 && Tokenizer::starts_with_bom(raw)) {
+    raw.remove_prefix(Tokenizer::kUtf8Bom.size());
+    start += static_cast<int64_t>(Tokenizer::kUtf8Bom.size());
     if (raw.empty()) throw std::runtime_error(path_ + ": empty file, no source<TAB>target pairs");
   }
   out = parse(path_, raw, ++line_no_, start);

@@ -183,7 +183,7 @@ int cmd_translate(const std::vector<std::string>& args) {
     std::string line;
     for (int64_t n = 1; std::getline(std::cin, line); ++n) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (n == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a byte-order mark
+      if (n == 1 && Tokenizer::starts_with_bom(line)) line.erase(0, Tokenizer::kUtf8Bom.size());
       lines.push_back({line, "stdin:" + std::to_string(n)});
       if (static_cast<int64_t>(lines.size()) == c.batch) {
         translate_lines(ensemble, lines, d, c.json, nbest, cuts);

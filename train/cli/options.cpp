@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "datasets/tokenizer.h"
 #include "train/config/model_config.h"
 
 namespace sg::cli {
@@ -365,26 +366,31 @@ void validate(const Config& c, const po::variables_map& vm) {
   // trained the copy task. A resume takes its task from the checkpoint, against which the options
   // given again are checked.
   const bool resuming = has("resume") && !c.resume.empty();
+  // An option this command takes that the rest of the configuration would leave unused, refused
+  // when it is set away from its default.
+  auto unused = [&](const char* n, bool set, const std::string& why) {
+    if (has(n) && set) bad(n, why);
+  };
   if (has("task") && c.task != "tsv" && (given("task") || !resuming)) {
     const std::string why = "only with --task tsv; the " + c.task + " task makes its own data";
-    if (has("train") && !c.train_file.empty()) bad("train", why);
-    if (has("valid") && !c.valid_file.empty()) bad("valid", why);
-    if (has("tokenize") && c.tokenize != defaults.tokenize) bad("tokenize", why);
-    if (has("min-freq") && c.min_freq != defaults.min_freq) bad("min-freq", why);
+    unused("train", !c.train_file.empty(), why);
+    unused("valid", !c.valid_file.empty(), why);
+    unused("tokenize", c.tokenize != defaults.tokenize, why);
+    unused("min-freq", c.min_freq != defaults.min_freq, why);
   }
   // Likewise the image options of a text task: train --patch 8 on the copy task.
   if (has("task") && c.task != "glyphs" && (given("task") || !resuming)) {
     const std::string why = "only with --task glyphs; the " + c.task + " task reads text";
-    if (has("image-height") && c.image_height != defaults.image_height) bad("image-height", why);
-    if (has("image-width") && c.image_width != defaults.image_width) bad("image-width", why);
-    if (has("patch") && c.patch != defaults.patch) bad("patch", why);
+    unused("image-height", c.image_height != defaults.image_height, why);
+    unused("image-width", c.image_width != defaults.image_width, why);
+    unused("patch", c.patch != defaults.patch, why);
   }
   // A TSV run without a held-out file never evaluates: these would go unused (no early stop, no
   // best.h5).
   if (has("task") && c.task == "tsv" && c.valid_file.empty() && !resuming) {
     const char* why = "needs --valid FILE; a TSV run without one never evaluates";
-    if (has("patience") && c.patience != defaults.patience) bad("patience", why);
-    if (has("best-metric") && c.best_metric != defaults.best_metric) bad("best-metric", why);
+    unused("patience", c.patience != defaults.patience, why);
+    unused("best-metric", c.best_metric != defaults.best_metric, why);
   }
   at_least("vocab-size", c.vocab_size, 5);  // the four specials and one real piece
   at_most("vocab-size", c.vocab_size, 1000000);
@@ -414,8 +420,8 @@ void validate(const Config& c, const po::variables_map& vm) {
   if (has("optim") && c.optim != "sgd" && (given("optim") || !resuming)) {
     const std::string why =
         "only with --optim sgd, not " + c.optim + " (whose momentum is --beta1)";
-    if (has("momentum") && c.momentum != 0) bad("momentum", why);
-    if (has("nesterov") && c.nesterov) bad("nesterov", why);
+    unused("momentum", c.momentum != 0, why);
+    unused("nesterov", c.nesterov, why);
   }
   if (has("nesterov") && c.nesterov && c.optim == "sgd" && has("momentum") && c.momentum <= 0)
     bad("nesterov", "needs --momentum > 0 (Nesterov momentum without momentum is undefined)");
@@ -441,9 +447,9 @@ void validate(const Config& c, const po::variables_map& vm) {
   // Greedy and beam search would ignore these: --top-k 5 without --sample decoded greedily.
   if (has("sample") && !c.sample) {
     const char* why = "only with --sample (greedy and beam search take the most likely tokens)";
-    if (has("top-k") && c.top_k != defaults.top_k) bad("top-k", why);
-    if (has("top-p") && c.top_p != defaults.top_p) bad("top-p", why);
-    if (has("temperature") && c.temperature != defaults.temperature) bad("temperature", why);
+    unused("top-k", c.top_k != defaults.top_k, why);
+    unused("top-p", c.top_p != defaults.top_p, why);
+    unused("temperature", c.temperature != defaults.temperature, why);
   }
   positive("keep", c.keep);
   positive("log-every", c.log_every);
@@ -539,9 +545,9 @@ void store_config_file(const std::string& path, const po::options_description& g
   if (!in) throw RunError("--config: cannot read '" + path + "'");
   // Windows editors start a UTF-8 file with a byte-order mark, which would read as part of the
   // first option's name.
-  char bom[3] = {};
-  in.read(bom, 3);
-  if (in.gcount() != 3 || std::string_view(bom, 3) != "\xEF\xBB\xBF") {
+  char head[Tokenizer::kUtf8Bom.size()] = {};
+  in.read(head, sizeof head);
+  if (!Tokenizer::starts_with_bom(std::string_view(head, static_cast<size_t>(in.gcount())))) {
     in.clear();
     in.seekg(0);
   }
