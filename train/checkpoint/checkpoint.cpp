@@ -78,6 +78,19 @@ void sync_folder(const std::string& dir) {
   fsync_path(dir, true);
 }
 
+void create_folders(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec, probe;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir, probe))
+    throw std::runtime_error("cannot create the folder '" + dir +
+                             "': " + (ec ? ec.message() : "a file is in the way"));
+}
+
+void create_parent_folders(const std::string& path) {
+  create_folders(fs::path(path).parent_path().string());
+}
+
 namespace {
 
 // True for a writer's temporary ".<name>.h5.tmp-<pid>", ".<name>.html.tmp-<pid>" (the report) or

@@ -111,6 +111,12 @@ void atomic_write(const std::string& path, const std::function<void(const std::s
 void atomic_write_file(const std::string& path, const std::string& bytes, bool durable = true);
 // fsyncs a folder, so that renames and removals in it are durable. Throws naming it.
 void sync_folder(const std::string& dir);
+// Creates the folder `dir` and any missing folders above it (nothing when it exists; nothing for
+// ""). Throws std::runtime_error "cannot create the folder 'DIR': WHY", also when a file stands
+// where a folder should be.
+void create_folders(const std::string& dir);
+// create_folders of the folder that will hold the file `path` (none for a bare file name).
+void create_parent_folders(const std::string& path);
 // Removes the temporaries (".<name>.h5.tmp-<pid>", ".<name>.html.tmp-<pid>") that a killed save
 // left in `dir`, except those of another process still alive (a concurrent run writing into the
 // same folder).

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "autograd/parallel.h"
+#include "train/checkpoint/checkpoint.h"
 #include "train/cli/shared_options.h"
 #include "train/decode/decode.h"
 #include "train/decode/inference.h"
@@ -48,6 +49,7 @@ std::vector<int64_t> source_ids(const LoadedModel& m, const std::string& text) {
 
 void write_file(const std::string& path, const std::string& text) {
   try {
+    create_parent_folders(path);
     atomic_write_file(path, text);
   } catch (const std::exception& e) {
     throw RunError(std::string("--out: ") + e.what());

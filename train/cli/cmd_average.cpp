@@ -165,10 +165,11 @@ int cmd_average(const std::vector<std::string>& args) {
   }
   average_group("model");
 
-  const fs::path parent = fs::path(out).parent_path();
-  std::error_code ec;
-  if (!parent.empty() && !fs::exists(parent, ec) && !fs::create_directories(parent, ec))
-    throw RunError("--out: cannot create the folder '" + parent.string() + "': " + ec.message());
+  try {
+    create_parent_folders(out);
+  } catch (const std::runtime_error& e) {
+    throw RunError(std::string("--out: ") + e.what());
+  }
   save_checkpoint(out, model, nullptr, base.config, base.src_vocab, base.tgt_vocab, base.state,
                   base.spm_model, ema.get());
   if (json) {

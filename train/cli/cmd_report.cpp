@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "autograd/parallel.h"
+#include "train/checkpoint/checkpoint.h"
 #include "train/cli/options.h"
 #include "train/draw/report.h"
 
@@ -39,6 +40,7 @@ int cmd_report(const std::vector<std::string>& args) {
   const std::string path =
       out.empty() ? (std::filesystem::path(dirs[0]) / "report.html").string() : out;
   try {
+    create_parent_folders(path);
     write_report(path, render_report(runs));
   } catch (const std::exception& e) {
     throw RunError((out.empty() ? std::string() : "--out: ") + e.what());

@@ -85,11 +85,11 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
                : dir.empty()                                ? "."
                                                             : dir.string();
   }
-  std::error_code ec;
-  fs::create_directories(cfg_.out, ec);
-  if (ec || !fs::is_directory(cfg_.out))
-    throw RunError("--out: cannot create folder '" + cfg_.out +
-                   "': " + (ec ? ec.message() : "a file is in the way"));
+  try {
+    create_folders(cfg_.out);
+  } catch (const std::runtime_error& e) {
+    throw RunError(std::string("--out: ") + e.what());
+  }
   // Nothing in the folder is read or touched before the lock is held.
   if (dist::is_root()) lock_ = std::make_unique<RunLock>(cfg_.out);
   // --resume auto: latest.h5, or the newest ckpt-<step>.h5 when a run was killed before it made

@@ -161,7 +161,7 @@ TEST_F(SafeSave, UnwritableOutFolderIsOneErrorLine) {
   std::ofstream(dir_ / "file") << "not a folder";
   const RunResult r =
       train(tiny_model() + std::vector<std::string>{"--steps", "1", "--out", "file/sub"});
-  expect_one_error_line(r, 1, "--out: cannot create folder 'file/sub'");
+  expect_one_error_line(r, 1, "--out: cannot create the folder 'file/sub'");
 }
 
 }  // namespace

@@ -319,8 +319,10 @@ TEST_F(ReportCommand, AnUnwritableOutputLeavesNothingBehind) {
   fs::create_directories(dir_ / "taken.html");  // a folder where the file would go
   expect_one_error_line(run({"report", "run", "--out", "taken.html", "--examples", "0"}), 1,
                         "--out: ");
-  expect_one_error_line(run({"report", "run", "--out", "no/such/dir/r.html", "--examples", "0"}), 1,
-                        "--out: ");
+  // A file where a folder of --out should be (missing folders are created).
+  write(dir_ / "plain", "a file");
+  expect_one_error_line(run({"report", "run", "--out", "plain/dir/r.html", "--examples", "0"}), 1,
+                        "--out: cannot create the folder 'plain/dir'");
   EXPECT_TRUE(fs::is_empty(dir_ / "taken.html"));
   EXPECT_TRUE(temporaries(dir_).empty());
   EXPECT_EQ(read_text(dir_ / "run/report.html"), before);
