@@ -305,6 +305,9 @@ void validate(const Config& c, const po::variables_map& vm) {
   at_most("symbols", c.symbols, 1000000);
   at_most("valid-size", c.valid_size, 1000000);
   at_most("beam", c.beam, 1000);
+  // And the batch: --batch 1000000000 ended in "out of memory" at the first step, naming no flag. A
+  // million sequences a batch is far beyond any recipe.
+  at_most("batch", c.batch, 1000000);
   // libgomp crashes (a segfault, no message) when asked for a team of about 100000 threads.
   at_most("threads", c.threads, 1024);
   positive("image-height", c.image_height);
