@@ -160,6 +160,15 @@ inline std::vector<std::string> tiny_model() {
           "--log-every",  "1000", "--warmup", "4"};
 }
 
+// tiny_model() for a TSV corpus, whose held-out set is a --valid file: without --valid-size,
+// which only the generated tasks take.
+inline std::vector<std::string> tiny_tsv_model() {
+  std::vector<std::string> a = tiny_model();
+  const auto it = std::find(a.begin(), a.end(), "--valid-size");
+  a.erase(it, it + 2);
+  return a;
+}
+
 // tiny_model() logging every `steps` steps.
 inline std::vector<std::string> tiny_model_logging_every(int steps) {
   std::vector<std::string> a = tiny_model();

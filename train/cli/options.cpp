@@ -388,6 +388,15 @@ void validate(const Config& c, const po::variables_map& vm) {
     unused("image-width", c.image_width != defaults.image_width, why);
     unused("patch", c.patch != defaults.patch, why);
   }
+  // And the generated tasks' options on a TSV corpus: train --task tsv --symbols 20. (The task
+  // cannot be tsv by default, so a resume that names no task never gets here.)
+  if (has("task") && c.task == "tsv") {
+    const char* why =
+        "only with a generated task; the tsv task reads its data from --train and --valid";
+    unused("symbols", c.symbols != defaults.symbols, why);
+    unused("min-len", c.min_len != defaults.min_len, why);
+    unused("valid-size", c.valid_size != defaults.valid_size, why);
+  }
   // A TSV run without a held-out file never evaluates: these would go unused (no early stop, no
   // best.h5).
   if (has("task") && c.task == "tsv" && c.valid_file.empty() && !resuming) {

@@ -28,9 +28,9 @@ class CheckpointFile : public ScratchTest {
 TEST_F(CheckpointFile, HoldsEverythingAnExactResumeNeeds) {
   write_tsv(dir_ / "train.tsv", 22);
   const RunResult r =
-      train(tiny_model() + std::vector<std::string>{"--task", "tsv", "--train", "train.tsv",
-                                                    "--steps", "3", "--dropout", "0.1",
-                                                    "--eval-every", "0", "--out", "run"});
+      train(tiny_tsv_model() + std::vector<std::string>{"--task", "tsv", "--train", "train.tsv",
+                                                        "--steps", "3", "--dropout", "0.1",
+                                                        "--eval-every", "0", "--out", "run"});
   ASSERT_EQ(r.code, 0) << describe(r);
   const std::string p = path("run/ckpt-3.h5");
   const H5File f = H5File::open_read(p);

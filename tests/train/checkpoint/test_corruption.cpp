@@ -121,8 +121,9 @@ class Corruption : public ScratchTest {
   // Two real checkpoints: the copy task with Adam and dropout, and a TSV corpus with SGD and
   // momentum (word vocabularies, the data position).
   std::vector<std::string> checkpoints() {
-    // tiny_model() with d_model 8 and 2 steps.
-    std::vector<std::string> small = tiny_model();
+    // tiny_tsv_model() (both tasks, the copy task's held-out set at its default size) with
+    // d_model 8 and 2 steps.
+    std::vector<std::string> small = tiny_tsv_model();
     for (size_t i = 0; i + 1 < small.size(); i += 2) {
       if (small[i] == "--d-model") small[i + 1] = "8";
       if (small[i] == "--ff") small[i + 1] = "16";

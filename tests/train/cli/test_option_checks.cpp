@@ -32,5 +32,34 @@ TEST(OptionChecks, AHugeBatchIsAUsageError) {
   EXPECT_EQ(most.code, 0) << most.err;
 }
 
+// --symbols, --min-len and --valid-size on a TSV corpus went unused: its data comes from --train
+// and --valid. Refused when set away from their defaults, so that a --dump-config file of a TSV
+// run, which lists them, reads back.
+TEST(OptionChecks, SyntheticTaskOptionsNeedASyntheticTask) {
+  ScratchDir dir;
+  const std::string tsv = dir.write("train.tsv", "a b\tc d\ne\tf\n");
+  const std::vector<std::string> tsv_run = {"--task", "tsv", "--train", tsv, "--steps", "0"};
+  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
+           {"--symbols", "20"}, {"--min-len", "3"}, {"--valid-size", "5"}}) {
+    SCOPED_TRACE(flag);
+    expect_error(train_with(dir, concat(tsv_run, {flag, value})), 2,
+                 {flag + ": only with a generated task; the tsv task reads its data from --train "
+                         "and --valid"});
+    const std::string ini = dir.write("tsv.ini", flag.substr(2) + " = " + value + "\n");
+    expect_error(train_with(dir, concat(tsv_run, {"--config", ini})), 2, {flag + ": only with"});
+    // The generated tasks use them.
+    const auto copy = train_with(dir, {flag, value, "--dump-config"});
+    EXPECT_EQ(copy.code, 0) << copy.err;
+  }
+  EXPECT_FALSE(fs::exists(dir / "out"));
+
+  const auto dumped = train_with(dir, concat(tsv_run, {"--dump-config"}));
+  ASSERT_EQ(dumped.code, 0) << dumped.err;
+  EXPECT_NE(dumped.out.find("\nsymbols = 10\n"), std::string::npos) << dumped.out;
+  const auto read_back = train_with(dir, {"--config", dir.write("dumped.ini", dumped.out)});
+  EXPECT_EQ(read_back.code, 0) << read_back.err;
+  EXPECT_TRUE(fs::exists(dir / "out/ckpt-0.h5"));
+}
+
 }  // namespace
 }  // namespace sg::testing

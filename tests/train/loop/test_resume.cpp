@@ -20,9 +20,11 @@ namespace {
 // Flags of a run with dropout, evaluations every 3 steps and early-stopping bookkeeping on.
 std::vector<std::string> recipe(const std::string& optim, const std::string& task,
                                 const std::string& save_every = "0") {
+  const bool generated = task == "copy" || task == "glyphs";
   std::vector<std::string> a =
-      tiny_model() + std::vector<std::string>{"--dropout",    "0.1",      "--eval-every", "3",
-                                              "--save-every", save_every, "--patience",   "1000"};
+      (generated ? tiny_model() : tiny_tsv_model()) +
+      std::vector<std::string>{"--dropout",    "0.1",      "--eval-every", "3",
+                               "--save-every", save_every, "--patience",   "1000"};
   if (optim == "sgd")
     a = a + std::vector<std::string>{"--optim", "sgd", "--momentum", "0.9", "--lr", "0.05"};
   else

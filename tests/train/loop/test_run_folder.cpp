@@ -107,8 +107,8 @@ TEST_F(RunFolder, OverwriteRemovesNothingBeforeTheNewRunCanStart) {
                                                                       "--d-model", "15"}),
                         2, "--d-model");
   expect_one_error_line(
-      train(tiny_model() + std::vector<std::string>{"--out", "run", "--overwrite", "--task", "tsv",
-                                                    "--train", "missing.tsv"}),
+      train(tiny_tsv_model() + std::vector<std::string>{"--out", "run", "--overwrite", "--task",
+                                                        "tsv", "--train", "missing.tsv"}),
       1, "missing.tsv");
   expect_one_error_line(
       train({"--out", "run", "--overwrite", "--d-model", "65536", "--ff", "65536", "--heads", "1"}),
