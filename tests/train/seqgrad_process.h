@@ -152,6 +152,13 @@ class ScratchTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// `args` without the option `flag` and its value.
+inline std::vector<std::string> without(std::vector<std::string> args, const std::string& flag) {
+  const auto it = std::find(args.begin(), args.end(), flag);
+  if (it != args.end()) args.erase(it, it + 2);
+  return args;
+}
+
 // A model small enough that a step takes milliseconds, on one thread (exactness needs a fixed
 // thread count), evaluating a small held-out set.
 inline std::vector<std::string> tiny_model() {
@@ -163,10 +170,7 @@ inline std::vector<std::string> tiny_model() {
 // tiny_model() for a TSV corpus, whose held-out set is a --valid file: without --valid-size,
 // which only the generated tasks take.
 inline std::vector<std::string> tiny_tsv_model() {
-  std::vector<std::string> a = tiny_model();
-  const auto it = std::find(a.begin(), a.end(), "--valid-size");
-  a.erase(it, it + 2);
-  return a;
+  return without(tiny_model(), "--valid-size");
 }
 
 // tiny_model() logging every `steps` steps.

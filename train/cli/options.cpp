@@ -388,6 +388,14 @@ void validate(const Config& c, const po::variables_map& vm) {
     unused("image-width", c.image_width != defaults.image_width, why);
     unused("patch", c.patch != defaults.patch, why);
   }
+  // --max-tokens forms train's batches: a --batch beside it would go unused. (eval batches by
+  // --batch and takes --max-tokens only for a shared INI file's sake; only train has
+  // --micro-batches.)
+  if (has("micro-batches") && has("max-tokens") && c.max_tokens > 0)
+    unused("batch", c.batch != defaults.batch,
+           "not with --max-tokens " + std::to_string(c.max_tokens) +
+               ", which forms the batches (sentences of similar length, at most " +
+               std::to_string(c.max_tokens) + " tokens each)");
   // And the generated tasks' options on a TSV corpus: train --task tsv --symbols 20. (The task
   // cannot be tsv by default, so a resume that names no task never gets here.)
   if (has("task") && c.task == "tsv") {

@@ -32,6 +32,36 @@ TEST(OptionChecks, AHugeBatchIsAUsageError) {
   EXPECT_EQ(most.code, 0) << most.err;
 }
 
+// --batch beside --max-tokens went unused: the token rule forms the batches. Refused when --batch
+// is set away from its default, on the command line or in a --config file; a --dump-config file
+// of a --max-tokens run (which lists batch = 64) still reads back, and eval, which batches by
+// --batch and takes --max-tokens only for a shared INI file's sake, takes both.
+TEST(OptionChecks, BatchBesideMaxTokensIsAUsageError) {
+  ScratchDir dir;
+  const std::string tsv = dir.write("train.tsv", "a b\tc d\ne\tf\n");
+  const std::vector<std::string> token_run = {"--task",       "tsv", "--train", tsv,
+                                              "--max-tokens", "50",  "--steps", "0"};
+  const std::string message =
+      "--batch: not with --max-tokens 50, which forms the batches (sentences of similar length, "
+      "at most 50 tokens each)";
+  expect_error(train_with(dir, concat(token_run, {"--batch", "3"})), 2, {message});
+  const std::string ini = dir.write("tokens.ini", "max-tokens = 50\nbatch = 3\n");
+  expect_error(train_with(dir, {"--task", "tsv", "--train", tsv, "--config", ini}), 2, {message});
+  EXPECT_FALSE(fs::exists(dir / "out"));
+
+  const auto dumped = train_with(dir, concat(token_run, {"--dump-config"}));
+  ASSERT_EQ(dumped.code, 0) << dumped.err;
+  EXPECT_NE(dumped.out.find("\nbatch = 64\n"), std::string::npos) << dumped.out;
+  const std::string again = dir.write("dumped.ini", dumped.out);
+  const auto read_back = train_with(dir, {"--config", again});
+  EXPECT_EQ(read_back.code, 0) << read_back.err;
+  EXPECT_TRUE(fs::exists(dir / "out/ckpt-0.h5"));
+
+  const auto eval =
+      run_seqgrad({"eval", "--max-tokens", "50", "--batch", "10", "--dump-config"}, dir);
+  EXPECT_EQ(eval.code, 0) << eval.err;
+}
+
 // --symbols, --min-len and --valid-size on a TSV corpus went unused: its data comes from --train
 // and --valid. Refused when set away from their defaults, so that a --dump-config file of a TSV
 // run, which lists them, reads back.

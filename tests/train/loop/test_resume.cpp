@@ -149,14 +149,15 @@ TEST_F(ResumeOptions, AutoWithoutACheckpointStartsFresh) {
 }
 
 // Token-based batches and shared embeddings keep resuming exact: with --max-tokens and
-// --share-embeddings, N steps + save + resume + M steps equals N + M steps straight.
+// --share-embeddings, N steps + save + resume + M steps equals N + M steps straight (the batches
+// come from --max-tokens alone: a --batch beside it is a usage error).
 using ExactResumeTokenBatches = ScratchTest;
 
 TEST_F(ExactResumeTokenBatches, MaxTokensAndSharedEmbeddingsResumeExactly) {
   write_tsv(dir_ / "train.tsv", 22, 1);
   write_tsv(dir_ / "valid.tsv", 5, 2);
-  const auto args =
-      recipe("adam", "tsv") + std::vector<std::string>{"--max-tokens", "20", "--share-embeddings"};
+  const auto args = without(recipe("adam", "tsv"), "--batch") +
+                    std::vector<std::string>{"--max-tokens", "20", "--share-embeddings"};
   RunResult r = train(args + std::vector<std::string>{"--steps", "4", "--out", "a"});
   ASSERT_EQ(r.code, 0) << describe(r);
   r = train({"--resume", "a/ckpt-4.h5", "--steps", "9"});
