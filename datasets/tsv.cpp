@@ -10,6 +10,20 @@
 
 namespace sg {
 
+void FileFingerprint::add(std::string_view data) {
+  for (const unsigned char byte : data) {
+    hash ^= byte;
+    hash *= 1099511628211ull;  // the 64-bit FNV prime
+  }
+  bytes += static_cast<int64_t>(data.size());
+}
+
+std::string FileFingerprint::describe() const {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return std::to_string(bytes) + " bytes, FNV-1a " + hex;
+}
+
 std::string tsv_where(const std::string& path, int64_t line) {
   return path + ":" + std::to_string(line) + ": ";
 }
@@ -70,6 +84,7 @@ bool TsvScanner::next(TsvLine& out) {
     return false;
   }
   std::string_view raw(buf_, static_cast<size_t>(n));
+  read_.add(raw);
   int64_t start = offset_;
   offset_ += n;
   if (line_no_ == 0 && Tokenizer::starts_with_bom(raw)) {

@@ -36,6 +36,20 @@ struct TsvOptions {
   std::string max_len_name = "the maximum of";
 };
 
+// What a file holds, in 16 bytes: its size and the 64-bit FNV-1a hash of its bytes. A checkpoint
+// records its training file's, so that a resume can tell the same data under another name (the
+// corpus moved to another folder) from other data.
+struct FileFingerprint {
+  int64_t bytes = 0;
+  uint64_t hash = 14695981039346656037ull;  // FNV-1a's offset basis: the hash of no bytes
+
+  // Takes the next bytes of the file.
+  void add(std::string_view data);
+  bool operator==(const FileFingerprint&) const = default;
+  // "N bytes, FNV-1a 0123456789abcdef".
+  std::string describe() const;
+};
+
 // One line of a TSV file, split at its tab: valid UTF-8, the line end and the byte-order mark
 // removed. The views point into the scanner's buffer, valid until its next call.
 struct TsvLine {
@@ -57,6 +71,9 @@ class TsvScanner {
   // and "FILE: empty file, ..." when the file holds no line at all.
   bool next(TsvLine& out);
   const std::string& path() const { return path_; }
+  // The bytes read so far (the byte-order mark and line ends included): once next() returned
+  // false, the whole file's.
+  const FileFingerprint& fingerprint() const { return read_; }
 
   // Splits and checks one raw line (its line end included) as next() does; `line_no` and
   // `offset` only go into the result and the error messages.
@@ -69,6 +86,7 @@ class TsvScanner {
   char* buf_ = nullptr;
   size_t cap_ = 0;
   int64_t line_no_ = 0, offset_ = 0;
+  FileFingerprint read_;
 };
 
 // "FILE:LINE: " for error messages.

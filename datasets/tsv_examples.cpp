@@ -51,12 +51,12 @@ std::vector<Example> encode_chunk(const std::vector<RawLine>& lines, const std::
   return out;
 }
 
-// Reads `path` in chunks, calling take(lines, their encoded pairs) for each. A malformed
-// line ends the reading, but the lines before it are encoded first, so that the error reported
-// is always the first bad line's.
+// Reads `path` in chunks, calling take(lines, their encoded pairs) for each; returns the file's
+// fingerprint. A malformed line ends the reading, but the lines before it are encoded first, so
+// that the error reported is always the first bad line's.
 template <class Take>
-void encode_file(const std::string& path, const TextCodec& src, const TextCodec& tgt,
-                 const TsvOptions& opt, Take&& take) {
+FileFingerprint encode_file(const std::string& path, const TextCodec& src, const TextCodec& tgt,
+                            const TsvOptions& opt, Take&& take) {
   TsvScanner scan(path);
   std::vector<RawLine> chunk;
   chunk.reserve(kChunkLines);
@@ -73,6 +73,7 @@ void encode_file(const std::string& path, const TextCodec& src, const TextCodec&
     if (scan_error) std::rethrow_exception(scan_error);
     chunk.clear();
   }
+  return scan.fingerprint();
 }
 
 }  // namespace
@@ -82,7 +83,7 @@ TsvExamples::TsvExamples(std::string path, TextCodec src, TextCodec tgt, const T
   if (opt.max_len > std::numeric_limits<uint16_t>::max())
     throw std::invalid_argument("TsvExamples: a limit of " + std::to_string(opt.max_len) +
                                 " tokens does not fit its 16-bit lengths");
-  encode_file(
+  fingerprint_ = encode_file(
       path_, src_, tgt_, opt,
       [&](const std::vector<RawLine>& lines, const std::vector<Example>& xs) {
         for (size_t k = 0; k < lines.size(); ++k) {

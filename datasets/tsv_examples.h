@@ -30,9 +30,12 @@ class TsvExamples final : public ExampleSource {
   int64_t tgt_len(int64_t i) const override { return tgt_len_[static_cast<size_t>(i)]; }
   Example get(int64_t i) const override;
   const std::string& path() const { return path_; }
+  // The size and hash of the file as the constructor read it.
+  const FileFingerprint& fingerprint() const { return fingerprint_; }
 
  private:
   std::string path_;
+  FileFingerprint fingerprint_;
   TextCodec src_, tgt_;
   int fd_ = -1;
   std::vector<int64_t> offset_;  // line i starts at byte offset_[i] (line number i + 1)

@@ -1,6 +1,7 @@
 // TSV corpora: good files (LF, CRLF, BOM, no final newline, char tokens), vocabularies from the
 // training file, the exact one-line error of every bad input, seeded samples of lines, and
-// examples re-read from their file (TsvExamples) equal to those read at once.
+// examples re-read from their file (TsvExamples) equal to those read at once, and the file's
+// fingerprint (size and FNV-1a hash).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -242,6 +243,34 @@ TEST_F(Tsv, TheFirstBadLineIsReportedWhateverComesAfterIt) {
   const std::string g = write("g.tsv", many + "a\t \n" + "a\ta a a\n");
   EXPECT_EQ(testing::exception_message([&] { TsvExamples(g, codec, codec, two); }),
             g + ":5001: empty target");
+}
+
+// A file's fingerprint (a resume's test of its training file) is its size and the FNV-1a hash of
+// every byte, the byte-order mark and line ends included; one byte more or one other byte changes
+// it.
+TEST_F(Tsv, TheFingerprintIsTheSizeAndFnv1aHashOfEveryByte) {
+  FileFingerprint none, a;
+  a.add("a");
+  EXPECT_EQ(none.hash, 0xcbf29ce484222325ull);  // the published FNV-1a 64 test vectors
+  EXPECT_EQ(a.hash, 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(a.bytes, 1);
+  FileFingerprint foobar;
+  foobar.add("foo");
+  foobar.add("bar");  // in pieces, as lines are read
+  EXPECT_EQ(foobar.hash, 0x85944171f73967e8ull);
+  EXPECT_EQ(foobar.describe(), "6 bytes, FNV-1a 85944171f73967e8");
+
+  const std::string bytes =
+      "\xEF\xBB\xBF"
+      "a b\tc\r\nd\te";
+  FileFingerprint whole;
+  whole.add(bytes);
+  const TextCodec codec(TokenizeMode::word, Vocab::from_tokens({"a", "b", "c", "d", "e"}));
+  EXPECT_EQ(TsvExamples(write("t.tsv", bytes), codec, codec, {}).fingerprint(), whole);
+  std::string other = bytes;
+  other.back() = 'd';
+  EXPECT_NE(TsvExamples(write("u.tsv", other), codec, codec, {}).fingerprint(), whole);
+  EXPECT_NE(TsvExamples(write("v.tsv", bytes + "\n"), codec, codec, {}).fingerprint(), whole);
 }
 
 }  // namespace

@@ -14,7 +14,8 @@
 //                     patience_loss); and the training data's lengths, the
 //                     default decode limit's basis: max_tgt_len, and the largest target/source
 //                     length ratio as max_len_ratio_num / max_len_ratio_den (all int64;
-//                     absent in checkpoints written before they existed)
+//                     absent in checkpoints written before they existed); TSV runs: the
+//                     training file's train_bytes and train_hash (FileFingerprint, datasets/tsv.h)
 //   /config           attribute json: the resolved configuration
 //   /vocab/src, /vocab/tgt   UTF-8 token strings in id order
 //   /vocab/spm        with --tokenize spm: the serialized SentencePiece model (uint8 bytes)

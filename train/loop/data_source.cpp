@@ -77,6 +77,7 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
       tgt_codec_ = TextCodec(mode, std::move(tgt));
     }
     auto train = std::make_shared<TsvExamples>(c.train_file, src_codec_, tgt_codec_, limits);
+    train_file_ = train;
     if (!c.valid_file.empty())
       valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits, &valid_refs_);
     lengths_ = length_stats(*train);
@@ -138,6 +139,10 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
   valid_ = stream_->held_out();
 }
 
+const FileFingerprint* DataSource::train_fingerprint() const {
+  return train_file_ ? &train_file_->fingerprint() : nullptr;
+}
+
 std::string DataSource::spm_model() const {
   return src_codec_.spm() ? src_codec_.spm()->bytes() : std::string();
 }
@@ -165,6 +170,8 @@ void DataSource::save(TrainState& st) const {
   const BatcherPosition p = files_->position();
   st.data["epoch"] = p.epoch;
   st.data["batch"] = p.batch;
+  st.data["train_bytes"] = train_file_->fingerprint().bytes;
+  st.data["train_hash"] = static_cast<int64_t>(train_file_->fingerprint().hash);
   st.rngs["data"] = p.epoch_rng;
 }
 

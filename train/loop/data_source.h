@@ -15,6 +15,7 @@
 #include "datasets/stream_batcher.h"
 #include "datasets/task_stream.h"
 #include "datasets/text_codec.h"
+#include "datasets/tsv_examples.h"
 #include "train/checkpoint/checkpoint.h"
 
 namespace sg {
@@ -47,8 +48,11 @@ class DataSource {
   // The training data's longest target and largest length ratio: a TSV file's, measured over
   // every line, or a synthetic task's bounds.
   const LengthStats& train_lengths() const { return lengths_; }
+  // The size and hash of a TSV training file as it was read; null for the generated tasks.
+  const FileFingerprint* train_fingerprint() const;
 
-  // Writes the data position and the training lengths into st.
+  // Writes the data position, the training lengths and (TSV) the training file's size and hash,
+  // as train_bytes and train_hash (the uint64 hash's bits as an int64), into st.
   void save(TrainState& st) const;
   void restore(const TrainState& st);
 
@@ -63,6 +67,7 @@ class DataSource {
   std::unique_ptr<TaskStream> stream_;
   std::unique_ptr<StreamBatcher> stream_batches_;
   std::unique_ptr<FileBatcher> files_;
+  std::shared_ptr<const TsvExamples> train_file_;
 };
 
 }  // namespace sg

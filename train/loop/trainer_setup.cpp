@@ -4,7 +4,10 @@
 #include "train/loop/trainer.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -56,6 +59,29 @@ Hyper optimizer_hyper(const Config& c) {
           {"beta2", c.beta2},
           {"eps", c.eps},
           {"weight_decay", c.weight_decay}};
+}
+
+// A resumed TSV run reads its training file again, perhaps under another name (--train given
+// again: the corpus moved to another folder). The size and hash that the checkpoint recorded
+// decide whether `file` holds the data the run trained on; a checkpoint from before they were
+// recorded accepts only its own name for the file, or another name of the same file.
+void check_training_file(const CheckpointContents& ck, const std::string& resume,
+                         const std::string& file, const FileFingerprint& now, bool given) {
+  const std::string& recorded = ck.config.train_file;
+  const auto bytes = ck.state.data.find("train_bytes"), hash = ck.state.data.find("train_hash");
+  if (bytes == ck.state.data.end() || hash == ck.state.data.end()) {
+    std::error_code ec;
+    if (file == recorded || fs::equivalent(file, recorded, ec)) return;
+    throw UsageError("--train: \"" + file + "\" contradicts the checkpoint's \"" + recorded +
+                     "\" (" + resume + ", which records no size and hash of its training file)");
+  }
+  const FileFingerprint then{bytes->second, static_cast<uint64_t>(hash->second)};
+  if (now == then) return;
+  const std::string why = "--train: '" + file + "' is not the file the checkpoint trained on (" +
+                          resume + " recorded " + then.describe() + " for '" + recorded +
+                          "'; this file has " + now.describe() + ")";
+  if (given) throw UsageError(why);
+  throw RunError(why);  // the file changed where the checkpoint found it
 }
 
 // "ckpt-500.h5, ckpt-1000.h5, latest.h5, best.h5, metrics.jsonl", at most eight names.
@@ -117,6 +143,8 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
       if (!mine.contains(key)) continue;
       if (may_change_on_resume(option))
         merged[key] = mine[key];
+      else if (option == "train" && ck->config.task == "tsv")
+        merged[key] = mine[key];  // its content decides (check_training_file)
       else if (merged.contains(key) && merged[key] != mine[key])
         throw UsageError("--" + option + ": " + mine[key].dump() +
                          " contradicts the checkpoint's " + merged[key].dump() + " (" + resume +
@@ -139,7 +167,15 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
       throw RunError(e.what());
     }
   }
+  // The training file where the checkpoint found it: if it is gone, say how to name it again.
+  if (ck && cfg_.task == "tsv" && !was_given("train") && !std::ifstream(cfg_.train_file))
+    throw RunError("--train: '" + cfg_.train_file + "', the checkpoint's training file, cannot " +
+                   "be read (" + std::strerror(errno) +
+                   "); if it moved, name it again with --train");
   data_ = std::make_unique<DataSource>(cfg_, ck ? &codecs : nullptr);
+  if (ck && data_->train_fingerprint())
+    check_training_file(*ck, resume, cfg_.train_file, *data_->train_fingerprint(),
+                        was_given("train"));
   if (cfg_.epochs > 0) {
     if (data_->is_stream()) throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
     if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();

@@ -3,7 +3,7 @@
 // straight, with dropout and shuffling on, for Adam and SGD with momentum, on a TSV file (word
 // tokens, and SentencePiece pieces), on a synthetic stream and on the image stream of the glyphs
 // task, with token-based batches and shared embeddings; likewise after SIGINT or SIGTERM stopped
-// a run.
+// a run, and with a training file that moved to another folder.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -178,6 +178,60 @@ TEST_F(ExactResumeTokenBatches, MaxTokensAndSharedEmbeddingsResumeExactly) {
     EXPECT_LT(j["pad_share"].get<double>(), 0.5) << line;
   }
   EXPECT_GT(train_events, 0);
+}
+
+// A training file moved to another folder after the run began could not be named again
+// (--train "new" contradicts the checkpoint's "old"), nor be found at its old name. The size and
+// hash of the file that the checkpoint records decide now: the same bytes under another name
+// resume exactly; another file under that name, or the file changed where it was, is refused
+// naming --train, and the run's folder stays as it was.
+TEST_F(ResumeOptions, AMovedTrainingFileResumesByItsContent) {
+  fs::create_directories(dir_ / "old");
+  write_tsv(dir_ / "old/corpus.tsv", 22, 1);
+  const std::vector<std::string> args =
+      tiny_tsv_model() + std::vector<std::string>{"--task", "tsv", "--eval-every", "0"};
+  RunResult r = train(
+      args + std::vector<std::string>{"--train", "old/corpus.tsv", "--steps", "3", "--out", "a"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  fs::create_directories(dir_ / "new");
+  fs::rename(dir_ / "old/corpus.tsv", dir_ / "new/corpus.tsv");
+  const auto files_of = [&](const fs::path& d) {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::directory_iterator(d))
+      files[e.path().filename().string()] = read_text(e.path());
+    return files;
+  };
+  const auto before = files_of(dir_ / "a");
+
+  // The old name is gone: the error names the flag that gives the new one.
+  expect_one_error_line(
+      train({"--resume", "a/ckpt-3.h5", "--steps", "5"}), 1,
+      "--train: 'old/corpus.tsv', the checkpoint's training file, cannot be read");
+  // Another file under the new name: other bytes of the same size, and a longer file.
+  write_tsv(dir_ / "other.tsv", 22, 2);
+  std::string same_size = read_text(dir_ / "new/corpus.tsv");
+  same_size[0] = same_size[0] == 'a' ? 'b' : 'a';
+  std::ofstream(dir_ / "same_size.tsv") << same_size;
+  for (const char* other : {"other.tsv", "same_size.tsv"}) {
+    SCOPED_TRACE(other);
+    expect_one_error_line(
+        train({"--resume", "a/ckpt-3.h5", "--train", other, "--steps", "5"}), 2,
+        std::string("--train: '") + other + "' is not the file the checkpoint trained on");
+  }
+  EXPECT_EQ(files_of(dir_ / "a"), before);
+
+  r = train({"--resume", "a/ckpt-3.h5", "--train", "new/corpus.tsv", "--steps", "5"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_EQ(read_checkpoint(path("a/ckpt-5.h5")).config.train_file, "new/corpus.tsv");
+  r = train(args +
+            std::vector<std::string>{"--train", "new/corpus.tsv", "--steps", "5", "--out", "b"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  expect_same_training_state(path("a/ckpt-5.h5"), path("b/ckpt-5.h5"));
+
+  // The file changed where the checkpoint found it: refused even without --train.
+  std::ofstream(dir_ / "new/corpus.tsv", std::ios::app) << "a b\tb a\n";
+  expect_one_error_line(train({"--resume", "a/ckpt-5.h5", "--steps", "7"}), 1,
+                        "--train: 'new/corpus.tsv' is not the file the checkpoint trained on");
 }
 
 }  // namespace
