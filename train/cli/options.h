@@ -63,7 +63,11 @@ void store_config_file(const std::string& path, const po::options_description& g
 // The values of every option in `groups`, as INI lines `name = value`.
 std::string dump_ini(const po::options_description& groups, const po::variables_map& vm);
 
-// Checks values that Program_options cannot (ranges, choices, heads | d_model).
+// Checks values that Program_options cannot (ranges, choices, heads | d_model, options left
+// unused); validate.cpp.
 void validate(const Config& c, const po::variables_map& vm);
+
+// A double as the shortest text that reads back as the same value (0.9, not 0.90000000000000002).
+std::string number_text(double v);
 
 }  // namespace sg::cli
