@@ -136,15 +136,17 @@ Example TsvExamples::get(int64_t i) const {
 
 std::vector<Example> read_tsv_examples(const std::string& path, const TextCodec& src,
                                        const TextCodec& tgt, const TsvOptions& opt,
-                                       std::vector<std::string>* tgt_texts) {
+                                       std::vector<std::string>* tgt_texts,
+                                       FileFingerprint* fingerprint) {
   std::vector<Example> out;
   if (tgt_texts) tgt_texts->clear();
-  encode_file(path, src, tgt, opt,
-              [&](const std::vector<RawLine>& lines, std::vector<Example>&& xs) {
-                for (auto& x : xs) out.push_back(std::move(x));
-                if (tgt_texts)
-                  for (const auto& l : lines) tgt_texts->push_back(l.tgt);
-              });
+  const FileFingerprint read = encode_file(
+      path, src, tgt, opt, [&](const std::vector<RawLine>& lines, std::vector<Example>&& xs) {
+        for (auto& x : xs) out.push_back(std::move(x));
+        if (tgt_texts)
+          for (const auto& l : lines) tgt_texts->push_back(l.tgt);
+      });
+  if (fingerprint) *fingerprint = read;
   return out;
 }
 

@@ -45,9 +45,11 @@ class TsvExamples final : public ExampleSource {
 
 // Every pair of a (validation or evaluation) file, encoded, in memory; the same checks. If
 // tgt_texts is given, it receives each pair's target side as written (the reference BLEU and
-// chrF score against, so a word the vocabulary lacks stays itself).
+// chrF score against, so a word the vocabulary lacks stays itself); if fingerprint is given, it
+// receives the file's size and hash.
 std::vector<Example> read_tsv_examples(const std::string& path, const TextCodec& src,
                                        const TextCodec& tgt, const TsvOptions& opt,
-                                       std::vector<std::string>* tgt_texts = nullptr);
+                                       std::vector<std::string>* tgt_texts = nullptr,
+                                       FileFingerprint* fingerprint = nullptr);
 
 }  // namespace sg

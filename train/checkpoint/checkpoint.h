@@ -15,7 +15,8 @@
 //                     default decode limit's basis: max_tgt_len, and the largest target/source
 //                     length ratio as max_len_ratio_num / max_len_ratio_den (all int64;
 //                     absent in checkpoints written before they existed); TSV runs: the
-//                     training file's train_bytes and train_hash (FileFingerprint, datasets/tsv.h)
+//                     training file's train_bytes and train_hash (FileFingerprint, datasets/tsv.h),
+//                     with a --valid file also its valid_bytes and valid_hash
 //   /config           attribute json: the resolved configuration
 //   /vocab/src, /vocab/tgt   UTF-8 token strings in id order
 //   /vocab/spm        with --tokenize spm: the serialized SentencePiece model (uint8 bytes)

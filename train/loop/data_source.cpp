@@ -79,7 +79,8 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
     auto train = std::make_shared<TsvExamples>(c.train_file, src_codec_, tgt_codec_, limits);
     train_file_ = train;
     if (!c.valid_file.empty())
-      valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits, &valid_refs_);
+      valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits, &valid_refs_,
+                                 &valid_fingerprint_.emplace());
     lengths_ = length_stats(*train);
     if (c.max_tokens > 0) {
       // The longest example must fit a batch on its own.
@@ -143,6 +144,10 @@ const FileFingerprint* DataSource::train_fingerprint() const {
   return train_file_ ? &train_file_->fingerprint() : nullptr;
 }
 
+const FileFingerprint* DataSource::valid_fingerprint() const {
+  return valid_fingerprint_ ? &*valid_fingerprint_ : nullptr;
+}
+
 std::string DataSource::spm_model() const {
   return src_codec_.spm() ? src_codec_.spm()->bytes() : std::string();
 }
@@ -172,6 +177,10 @@ void DataSource::save(TrainState& st) const {
   st.data["batch"] = p.batch;
   st.data["train_bytes"] = train_file_->fingerprint().bytes;
   st.data["train_hash"] = static_cast<int64_t>(train_file_->fingerprint().hash);
+  if (valid_fingerprint_) {
+    st.data["valid_bytes"] = valid_fingerprint_->bytes;
+    st.data["valid_hash"] = static_cast<int64_t>(valid_fingerprint_->hash);
+  }
   st.rngs["data"] = p.epoch_rng;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,9 +51,12 @@ class DataSource {
   const LengthStats& train_lengths() const { return lengths_; }
   // The size and hash of a TSV training file as it was read; null for the generated tasks.
   const FileFingerprint* train_fingerprint() const;
+  // Likewise the TSV held-out file's (--valid); null without one.
+  const FileFingerprint* valid_fingerprint() const;
 
   // Writes the data position, the training lengths and (TSV) the training file's size and hash,
-  // as train_bytes and train_hash (the uint64 hash's bits as an int64), into st.
+  // as train_bytes and train_hash (the uint64 hash's bits as an int64), and the held-out file's
+  // as valid_bytes and valid_hash, into st.
   void save(TrainState& st) const;
   void restore(const TrainState& st);
 
@@ -68,6 +72,7 @@ class DataSource {
   std::unique_ptr<StreamBatcher> stream_batches_;
   std::unique_ptr<FileBatcher> files_;
   std::shared_ptr<const TsvExamples> train_file_;
+  std::optional<FileFingerprint> valid_fingerprint_;
 };
 
 }  // namespace sg

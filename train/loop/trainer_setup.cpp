@@ -61,27 +61,48 @@ Hyper optimizer_hyper(const Config& c) {
           {"weight_decay", c.weight_decay}};
 }
 
-// A resumed TSV run reads its training file again, perhaps under another name (--train given
+// A file that a TSV run reads: its option, what the error messages call it, and what the run did
+// with it. Its size and hash are /data's <option>_bytes and <option>_hash.
+struct RunFile {
+  const char* option;
+  const char* role;
+  const char* use;
+};
+constexpr RunFile kTrainFile{"train", "training file", "trained on"};
+constexpr RunFile kValidFile{"valid", "held-out file", "evaluated on"};
+
+// A resumed TSV run reads its files again, perhaps under other names (--train or --valid given
 // again: the corpus moved to another folder). The size and hash that the checkpoint recorded
-// decide whether `file` holds the data the run trained on; a checkpoint from before they were
-// recorded accepts only its own name for the file, or another name of the same file.
-void check_training_file(const CheckpointContents& ck, const std::string& resume,
-                         const std::string& file, const FileFingerprint& now, bool given) {
-  const std::string& recorded = ck.config.train_file;
-  const auto bytes = ck.state.data.find("train_bytes"), hash = ck.state.data.find("train_hash");
+// decide whether `file` holds the data the run used; a checkpoint from before they were recorded
+// accepts only its own name for the file, or another name of the same file.
+void check_run_file(const CheckpointContents& ck, const std::string& resume, const RunFile& what,
+                    const std::string& recorded, const std::string& file,
+                    const FileFingerprint& now, bool given) {
+  const std::string option = what.option;
+  const auto bytes = ck.state.data.find(option + "_bytes"),
+             hash = ck.state.data.find(option + "_hash");
   if (bytes == ck.state.data.end() || hash == ck.state.data.end()) {
     std::error_code ec;
     if (file == recorded || fs::equivalent(file, recorded, ec)) return;
-    throw UsageError("--train: \"" + file + "\" contradicts the checkpoint's \"" + recorded +
-                     "\" (" + resume + ", which records no size and hash of its training file)");
+    throw UsageError("--" + option + ": \"" + file + "\" contradicts the checkpoint's \"" +
+                     recorded + "\" (" + resume + ", which records no size and hash of its " +
+                     what.role + ")");
   }
   const FileFingerprint then{bytes->second, static_cast<uint64_t>(hash->second)};
   if (now == then) return;
-  const std::string why = "--train: '" + file + "' is not the file the checkpoint trained on (" +
-                          resume + " recorded " + then.describe() + " for '" + recorded +
-                          "'; this file has " + now.describe() + ")";
+  const std::string why = "--" + option + ": '" + file + "' is not the file the checkpoint " +
+                          what.use + " (" + resume + " recorded " + then.describe() + " for '" +
+                          recorded + "'; this file has " + now.describe() + ")";
   if (given) throw UsageError(why);
   throw RunError(why);  // the file changed where the checkpoint found it
+}
+
+// The checkpoint's file where it found it, not named again: if it is gone, says how to name it.
+void check_run_file_is_there(const RunFile& what, const std::string& file) {
+  if (std::ifstream(file)) return;
+  throw RunError(std::string("--") + what.option + ": '" + file + "', the checkpoint's " +
+                 what.role + ", cannot be read (" + std::strerror(errno) +
+                 "); if it moved, name it again with --" + what.option);
 }
 
 // "ckpt-500.h5, ckpt-1000.h5, latest.h5, best.h5, metrics.jsonl", at most eight names.
@@ -143,8 +164,10 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
       if (!mine.contains(key)) continue;
       if (may_change_on_resume(option))
         merged[key] = mine[key];
-      else if (option == "train" && ck->config.task == "tsv")
-        merged[key] = mine[key];  // its content decides (check_training_file)
+      else if (ck->config.task == "tsv" &&
+               (option == "train" ||
+                (option == "valid" && !ck->config.valid_file.empty() && !cfg_.valid_file.empty())))
+        merged[key] = mine[key];  // its content decides (check_run_file)
       else if (merged.contains(key) && merged[key] != mine[key])
         throw UsageError("--" + option + ": " + mine[key].dump() +
                          " contradicts the checkpoint's " + merged[key].dump() + " (" + resume +
@@ -167,15 +190,18 @@ Trainer::Trainer(Config cfg, const std::vector<std::string>& given) : cfg_(std::
       throw RunError(e.what());
     }
   }
-  // The training file where the checkpoint found it: if it is gone, say how to name it again.
-  if (ck && cfg_.task == "tsv" && !was_given("train") && !std::ifstream(cfg_.train_file))
-    throw RunError("--train: '" + cfg_.train_file + "', the checkpoint's training file, cannot " +
-                   "be read (" + std::strerror(errno) +
-                   "); if it moved, name it again with --train");
+  if (ck && cfg_.task == "tsv") {
+    if (!was_given("train")) check_run_file_is_there(kTrainFile, cfg_.train_file);
+    if (!was_given("valid") && !cfg_.valid_file.empty())
+      check_run_file_is_there(kValidFile, cfg_.valid_file);
+  }
   data_ = std::make_unique<DataSource>(cfg_, ck ? &codecs : nullptr);
   if (ck && data_->train_fingerprint())
-    check_training_file(*ck, resume, cfg_.train_file, *data_->train_fingerprint(),
-                        was_given("train"));
+    check_run_file(*ck, resume, kTrainFile, ck->config.train_file, cfg_.train_file,
+                   *data_->train_fingerprint(), was_given("train"));
+  if (ck && data_->valid_fingerprint())
+    check_run_file(*ck, resume, kValidFile, ck->config.valid_file, cfg_.valid_file,
+                   *data_->valid_fingerprint(), was_given("valid"));
   if (cfg_.epochs > 0) {
     if (data_->is_stream()) throw UsageError("--epochs: only a TSV corpus has epochs; use --steps");
     if (!ck || !was_given("steps")) cfg_.steps = cfg_.epochs * data_->batches_per_epoch();

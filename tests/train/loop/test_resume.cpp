@@ -3,7 +3,7 @@
 // straight, with dropout and shuffling on, for Adam and SGD with momentum, on a TSV file (word
 // tokens, and SentencePiece pieces), on a synthetic stream and on the image stream of the glyphs
 // task, with token-based batches and shared embeddings; likewise after SIGINT or SIGTERM stopped
-// a run, and with a training file that moved to another folder.
+// a run, and with a training or held-out file that moved to another folder.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -123,7 +123,71 @@ INSTANTIATE_TEST_SUITE_P(IntAndTerm, StopSignal, ::testing::Values(SIGINT, SIGTE
                            return std::string(param_info.param == SIGINT ? "SIGINT" : "SIGTERM");
                          });
 
-using ResumeOptions = ScratchTest;
+// The files of a folder by name, with their contents.
+std::map<std::string, std::string> files_of(const fs::path& d) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::directory_iterator(d))
+    files[e.path().filename().string()] = read_text(e.path());
+  return files;
+}
+
+// A file of a TSV run (--train or --valid) that moves to another folder after the run began: the
+// option, the file's name in old/ and new/, its lines, how the errors call it and what the run
+// did with it, and the other flags of the run.
+struct MovedFile {
+  std::string option, name;
+  int lines;
+  unsigned seed;
+  std::string role, use;
+  std::vector<std::string> args;
+};
+
+class ResumeOptions : public ScratchTest {
+ protected:
+  // The run trains 3 steps with the file in old/, then it moves to new/. The old name is gone: the
+  // error names the flag that gives the new one. Another file under the new name (other bytes of
+  // the same size, and a longer file) is a usage error naming the flag, and the run's folder stays
+  // as it was. The new name resumes as an uninterrupted run on it does, and the next checkpoint
+  // records it. The file changed where the checkpoint found it is refused even without the flag.
+  void resumes_by_content(const MovedFile& m) const {
+    const std::string flag = "--" + m.option, old_name = "old/" + m.name,
+                      new_name = "new/" + m.name;
+    fs::create_directories(dir_ / "old");
+    write_tsv(dir_ / old_name, m.lines, m.seed);
+    RunResult r =
+        train(m.args + std::vector<std::string>{flag, old_name, "--steps", "3", "--out", "a"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    fs::create_directories(dir_ / "new");
+    fs::rename(dir_ / old_name, dir_ / new_name);
+    const auto before = files_of(dir_ / "a");
+
+    expect_one_error_line(
+        train({"--resume", "a/ckpt-3.h5", "--steps", "5"}), 1,
+        flag + ": '" + old_name + "', the checkpoint's " + m.role + ", cannot be read");
+    write_tsv(dir_ / "other.tsv", m.lines, m.seed + 1);
+    std::string same_size = read_text(dir_ / new_name);
+    same_size[0] = same_size[0] == 'a' ? 'b' : 'a';
+    std::ofstream(dir_ / "same_size.tsv") << same_size;
+    for (const std::string other : {"other.tsv", "same_size.tsv"}) {
+      SCOPED_TRACE(other);
+      expect_one_error_line(train({"--resume", "a/ckpt-3.h5", flag, other, "--steps", "5"}), 2,
+                            flag + ": '" + other + "' is not the file the checkpoint " + m.use);
+    }
+    EXPECT_EQ(files_of(dir_ / "a"), before);
+
+    r = train({"--resume", "a/ckpt-3.h5", flag, new_name, "--steps", "5"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    const Config resumed = read_checkpoint(path("a/ckpt-5.h5")).config;
+    EXPECT_EQ(m.option == "train" ? resumed.train_file : resumed.valid_file, new_name);
+    r = train(m.args + std::vector<std::string>{flag, new_name, "--steps", "5", "--out", "b"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    expect_same_training_state(path("a/ckpt-5.h5"), path("b/ckpt-5.h5"));
+
+    std::ofstream(dir_ / new_name, std::ios::app) << "a b\tb a\n";
+    expect_one_error_line(train({"--resume", "a/ckpt-5.h5", "--steps", "7"}), 1,
+                          flag + ": '" + new_name + "' is not the file the checkpoint " + m.use);
+  }
+};
 
 // Without --out a resumed run continues in the checkpoint's folder, with the checkpoint's
 // run options (here --save-every 2) unless given again.
@@ -182,56 +246,23 @@ TEST_F(ExactResumeTokenBatches, MaxTokensAndSharedEmbeddingsResumeExactly) {
 
 // A training file moved to another folder after the run began could not be named again
 // (--train "new" contradicts the checkpoint's "old"), nor be found at its old name. The size and
-// hash of the file that the checkpoint records decide now: the same bytes under another name
-// resume exactly; another file under that name, or the file changed where it was, is refused
-// naming --train, and the run's folder stays as it was.
+// hash of the file that the checkpoint records decide now.
 TEST_F(ResumeOptions, AMovedTrainingFileResumesByItsContent) {
-  fs::create_directories(dir_ / "old");
-  write_tsv(dir_ / "old/corpus.tsv", 22, 1);
-  const std::vector<std::string> args =
-      tiny_tsv_model() + std::vector<std::string>{"--task", "tsv", "--eval-every", "0"};
-  RunResult r = train(
-      args + std::vector<std::string>{"--train", "old/corpus.tsv", "--steps", "3", "--out", "a"});
-  ASSERT_EQ(r.code, 0) << describe(r);
-  fs::create_directories(dir_ / "new");
-  fs::rename(dir_ / "old/corpus.tsv", dir_ / "new/corpus.tsv");
-  const auto files_of = [&](const fs::path& d) {
-    std::map<std::string, std::string> files;
-    for (const auto& e : fs::directory_iterator(d))
-      files[e.path().filename().string()] = read_text(e.path());
-    return files;
-  };
-  const auto before = files_of(dir_ / "a");
+  resumes_by_content(
+      {"train", "corpus.tsv", 22, 1, "training file", "trained on",
+       tiny_tsv_model() + std::vector<std::string>{"--task", "tsv", "--eval-every", "0"}});
+}
 
-  // The old name is gone: the error names the flag that gives the new one.
-  expect_one_error_line(
-      train({"--resume", "a/ckpt-3.h5", "--steps", "5"}), 1,
-      "--train: 'old/corpus.tsv', the checkpoint's training file, cannot be read");
-  // Another file under the new name: other bytes of the same size, and a longer file.
-  write_tsv(dir_ / "other.tsv", 22, 2);
-  std::string same_size = read_text(dir_ / "new/corpus.tsv");
-  same_size[0] = same_size[0] == 'a' ? 'b' : 'a';
-  std::ofstream(dir_ / "same_size.tsv") << same_size;
-  for (const char* other : {"other.tsv", "same_size.tsv"}) {
-    SCOPED_TRACE(other);
-    expect_one_error_line(
-        train({"--resume", "a/ckpt-3.h5", "--train", other, "--steps", "5"}), 2,
-        std::string("--train: '") + other + "' is not the file the checkpoint trained on");
-  }
-  EXPECT_EQ(files_of(dir_ / "a"), before);
-
-  r = train({"--resume", "a/ckpt-3.h5", "--train", "new/corpus.tsv", "--steps", "5"});
-  ASSERT_EQ(r.code, 0) << describe(r);
-  EXPECT_EQ(read_checkpoint(path("a/ckpt-5.h5")).config.train_file, "new/corpus.tsv");
-  r = train(args +
-            std::vector<std::string>{"--train", "new/corpus.tsv", "--steps", "5", "--out", "b"});
-  ASSERT_EQ(r.code, 0) << describe(r);
-  expect_same_training_state(path("a/ckpt-5.h5"), path("b/ckpt-5.h5"));
-
-  // The file changed where the checkpoint found it: refused even without --train.
-  std::ofstream(dir_ / "new/corpus.tsv", std::ios::app) << "a b\tb a\n";
-  expect_one_error_line(train({"--resume", "a/ckpt-5.h5", "--steps", "7"}), 1,
-                        "--train: 'new/corpus.tsv' is not the file the checkpoint trained on");
+// Likewise the held-out file (--valid): moved, it could be named neither by its old name
+// ('old/valid.tsv: cannot open') nor by its new one (--valid "new/valid.tsv" contradicts the
+// checkpoint's "old/valid.tsv"), and one changed in place was evaluated on without a word. With
+// evaluations at steps 2 and 4, the resumed run's scores of the moved file are compared too.
+TEST_F(ResumeOptions, AMovedHeldOutFileResumesByItsContent) {
+  write_tsv(dir_ / "train.tsv", 22, 1);
+  resumes_by_content(
+      {"valid", "valid.tsv", 5, 2, "held-out file", "evaluated on",
+       tiny_tsv_model() +
+           std::vector<std::string>{"--task", "tsv", "--train", "train.tsv", "--eval-every", "2"}});
 }
 
 }  // namespace
