@@ -170,6 +170,13 @@ void validate(const Config& c, const po::variables_map& vm) {
     unused("min-len", c.min_len != defaults.min_len, why);
     unused("valid-size", c.valid_size != defaults.valid_size, why);
   }
+  // The dates task draws dates, which fix its characters and its shortest source: train --task
+  // dates --symbols 20 trained as without it.
+  if (has("task") && c.task == "dates") {
+    const char* why = "not with --task dates, whose dates decide its characters and lengths";
+    unused("symbols", c.symbols != defaults.symbols, why);
+    unused("min-len", c.min_len != defaults.min_len, why);
+  }
   // A TSV run without a held-out file never evaluates: these would go unused (no early stop, no
   // best.h5).
   if (has("task") && c.task == "tsv" && c.valid_file.empty() && !resuming) {

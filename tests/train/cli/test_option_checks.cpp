@@ -91,5 +91,24 @@ TEST(OptionChecks, SyntheticTaskOptionsNeedASyntheticTask) {
   EXPECT_TRUE(fs::exists(dir / "out/ckpt-0.h5"));
 }
 
+// The dates task's dates decide its characters and lengths: --symbols and --min-len went unused.
+// Refused when set away from their defaults, so that its --dump-config file reads back.
+TEST(OptionChecks, DatesTakesNeitherSymbolsNorMinLen) {
+  ScratchDir dir;
+  const std::vector<std::string> dates_run = {"--task", "dates", "--steps", "0"};
+  for (const auto& [flag, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--symbols", "20"}, {"--min-len", "3"}}) {
+    SCOPED_TRACE(flag);
+    expect_error(train_with(dir, concat(dates_run, {flag, value})), 2,
+                 {flag + ": not with --task dates, whose dates decide its characters and lengths"});
+  }
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  const auto dumped = train_with(dir, concat(dates_run, {"--dump-config"}));
+  ASSERT_EQ(dumped.code, 0) << dumped.err;
+  const auto read_back = train_with(dir, {"--config", dir.write("dumped.ini", dumped.out)});
+  EXPECT_EQ(read_back.code, 0) << read_back.err;
+  EXPECT_TRUE(fs::exists(dir / "out/ckpt-0.h5"));
+}
+
 }  // namespace
 }  // namespace sg::testing
