@@ -28,7 +28,8 @@ std::string tsv_where(const std::string& path, int64_t line) {
   return path + ":" + std::to_string(line) + ": ";
 }
 
-TsvScanner::TsvScanner(std::string path) : path_(std::move(path)) {
+TsvScanner::TsvScanner(std::string path, bool fingerprint)
+    : path_(std::move(path)), fingerprint_(fingerprint) {
   std::error_code ec;
   if (std::filesystem::is_directory(path_, ec))
     throw std::runtime_error(path_ + ": is a directory, expected a TSV file");
@@ -84,7 +85,7 @@ bool TsvScanner::next(TsvLine& out) {
     return false;
   }
   std::string_view raw(buf_, static_cast<size_t>(n));
-  read_.add(raw);
+  if (fingerprint_) read_.add(raw);
   int64_t start = offset_;
   offset_ += n;
   if (line_no_ == 0 && Tokenizer::starts_with_bom(raw)) {

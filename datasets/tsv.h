@@ -61,8 +61,10 @@ struct TsvLine {
 
 class TsvScanner {
  public:
-  // Throws std::runtime_error naming the file if it is missing, unreadable or a directory.
-  explicit TsvScanner(std::string path);
+  // Throws std::runtime_error naming the file if it is missing, unreadable or a directory. With
+  // `fingerprint`, hashes every byte it reads: a serial pass, so only the reader whose file a
+  // checkpoint records asks for it (not the vocabulary's or the SentencePiece sample's).
+  explicit TsvScanner(std::string path, bool fingerprint = false);
   ~TsvScanner();
   TsvScanner(const TsvScanner&) = delete;
   TsvScanner& operator=(const TsvScanner&) = delete;
@@ -71,8 +73,8 @@ class TsvScanner {
   // and "FILE: empty file, ..." when the file holds no line at all.
   bool next(TsvLine& out);
   const std::string& path() const { return path_; }
-  // The bytes read so far (the byte-order mark and line ends included): once next() returned
-  // false, the whole file's.
+  // With `fingerprint`, the bytes read so far (the byte-order mark and line ends included): once
+  // next() returned false, the whole file's. Without it, that of no bytes.
   const FileFingerprint& fingerprint() const { return read_; }
 
   // Splits and checks one raw line (its line end included) as next() does; `line_no` and
@@ -86,6 +88,7 @@ class TsvScanner {
   char* buf_ = nullptr;
   size_t cap_ = 0;
   int64_t line_no_ = 0, offset_ = 0;
+  bool fingerprint_ = false;
   FileFingerprint read_;
 };
 

@@ -57,7 +57,7 @@ std::vector<Example> encode_chunk(const std::vector<RawLine>& lines, const std::
 template <class Take>
 FileFingerprint encode_file(const std::string& path, const TextCodec& src, const TextCodec& tgt,
                             const TsvOptions& opt, Take&& take) {
-  TsvScanner scan(path);
+  TsvScanner scan(path, /*fingerprint=*/true);
   std::vector<RawLine> chunk;
   chunk.reserve(kChunkLines);
   for (bool more = true; more;) {

@@ -77,7 +77,7 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
       tgt_codec_ = TextCodec(mode, std::move(tgt));
     }
     auto train = std::make_shared<TsvExamples>(c.train_file, src_codec_, tgt_codec_, limits);
-    train_file_ = train;
+    train_fingerprint_ = train->fingerprint();
     if (!c.valid_file.empty())
       valid_ = read_tsv_examples(c.valid_file, src_codec_, tgt_codec_, limits, &valid_refs_,
                                  &valid_fingerprint_.emplace());
@@ -140,14 +140,6 @@ DataSource::DataSource(const Config& c, const std::pair<TextCodec, TextCodec>* s
   valid_ = stream_->held_out();
 }
 
-const FileFingerprint* DataSource::train_fingerprint() const {
-  return train_file_ ? &train_file_->fingerprint() : nullptr;
-}
-
-const FileFingerprint* DataSource::valid_fingerprint() const {
-  return valid_fingerprint_ ? &*valid_fingerprint_ : nullptr;
-}
-
 std::string DataSource::spm_model() const {
   return src_codec_.spm() ? src_codec_.spm()->bytes() : std::string();
 }
@@ -175,12 +167,12 @@ void DataSource::save(TrainState& st) const {
   const BatcherPosition p = files_->position();
   st.data["epoch"] = p.epoch;
   st.data["batch"] = p.batch;
-  st.data["train_bytes"] = train_file_->fingerprint().bytes;
-  st.data["train_hash"] = static_cast<int64_t>(train_file_->fingerprint().hash);
-  if (valid_fingerprint_) {
-    st.data["valid_bytes"] = valid_fingerprint_->bytes;
-    st.data["valid_hash"] = static_cast<int64_t>(valid_fingerprint_->hash);
-  }
+  auto record = [&](const std::string& option, const FileFingerprint& f) {
+    st.data[option + "_bytes"] = f.bytes;
+    st.data[option + "_hash"] = static_cast<int64_t>(f.hash);  // the uint64's bits
+  };
+  if (train_fingerprint_) record("train", *train_fingerprint_);
+  if (valid_fingerprint_) record("valid", *valid_fingerprint_);
   st.rngs["data"] = p.epoch_rng;
 }
 

@@ -16,7 +16,7 @@
 #include "datasets/stream_batcher.h"
 #include "datasets/task_stream.h"
 #include "datasets/text_codec.h"
-#include "datasets/tsv_examples.h"
+#include "datasets/tsv.h"
 #include "train/checkpoint/checkpoint.h"
 
 namespace sg {
@@ -49,10 +49,10 @@ class DataSource {
   // The training data's longest target and largest length ratio: a TSV file's, measured over
   // every line, or a synthetic task's bounds.
   const LengthStats& train_lengths() const { return lengths_; }
-  // The size and hash of a TSV training file as it was read; null for the generated tasks.
-  const FileFingerprint* train_fingerprint() const;
-  // Likewise the TSV held-out file's (--valid); null without one.
-  const FileFingerprint* valid_fingerprint() const;
+  // The size and hash of a TSV training file as it was read; none for the generated tasks.
+  const std::optional<FileFingerprint>& train_fingerprint() const { return train_fingerprint_; }
+  // Likewise the TSV held-out file's (--valid); none without one.
+  const std::optional<FileFingerprint>& valid_fingerprint() const { return valid_fingerprint_; }
 
   // Writes the data position, the training lengths and (TSV) the training file's size and hash,
   // as train_bytes and train_hash (the uint64 hash's bits as an int64), and the held-out file's
@@ -71,8 +71,7 @@ class DataSource {
   std::unique_ptr<TaskStream> stream_;
   std::unique_ptr<StreamBatcher> stream_batches_;
   std::unique_ptr<FileBatcher> files_;
-  std::shared_ptr<const TsvExamples> train_file_;
-  std::optional<FileFingerprint> valid_fingerprint_;
+  std::optional<FileFingerprint> train_fingerprint_, valid_fingerprint_;
 };
 
 }  // namespace sg
